@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+captures/example-call.pcap: captures/make_example.py $(STAMP)
+	$(BIN)/python captures/make_example.py
+
+demo: $(STAMP) captures/example-call.pcap
+	mkdir -p reports
+	$(BIN)/analyzer flows --json captures/example-call.pcap > reports/example-call.flows.json
+	$(BIN)/analyzer flows captures/example-call.pcap
+	@echo "wrote reports/example-call.flows.json"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check analyzer tests benchmarks captures
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_flows.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

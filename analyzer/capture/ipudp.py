@@ -1,0 +1,277 @@
+"""IPv4/IPv6 and UDP headers, decoded for a whole record batch at once.
+
+Output is a :class:`UdpBatch`: one row per complete (non-fragment) UDP datagram with its
+addresses, ports, lengths and the first :data:`HEAD_BYTES` bytes of its payload, plus the
+rare packets worth keeping whole (SIP, RTCP) and ICMP errors that quote a UDP datagram.
+IPv4 fragments are counted and never read as UDP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from analyzer.capture.linklayer import LINK_WINDOW, network_offsets
+from analyzer.capture.records import PAD_BYTES, RecordBatch
+
+IP_WINDOW = 128
+#: Payload bytes kept per UDP datagram: enough for an RTP header behind a TURN ChannelData
+#: header, a STUN header with its transaction id, and a Telegram reflector hello.
+HEAD_BYTES = 40
+IPPROTO_ICMP = 1
+IPPROTO_TCP = 6
+IPPROTO_UDP = 17
+IPPROTO_ICMPV6 = 58
+IPV6_EXT_HEADERS = (0, 43, 60, 51)  # hop-by-hop, routing, destination options, AH
+IPV6_FRAGMENT = 44
+IPV6_HEADER_LEN = 40
+UDP_HEADER_LEN = 8
+V4_MAPPED_PREFIX = np.array([0] * 10 + [0xFF, 0xFF], dtype=np.uint8)
+SIP_STARTS = (b"SIP/2.0 ", b"INVITE ", b"ACK ", b"BYE ", b"CANCEL ", b"OPTIONS ", b"UPDATE ",
+              b"PRACK ", b"REGISTER ", b"NOTIFY ", b"INFO ", b"REFER ", b"SUBSCRIBE ",
+              b"MESSAGE ", b"MEGACO/", b"!/1 ")
+_SIP_PREFIXES = np.array([int.from_bytes(m[:4], "big") for m in SIP_STARTS], dtype=">u4")
+#: At most this many whole payloads are kept per capture (SIP and RTCP are sparse; this
+#: bounds memory on a capture that is nothing but RTCP).
+MAX_KEPT_PAYLOADS = 200_000
+
+
+@dataclass
+class DecodeCounters:
+    """What the decoder saw besides complete UDP datagrams."""
+
+    records: int = 0
+    non_ip: int = 0
+    ipv4: int = 0
+    ipv6: int = 0
+    udp: int = 0
+    tcp: int = 0
+    icmp: int = 0
+    other_ip: int = 0
+    fragments: int = 0
+    short: int = 0  # IP/UDP header cut off by the snap length or malformed
+    unsupported_linktype: int = 0
+
+    def add(self, other: DecodeCounters) -> None:
+        for k in self.__dataclass_fields__:
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+    def to_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class IcmpError:
+    """An ICMP destination-unreachable that quotes a UDP datagram we may have sent."""
+
+    frame: int
+    ts_ns: int
+    icmp_type: int
+    code: int
+    src: bytes  # 16-byte address of the quoted datagram's source
+    dst: bytes
+    sport: int
+    dport: int
+
+
+@dataclass
+class UdpBatch:
+    frame: np.ndarray  # int64, 1-based record number
+    ts_ns: np.ndarray  # int64
+    src: np.ndarray  # (n, 16) uint8, IPv4 as ::ffff:a.b.c.d
+    dst: np.ndarray
+    sport: np.ndarray  # int32
+    dport: np.ndarray
+    ipver: np.ndarray  # int8
+    udp_len: np.ndarray  # int32 payload length from the UDP header
+    cap_len: np.ndarray  # int32 payload bytes actually captured
+    wire_len: np.ndarray  # int32 frame length on the wire
+    head: np.ndarray  # (n, HEAD_BYTES) uint8, zero beyond cap_len
+    kept: dict[int, bytes] = field(default_factory=dict)  # row -> whole payload
+    tcp_sip: list[tuple[int, int, bytes]] = field(default_factory=list)  # (frame, ts_ns, data)
+    icmp: list[IcmpError] = field(default_factory=list)
+    counters: DecodeCounters = field(default_factory=DecodeCounters)
+
+
+def _windows(buf: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
+    view = sliding_window_view(buf, width)
+    return view[np.minimum(start, view.shape[0] - 1)]
+
+
+def _be16(w: np.ndarray, i: int | np.ndarray) -> np.ndarray:
+    if isinstance(i, np.ndarray):
+        r = np.arange(w.shape[0])
+        return (w[r, i].astype(np.int32) << 8) | w[r, i + 1]
+    return (w[:, i].astype(np.int32) << 8) | w[:, i + 1]
+
+
+def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> UdpBatch:
+    """Decode the IP and UDP headers of every record in ``batch``."""
+    assert PAD_BYTES >= IP_WINDOW
+    c = DecodeCounters(records=len(batch))
+    buf, off, caplen = batch.buf, batch.data_off, batch.caplen
+    link = _windows(buf, off, LINK_WINDOW)
+    net_off, ipver = network_offsets(link, batch.linktype, caplen)
+    c.non_ip = int((ipver == 0).sum())
+    ip_rows = np.flatnonzero(ipver != 0)
+    ipw = _windows(buf, off[ip_rows] + net_off[ip_rows], IP_WINDOW)
+    avail = caplen[ip_rows] - net_off[ip_rows]  # captured bytes from the IP header on
+    ver = ipw[:, 0] >> 4
+    v4 = ver == 4
+    v6 = ver == 6
+    c.ipv4 = int(v4.sum())
+    c.ipv6 = int(v6.sum())
+    n = ip_rows.size
+    proto = np.zeros(n, dtype=np.int32)
+    l4 = np.zeros(n, dtype=np.int64)  # offset of the transport header within ipw
+    ok = np.zeros(n, dtype=bool)
+    frag = np.zeros(n, dtype=bool)
+    # IPv4
+    ihl = (ipw[:, 0] & 0x0F).astype(np.int64) * 4
+    ff = _be16(ipw, 6)
+    v4frag = v4 & (((ff & 0x2000) != 0) | ((ff & 0x1FFF) != 0))
+    v4ok = v4 & (ihl >= 20) & (avail >= ihl)
+    proto = np.where(v4, ipw[:, 9], proto)
+    l4 = np.where(v4, ihl, l4)
+    ok |= v4ok
+    frag |= v4frag
+    # IPv6 with its extension-header chain
+    if v6.any():
+        nh = ipw[:, 6].astype(np.int32)
+        p = np.full(n, IPV6_HEADER_LEN, dtype=np.int64)
+        rows = np.arange(n)
+        for _ in range(4):
+            ext = v6 & np.isin(nh, IPV6_EXT_HEADERS) & (p + 8 <= IP_WINDOW)
+            isfrag = v6 & (nh == IPV6_FRAGMENT) & (p + 8 <= IP_WINDOW)
+            if not (ext.any() or isfrag.any()):
+                break
+            pc = np.minimum(p, IP_WINDOW - 8)
+            hlen = np.where(nh == 51, (ipw[rows, pc + 1].astype(np.int64) + 2) * 4,
+                            (ipw[rows, pc + 1].astype(np.int64) + 1) * 8)
+            fo = _be16(ipw, pc + 2)
+            frag |= isfrag & (((fo & 0xFFF8) != 0) | ((fo & 1) != 0))
+            nxt = ipw[rows, pc].astype(np.int32)
+            nh = np.where(ext | isfrag, nxt, nh)
+            p = np.where(ext, p + hlen, np.where(isfrag, p + 8, p))
+        proto = np.where(v6, nh, proto)
+        l4 = np.where(v6, p, l4)
+        ok |= v6 & (avail >= p)
+    c.fragments = int((frag & ok).sum())
+    c.short = int(((v4 | v6) & ~ok).sum())
+    good = ok & ~frag
+    c.tcp = int((good & (proto == IPPROTO_TCP)).sum())
+    icmp_rows = good & ((v4 & (proto == IPPROTO_ICMP)) | (v6 & (proto == IPPROTO_ICMPV6)))
+    c.icmp = int(icmp_rows.sum())
+    udp = good & (proto == IPPROTO_UDP) & (l4 + UDP_HEADER_LEN <= np.minimum(avail, IP_WINDOW))
+    c.short += int((good & (proto == IPPROTO_UDP) & ~udp).sum())
+    c.other_ip = int((good & ~np.isin(proto, (IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP,
+                                                IPPROTO_ICMPV6))).sum())
+    out_icmp = _icmp_errors(ipw[icmp_rows], l4[icmp_rows], v6[icmp_rows],
+                            batch.first_frame + ip_rows[icmp_rows], batch.ts_ns[ip_rows[icmp_rows]])
+
+    tcp_sip = _tcp_sip(buf, ipw, good & (proto == IPPROTO_TCP), l4, avail,
+                       off[ip_rows] + net_off[ip_rows], batch.first_frame + ip_rows,
+                       batch.ts_ns[ip_rows])
+    u = np.flatnonzero(udp)
+    c.udp = int(u.size)
+    w = ipw[u]
+    uo = l4[u]
+    is6 = v6[u]
+    src = np.empty((u.size, 16), dtype=np.uint8)
+    dst = np.empty((u.size, 16), dtype=np.uint8)
+    src[:, :12] = V4_MAPPED_PREFIX
+    dst[:, :12] = V4_MAPPED_PREFIX
+    src[:, 12:] = w[:, 12:16]
+    dst[:, 12:] = w[:, 16:20]
+    if is6.any():
+        src[is6] = w[is6, 8:24]
+        dst[is6] = w[is6, 24:40]
+    sport = _be16(w, uo)
+    dport = _be16(w, uo + 2)
+    ulen = _be16(w, uo + 4) - UDP_HEADER_LEN
+    rec = ip_rows[u]
+    pay_start = off[rec] + net_off[rec] + uo + UDP_HEADER_LEN
+    cap_pay = np.clip(avail[u] - uo - UDP_HEADER_LEN, 0, None)
+    # A UDP length field smaller than 8 is malformed; use what was captured instead.
+    ulen = np.where(ulen < 0, cap_pay, ulen)
+    cap_len = np.minimum(cap_pay, ulen)
+    head = np.array(_windows(buf, pay_start, HEAD_BYTES))
+    head[np.arange(HEAD_BYTES)[None, :] >= cap_len[:, None]] = 0
+    kept = _keep_payloads(buf, head, pay_start, cap_len, kept_budget)
+    return UdpBatch(frame=batch.first_frame + rec, ts_ns=batch.ts_ns[rec], src=src, dst=dst,
+                    sport=sport, dport=dport, ipver=np.where(is6, 6, 4).astype(np.int8),
+                    udp_len=ulen.astype(np.int32), cap_len=cap_len.astype(np.int32),
+                    wire_len=batch.origlen[rec].astype(np.int32), head=head, kept=kept,
+                    tcp_sip=tcp_sip, icmp=out_icmp, counters=c)
+
+
+def _tcp_sip(buf: np.ndarray, ipw: np.ndarray, tcp: np.ndarray, l4: np.ndarray,
+             avail: np.ndarray, ip_start: np.ndarray, frames: np.ndarray, ts: np.ndarray
+             ) -> list[tuple[int, int, bytes]]:
+    """SIP messages carried over TCP (segment-aligned; enough to read their SDP)."""
+    rows = np.flatnonzero(tcp & (l4 + 13 < IP_WINDOW))
+    if rows.size == 0:
+        return []
+    doff = (ipw[rows, l4[rows] + 12] >> 4).astype(np.int64) * 4
+    start = ip_start[rows] + l4[rows] + doff
+    plen = avail[rows] - l4[rows] - doff
+    ok = (doff >= 20) & (plen >= 8)
+    rows, start, plen = rows[ok], start[ok], plen[ok]
+    if rows.size == 0:
+        return []
+    first4 = np.ascontiguousarray(_windows(buf, start, 4)).view(">u4").ravel()
+    hit = np.flatnonzero(np.isin(first4, _SIP_PREFIXES))
+    out = []
+    for i in hit:
+        data = buf[int(start[i]): int(start[i] + plen[i])].tobytes()
+        if data.startswith(SIP_STARTS):
+            out.append((int(frames[rows[i]]), int(ts[rows[i]]), data))
+    return out
+
+
+def _keep_payloads(buf: np.ndarray, head: np.ndarray, start: np.ndarray, cap_len: np.ndarray,
+                   budget: int) -> dict[int, bytes]:
+    """Whole payloads of SIP messages and RTCP packets (sparse, needed later)."""
+    b0, b1 = head[:, 0], head[:, 1]
+    rtcp = ((b0 & 0xC0) == 0x80) & (b1 >= 200) & (b1 <= 204)
+    first4 = np.ascontiguousarray(head[:, :4]).view(">u4").ravel()
+    sip = np.isin(first4, _SIP_PREFIXES)
+    rows = np.flatnonzero(rtcp | sip)
+    kept: dict[int, bytes] = {}
+    for r in rows[:budget]:
+        s, ln = int(start[r]), int(cap_len[r])
+        data = buf[s: s + ln].tobytes()
+        if rtcp[r] or data.startswith(SIP_STARTS):
+            kept[int(r)] = data
+    return kept
+
+
+def _icmp_errors(w: np.ndarray, l4: np.ndarray, is6: np.ndarray, frames: np.ndarray,
+                 ts: np.ndarray) -> list[IcmpError]:
+    out = []
+    for i in range(w.shape[0]):
+        row, p = w[i], int(l4[i])
+        if p + 8 > IP_WINDOW:
+            continue
+        t, code = int(row[p]), int(row[p + 1])
+        q = p + 8  # quoted datagram
+        if not is6[i] and t == 3 and q + 20 <= IP_WINDOW and row[q] >> 4 == 4:
+            qihl = (row[q] & 0x0F) * 4
+            if row[q + 9] != IPPROTO_UDP or q + qihl + 4 > IP_WINDOW:
+                continue
+            src = bytes(V4_MAPPED_PREFIX) + bytes(row[q + 12: q + 16])
+            dst = bytes(V4_MAPPED_PREFIX) + bytes(row[q + 16: q + 20])
+            up = q + qihl
+        elif is6[i] and t == 1 and q + 40 + 4 <= IP_WINDOW and row[q] >> 4 == 6:
+            if row[q + 6] != IPPROTO_UDP:
+                continue
+            src, dst = bytes(row[q + 8: q + 24]), bytes(row[q + 24: q + 40])
+            up = q + 40
+        else:
+            continue
+        sport = (int(row[up]) << 8) | int(row[up + 1])
+        dport = (int(row[up + 2]) << 8) | int(row[up + 3])
+        out.append(IcmpError(int(frames[i]), int(ts[i]), t, code, src, dst, sport, dport))
+    return out

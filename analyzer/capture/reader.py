@@ -1,0 +1,163 @@
+"""Reading a whole capture into a :class:`PacketTable`, chunk by chunk."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from typing import BinaryIO
+
+import numpy as np
+
+from analyzer.capture.ipudp import MAX_KEPT_PAYLOADS, DecodeCounters, IcmpError, decode_batch
+from analyzer.capture.linklayer import SUPPORTED_LINKTYPES
+from analyzer.capture.records import DEFAULT_CHUNK_BYTES, RecordWalker
+from analyzer.capture.source import ByteSource
+from analyzer.capture.table import FlowTable, PacketTable
+from analyzer.errors import (
+    CaptureWarning,
+    TruncatedCapture,
+    TruncatedCaptureWarning,
+    UnsupportedLinkType,
+)
+
+ProgressFn = Callable[[int, int | None], None]
+
+_MIX1 = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xBF58476D1CE4E5B9)
+
+
+def _flow_hash(src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray
+               ) -> np.ndarray:
+    s = np.ascontiguousarray(src).view(np.uint64)
+    d = np.ascontiguousarray(dst).view(np.uint64)
+    ports = (sport.astype(np.uint64) << np.uint64(16)) | dport.astype(np.uint64)
+    h = ports * _MIX1
+    for col in (s[:, 0], s[:, 1], d[:, 0], d[:, 1]):
+        h = (h ^ col) * _MIX2
+        h ^= h >> np.uint64(29)
+    return h
+
+
+class _FlowIndex:
+    """Maps flow keys to dense ids across batches."""
+
+    def __init__(self) -> None:
+        self.ids: dict[bytes, int] = {}
+        self.keys: list[bytes] = []
+
+    def assign(self, src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray
+               ) -> np.ndarray:
+        n = sport.size
+        if n == 0:
+            return np.zeros(0, dtype=np.int32)
+        key = np.empty((n, 36), dtype=np.uint8)
+        key[:, :16] = src
+        key[:, 16:32] = dst
+        key[:, 32] = sport >> 8
+        key[:, 33] = sport & 0xFF
+        key[:, 34] = dport >> 8
+        key[:, 35] = dport & 0xFF
+        h = _flow_hash(src, dst, sport, dport)
+        uniq, first, inv = np.unique(h, return_index=True, return_inverse=True)
+        if not np.array_equal(key, key[first][inv]):  # a 64-bit hash collision: be exact
+            kv = np.ascontiguousarray(key).view(np.dtype((np.void, 36))).ravel()
+            _, first, inv = np.unique(kv, return_index=True, return_inverse=True)
+        local = np.empty(first.size, dtype=np.int32)
+        for j, r in enumerate(first):
+            kb = key[r].tobytes()
+            fid = self.ids.get(kb)
+            if fid is None:
+                fid = len(self.keys)
+                self.ids[kb] = fid
+                self.keys.append(kb)
+            local[j] = fid
+        return local[inv.ravel()]
+
+    def table(self) -> FlowTable:
+        m = len(self.keys)
+        k = np.frombuffer(b"".join(self.keys), dtype=np.uint8).reshape(m, 36) if m else \
+            np.zeros((0, 36), dtype=np.uint8)
+        return FlowTable(src=k[:, :16].copy(), dst=k[:, 16:32].copy(),
+                         sport=(k[:, 32].astype(np.int32) << 8) | k[:, 33],
+                         dport=(k[:, 34].astype(np.int32) << 8) | k[:, 35])
+
+
+def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None,
+                 chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                 progress: ProgressFn | None = None) -> PacketTable:
+    """Read a pcap/pcapng (optionally gzip-compressed) capture into a :class:`PacketTable`.
+
+    A capture damaged part-way yields the packets before the damage and a
+    :class:`~analyzer.errors.CaptureWarning`; one damaged before its first packet raises.
+    """
+    with ByteSource(source, name) as src:
+        walker = RecordWalker(src, chunk_bytes=chunk_bytes)
+        flows = _FlowIndex()
+        cols: dict[str, list[np.ndarray]] = {k: [] for k in (
+            "frame", "ts_ns", "flow", "udp_len", "cap_len", "wire_len", "head")}
+        kept: dict[int, bytes] = {}
+        icmp: list[IcmpError] = []
+        tcp_sip: list[tuple[int, int, bytes]] = []
+        counters = DecodeCounters()
+        t0: int | None = None
+        rows = 0
+        linktypes_seen: set[int] = set()
+        for batch in walker:
+            lts = np.unique(batch.linktype)
+            linktypes_seen.update(int(x) for x in lts)
+            unsupported = ~np.isin(batch.linktype, list(SUPPORTED_LINKTYPES))
+            if t0 is None and len(batch):
+                t0 = int(batch.ts_ns[0])
+            ub = decode_batch(batch, kept_budget=MAX_KEPT_PAYLOADS - len(kept))
+            ub.counters.unsupported_linktype = int(unsupported.sum())
+            ub.counters.non_ip -= ub.counters.unsupported_linktype
+            counters.add(ub.counters)
+            fid = flows.assign(ub.src, ub.dst, ub.sport, ub.dport)
+            cols["frame"].append(ub.frame)
+            cols["ts_ns"].append(ub.ts_ns)
+            cols["flow"].append(fid)
+            cols["udp_len"].append(ub.udp_len)
+            cols["cap_len"].append(ub.cap_len)
+            cols["wire_len"].append(ub.wire_len)
+            cols["head"].append(ub.head)
+            kept.update({rows + r: v for r, v in ub.kept.items()})
+            icmp.extend(ub.icmp)
+            tcp_sip.extend(ub.tcp_sip)
+            rows += int(ub.frame.size)
+            if progress is not None:
+                progress(src.position, src.size)
+        warn: list[str] = []
+        if walker.damage is not None:
+            if walker.records == 0:
+                raise walker.damage
+            msg = f"{walker.damage}; kept the {walker.records} packets before it"
+            warn.append(msg)
+            cls = TruncatedCaptureWarning if isinstance(walker.damage, TruncatedCapture) \
+                else CaptureWarning
+            warnings.warn(msg, cls, stacklevel=2)
+        bad_lt = sorted(lt for lt in linktypes_seen if lt not in SUPPORTED_LINKTYPES)
+        if bad_lt and counters.unsupported_linktype == counters.records:
+            raise UnsupportedLinkType(
+                f"unsupported link type {', '.join(map(str, bad_lt))} (supported: Ethernet, "
+                "Linux SLL/SLL2, raw IP, BSD loopback)", path=src.name)
+        if bad_lt:
+            msg = (f"{src.name}: skipped {counters.unsupported_linktype} packets of unsupported "
+                   f"link type {', '.join(map(str, bad_lt))}")
+            warn.append(msg)
+            warnings.warn(msg, CaptureWarning, stacklevel=2)
+
+        def cat(k: str, dtype: type, shape: tuple[int, ...] = ()) -> np.ndarray:
+            parts = cols[k]
+            arr = np.concatenate(parts) if parts else np.zeros((0, *shape), dtype=dtype)
+            arr.setflags(write=False)
+            return arr
+
+        return PacketTable(
+            path=src.name, fmt=walker.fmt + (".gz" if src.compressed else ""),
+            frame=cat("frame", np.int64), ts_ns=cat("ts_ns", np.int64),
+            flow=cat("flow", np.int32), udp_len=cat("udp_len", np.int32),
+            cap_len=cat("cap_len", np.int32), wire_len=cat("wire_len", np.int32),
+            head=cat("head", np.uint8, (40,)), flows=flows.table(), t0_ns=t0 or 0,
+            records=walker.records, linktypes=tuple(sorted(linktypes_seen)), counters=counters,
+            kept=kept, tcp_sip=tuple(tcp_sip), icmp=tuple(icmp), warnings=tuple(warn))

@@ -1,0 +1,358 @@
+"""Walking the records of pcap and pcapng files in chunks.
+
+The only per-record Python work is the sequential walk over record lengths (each record's
+offset depends on the previous one); every field is then gathered with numpy from the whole
+chunk at once. A walker yields :class:`RecordBatch` objects and, when the file is damaged,
+stops at the damage and leaves the error in :attr:`RecordWalker.damage`, so the caller can
+keep the packets before it.
+"""
+
+from __future__ import annotations
+
+import struct
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from analyzer.capture.source import ByteSource, describe_magic
+from analyzer.errors import CaptureError, CorruptCapture, TruncatedCapture
+
+PCAP_MAGIC_US = 0xA1B2C3D4
+PCAP_MAGIC_NS = 0xA1B23C4D
+PCAPNG_SHB = 0x0A0D0D0A
+PCAPNG_BYTE_ORDER_MAGIC = 0x1A2B3C4D
+PCAPNG_IDB = 0x00000001
+PCAPNG_OPB = 0x00000002  # obsolete packet block
+PCAPNG_SPB = 0x00000003  # simple packet block
+PCAPNG_EPB = 0x00000006  # enhanced packet block
+PCAP_GLOBAL_HEADER_LEN = 24
+PCAP_RECORD_HEADER_LEN = 16
+#: A record longer than this is treated as corrupt rather than allocated (Wireshark's own
+#: limit is 256 KiB for most link types; we allow jumbo/TSO frames with a wide margin).
+MAX_RECORD_BYTES = 1 << 20
+MAX_BLOCK_BYTES = MAX_RECORD_BYTES + 4096
+#: Zero bytes appended to every chunk, so a fixed-width header window can be sliced at any
+#: packet offset without running off the end.
+PAD_BYTES = 256
+DEFAULT_CHUNK_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class RecordBatch:
+    """The records of one chunk, as columns.
+
+    ``buf`` holds the chunk's bytes followed by :data:`PAD_BYTES` zeros; ``data_off`` is the
+    offset in ``buf`` of each record's packet data.
+    """
+
+    buf: np.ndarray  # uint8
+    data_off: np.ndarray  # int64
+    caplen: np.ndarray  # int64
+    origlen: np.ndarray  # int64
+    ts_ns: np.ndarray  # int64, nanoseconds since the Unix epoch
+    linktype: np.ndarray  # int32 per record
+    first_frame: int  # 1-based number of the first record
+
+    def __len__(self) -> int:
+        return int(self.data_off.size)
+
+
+def _gather_u32(buf: np.ndarray, idx: np.ndarray, big: bool) -> np.ndarray:
+    b = [buf[idx + k].astype(np.uint64) for k in range(4)]
+    if big:
+        b.reverse()
+    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)).astype(np.int64)
+
+
+def _gather_u16(buf: np.ndarray, idx: np.ndarray, big: bool) -> np.ndarray:
+    lo, hi = buf[idx].astype(np.int64), buf[idx + 1].astype(np.int64)
+    return (lo << 8) | hi if big else lo | (hi << 8)
+
+
+def _padded(data: bytes) -> np.ndarray:
+    arr = np.zeros(len(data) + PAD_BYTES, dtype=np.uint8)
+    arr[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+    return arr
+
+
+class RecordWalker:
+    """Iterate over the record batches of a pcap or pcapng :class:`ByteSource`.
+
+    After iteration, :attr:`damage` holds the :class:`CaptureError` that stopped the walk
+    early (truncation or corruption), or ``None`` when the file was read to its end;
+    :attr:`records` counts the records yielded and :attr:`fmt` names the format.
+    """
+
+    def __init__(self, src: ByteSource, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+        self.src = src
+        self.chunk_bytes = max(int(chunk_bytes), 4096)
+        self.damage: CaptureError | None = None
+        self.records = 0
+        self.skipped_blocks = 0
+        self.interfaces: list[tuple[int, int]] = []  # (linktype, snaplen), over all sections
+        head = src.read(4)
+        if len(head) < 4:
+            raise describe_magic(head, src.name)
+        self._head = head
+        le = struct.unpack("<I", head)[0]
+        if le in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
+            self.fmt, self._big = "pcap", False
+        elif struct.unpack(">I", head)[0] in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
+            self.fmt, self._big = "pcap", True
+        elif le == PCAPNG_SHB:
+            self.fmt, self._big = "pcapng", False
+        else:
+            raise describe_magic(head + src.read(60), src.name)
+
+    # -- shared -------------------------------------------------------------------------
+    def _fail(self, cls: type[CaptureError], msg: str, offset: int) -> None:
+        self.damage = cls(msg, path=self.src.name, offset=offset, packet=self.records + 1)
+
+    def __iter__(self) -> Iterator[RecordBatch]:
+        if self.fmt == "pcap":
+            yield from self._iter_pcap()
+        else:
+            yield from self._iter_pcapng()
+
+    # -- pcap ---------------------------------------------------------------------------
+    def _iter_pcap(self) -> Iterator[RecordBatch]:
+        rest = self.src.read(PCAP_GLOBAL_HEADER_LEN - 4)
+        if len(rest) < PCAP_GLOBAL_HEADER_LEN - 4:
+            raise TruncatedCapture("pcap global header is cut short", path=self.src.name,
+                                   offset=len(rest) + 4)
+        hdr = self._head + rest
+        e = ">" if self._big else "<"
+        magic, _vmaj, _vmin, _tz, _sig, snaplen, network = struct.unpack(e + "IHHiIII", hdr)
+        nanos = magic == PCAP_MAGIC_NS
+        linktype = network & 0x0FFFFFFF  # upper bits may carry the FCS length
+        self.interfaces.append((linktype, snaplen))
+        u32 = struct.Struct(e + "I").unpack_from
+        pending = b""
+        file_off = PCAP_GLOBAL_HEADER_LEN  # file offset of pending[0]
+        eof = False
+        while not eof:
+            chunk = self.src.read(self.chunk_bytes)
+            eof = len(chunk) == 0
+            data = pending + chunk if pending else chunk
+            if not data:
+                break
+            offs = array("q")
+            append = offs.append
+            pos, n, bad = 0, len(data), False
+            while pos + 16 <= n:
+                cl = u32(data, pos + 8)[0]
+                if cl > MAX_RECORD_BYTES:
+                    bad = True
+                    break
+                nxt = pos + 16 + cl
+                if nxt > n:
+                    break
+                append(pos)
+                pos = nxt
+            if offs:
+                yield self._pcap_batch(data, offs, nanos, linktype)
+            if bad:
+                self._fail(CorruptCapture,
+                           f"record claims {u32(data, pos + 8)[0]} captured bytes, more than "
+                           f"any packet can hold", file_off + pos)
+                return
+            pending = data[pos:]
+            file_off += pos
+            if eof and pending:
+                self._fail(TruncatedCapture, "capture ends in the middle of a packet record "
+                           f"({len(pending)} bytes left over)", file_off)
+                return
+
+    def _pcap_batch(self, data: bytes, offs: array, nanos: bool, linktype: int) -> RecordBatch:
+        buf = _padded(data)
+        o = np.frombuffer(offs, dtype=np.int64)
+        big = self._big
+        sec = _gather_u32(buf, o, big)
+        frac = _gather_u32(buf, o + 4, big)
+        caplen = _gather_u32(buf, o + 8, big)
+        origlen = _gather_u32(buf, o + 12, big)
+        ts = sec * 1_000_000_000 + (frac if nanos else frac * 1000)
+        batch = RecordBatch(buf=buf, data_off=o + 16, caplen=caplen, origlen=origlen, ts_ns=ts,
+                            linktype=np.full(o.size, linktype, dtype=np.int32),
+                            first_frame=self.records + 1)
+        self.records += o.size
+        return batch
+
+    # -- pcapng -------------------------------------------------------------------------
+    def _iter_pcapng(self) -> Iterator[RecordBatch]:
+        pending = self._head
+        file_off = 0
+        eof = False
+        big = False
+        # per current section: list of (linktype, snaplen, units_per_s, offset_s)
+        ifaces: list[tuple[int, int, int, int]] = []
+        seen_shb = False
+        while not eof:
+            chunk = self.src.read(self.chunk_bytes)
+            eof = len(chunk) == 0
+            data = pending + chunk if pending else chunk
+            if not data:
+                break
+            n = len(data)
+            pos = 0
+            offs = array("q")
+            types = array("q")
+            hdr2 = struct.Struct(">II" if big else "<II").unpack_from
+            stop = False
+            while pos + 12 <= n:
+                btype, blen = hdr2(data, pos)
+                if btype == PCAPNG_SHB:
+                    if pos + 12 > n:
+                        break
+                    bom = struct.unpack_from("<I", data, pos + 8)[0]
+                    if bom == PCAPNG_BYTE_ORDER_MAGIC:
+                        nbig = False
+                    elif bom == 0x4D3C2B1A:
+                        nbig = True
+                    else:
+                        self._fail(CorruptCapture, "pcapng section header with a bad "
+                                   "byte-order magic", file_off + pos)
+                        stop = True
+                        break
+                    blen = struct.unpack_from(">I" if nbig else "<I", data, pos + 4)[0]
+                    if blen < 28 or blen % 4 or blen > MAX_BLOCK_BYTES:
+                        self._fail(CorruptCapture, f"pcapng section header has an impossible "
+                                   f"length {blen}", file_off + pos)
+                        stop = True
+                        break
+                    if pos + blen > n:
+                        break
+                    if offs:  # flush packets of the previous section first
+                        yield self._pcapng_batch(data, offs, types, big, ifaces)
+                        offs, types = array("q"), array("q")
+                    big = nbig
+                    hdr2 = struct.Struct(">II" if big else "<II").unpack_from
+                    ifaces = []
+                    seen_shb = True
+                    pos += blen
+                    continue
+                if not seen_shb:
+                    self._fail(CorruptCapture, "pcapng file does not start with a section "
+                               "header", file_off + pos)
+                    stop = True
+                    break
+                if blen < 12 or blen % 4 or blen > MAX_BLOCK_BYTES:
+                    self._fail(CorruptCapture, f"pcapng block of type {btype:#x} has an "
+                               f"impossible length {blen}", file_off + pos)
+                    stop = True
+                    break
+                if pos + blen > n:
+                    break
+                if btype in (PCAPNG_EPB, PCAPNG_SPB, PCAPNG_OPB):
+                    offs.append(pos)
+                    types.append(btype)
+                elif btype == PCAPNG_IDB:
+                    ifaces.append(self._parse_idb(data, pos, blen, big))
+                else:
+                    self.skipped_blocks += 1
+                pos += blen
+            if offs:
+                yield self._pcapng_batch(data, offs, types, big, ifaces)
+            if stop:
+                return
+            pending = data[pos:]
+            file_off += pos
+            if eof and pending:
+                self._fail(TruncatedCapture, "capture ends in the middle of a pcapng block "
+                           f"({len(pending)} bytes left over)", file_off)
+                return
+
+    def _parse_idb(self, data: bytes, pos: int, blen: int, big: bool) -> tuple[int, int, int, int]:
+        e = ">" if big else "<"
+        if blen < 20:
+            return (-1, 0, 1_000_000, 0)
+        linktype, _res, snaplen = struct.unpack_from(e + "HHI", data, pos + 8)
+        units, offset_s = 1_000_000, 0
+        p, end = pos + 16, pos + blen - 4
+        while p + 4 <= end:
+            code, olen = struct.unpack_from(e + "HH", data, p)
+            if code == 0:
+                break
+            val = data[p + 4: p + 4 + olen]
+            if code == 9 and olen >= 1:
+                r = val[0]
+                units = 2 ** (r & 0x7F) if r & 0x80 else 10 ** r
+            elif code == 14 and olen >= 8:
+                offset_s = struct.unpack(e + "q", val[:8])[0]
+            p += 4 + ((olen + 3) & ~3)
+        self.interfaces.append((linktype, snaplen))
+        return (linktype, snaplen, units, offset_s)
+
+    def _pcapng_batch(self, data: bytes, offs: array, types: array, big: bool,
+                      ifaces: list[tuple[int, int, int, int]]) -> RecordBatch:
+        buf = _padded(data)
+        o = np.frombuffer(offs, dtype=np.int64)
+        t = np.frombuffer(types, dtype=np.int64)
+        blen = _gather_u32(buf, o + 4, big)
+        is_epb, is_opb, is_spb = t == PCAPNG_EPB, t == PCAPNG_OPB, t == PCAPNG_SPB
+        iface = np.where(is_epb, _gather_u32(buf, o + 8, big), 0)
+        iface = np.where(is_opb, _gather_u16(buf, o + 8, big), iface)
+        ts_raw = (_gather_u32(buf, o + 12, big).astype(np.uint64) << np.uint64(32)) | \
+            _gather_u32(buf, o + 16, big).astype(np.uint64)
+        caplen = np.where(is_spb, 0, _gather_u32(buf, o + 20, big))
+        origlen = np.where(is_spb, _gather_u32(buf, o + 8, big), _gather_u32(buf, o + 24, big))
+        data_off = np.where(is_spb, o + 12, o + 28)
+        room = o + blen - 4 - data_off
+        n_if = len(ifaces)
+        known = iface < n_if
+        if not known.all():
+            bad = int(np.argmin(known))
+            self.damage = CorruptCapture(
+                f"packet refers to interface {int(iface[bad])}, but only {n_if} defined",
+                path=self.src.name, offset=None, packet=self.records + bad + 1)
+            keep = int(bad)
+            o, t, iface, ts_raw = o[:keep], t[:keep], iface[:keep], ts_raw[:keep]
+            caplen, origlen, data_off, room = (caplen[:keep], origlen[:keep], data_off[:keep],
+                                               room[:keep])
+            is_spb = is_spb[:keep]
+        iface_i = np.clip(iface, 0, max(n_if - 1, 0))
+        lt = np.array([f[0] for f in ifaces] or [-1], dtype=np.int32)
+        snap = np.array([f[1] or MAX_RECORD_BYTES for f in ifaces] or [0], dtype=np.int64)
+        units = np.array([f[2] for f in ifaces] or [1_000_000], dtype=object)
+        offs_s = np.array([f[3] for f in ifaces] or [0], dtype=np.int64)
+        if is_spb.any():
+            spb_cap = np.minimum(np.minimum(origlen, snap[iface_i]), room)
+            caplen = np.where(is_spb, spb_cap, caplen)
+        over = caplen > room
+        if over.any():
+            bad = int(np.argmax(over))
+            self.damage = CorruptCapture(
+                f"packet block claims {int(caplen[bad])} captured bytes but holds "
+                f"{int(room[bad])}", path=self.src.name, packet=self.records + bad + 1)
+            keep = bad
+            iface_i, ts_raw, caplen, origlen, data_off, is_spb = (
+                iface_i[:keep], ts_raw[:keep], caplen[:keep], origlen[:keep], data_off[:keep],
+                is_spb[:keep])
+        ts_ns = np.empty(iface_i.size, dtype=np.int64)
+        for k in range(n_if):
+            sel = iface_i == k
+            if not sel.any():
+                continue
+            u = int(units[k])
+            raw = ts_raw[sel]
+            if u == 1_000_000_000:
+                v = raw.astype(np.int64)
+            elif 1_000_000_000 % u == 0:
+                v = raw.astype(np.int64) * (1_000_000_000 // u)
+            elif u % 1_000_000_000 == 0:
+                v = (raw // np.uint64(u // 1_000_000_000)).astype(np.int64)
+            else:
+                v = (raw.astype(np.float64) * (1e9 / u)).astype(np.int64)
+            ts_ns[sel] = v + offs_s[k] * 1_000_000_000
+        if is_spb.any():  # simple packet blocks carry no time: reuse the previous packet's
+            idx = np.where(~is_spb, np.arange(is_spb.size), 0)
+            np.maximum.accumulate(idx, out=idx)
+            ts_ns = np.where(is_spb, ts_ns[idx], ts_ns)
+            if is_spb[0]:
+                ts_ns[: int(np.argmin(is_spb)) if not is_spb.all() else None] = 0
+        batch = RecordBatch(buf=buf, data_off=data_off, caplen=caplen, origlen=origlen,
+                            ts_ns=ts_ns, linktype=lt[iface_i], first_frame=self.records + 1)
+        self.records += int(data_off.size)
+        return batch

@@ -1,0 +1,87 @@
+"""The decoded capture as columns: one row per UDP datagram, plus the table of UDP flows."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analyzer.capture.ipudp import DecodeCounters, IcmpError
+
+
+def format_address(addr16: bytes | np.ndarray) -> str:
+    """Text form of a 16-byte address; IPv4-mapped addresses print as dotted quads."""
+    b = bytes(addr16)
+    if b[:12] == b"\x00" * 10 + b"\xff\xff":
+        return ".".join(str(x) for x in b[12:])
+    return str(ipaddress.IPv6Address(b))
+
+
+@dataclass(frozen=True)
+class FlowTable:
+    """Unique UDP flows (one direction each): addresses as 16-byte rows, ports as ints."""
+
+    src: np.ndarray  # (m, 16) uint8
+    dst: np.ndarray
+    sport: np.ndarray  # int32
+    dport: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.sport.size)
+
+    def src_str(self, i: int) -> str:
+        return format_address(self.src[i])
+
+    def dst_str(self, i: int) -> str:
+        return format_address(self.dst[i])
+
+    def reverse_index(self) -> np.ndarray:
+        """For each flow, the index of the flow in the opposite direction, or -1."""
+        lookup = {self._key(i): i for i in range(len(self))}
+        rev = np.full(len(self), -1, dtype=np.int64)
+        for i in range(len(self)):
+            k = (bytes(self.dst[i]), bytes(self.src[i]), int(self.dport[i]), int(self.sport[i]))
+            rev[i] = lookup.get(k, -1)
+        return rev
+
+    def _key(self, i: int) -> tuple[bytes, bytes, int, int]:
+        return (bytes(self.src[i]), bytes(self.dst[i]), int(self.sport[i]), int(self.dport[i]))
+
+
+@dataclass(frozen=True)
+class PacketTable:
+    """Every complete UDP datagram of a capture, as read-only numpy columns.
+
+    ``ts_ns`` is absolute (ns since the Unix epoch); ``t0_ns`` is the time of the capture's
+    first record of any kind, the origin of every ``*_s`` time the package reports (like
+    Wireshark's relative time).
+    """
+
+    path: str
+    fmt: str
+    frame: np.ndarray  # int64, 1-based record number in the capture
+    ts_ns: np.ndarray  # int64
+    flow: np.ndarray  # int32 index into ``flows``
+    udp_len: np.ndarray  # int32 payload length from the UDP header
+    cap_len: np.ndarray  # int32 payload bytes captured
+    wire_len: np.ndarray  # int32 frame length on the wire
+    head: np.ndarray  # (n, HEAD_BYTES) uint8
+    flows: FlowTable
+    t0_ns: int
+    records: int
+    linktypes: tuple[int, ...]
+    counters: DecodeCounters
+    kept: dict[int, bytes] = field(default_factory=dict)
+    tcp_sip: tuple[tuple[int, int, bytes], ...] = ()
+    icmp: tuple[IcmpError, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return int(self.frame.size)
+
+    @property
+    def duration_s(self) -> float:
+        if self.ts_ns.size == 0:
+            return 0.0
+        return float(self.ts_ns.max() - self.t0_ns) / 1e9

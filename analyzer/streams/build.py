@@ -1,0 +1,392 @@
+"""From a PacketTable to streams: find RTP (also inside TURN ChannelData), validate it, and
+classify every other UDP flow (STUN, DTLS, RTCP, Telegram reflector, opaque media).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from analyzer.capture.table import PacketTable
+from analyzer.metrics.rtpstats import RtpColumns, derive, rtp_stats, timing_stats
+from analyzer.streams import headers as H
+from analyzer.streams.clock import infer_clock_hz
+from analyzer.streams.model import (
+    KIND_DTLS,
+    KIND_OPAQUE,
+    KIND_OTHER,
+    KIND_RTCP,
+    KIND_RTP,
+    KIND_SIP,
+    KIND_STUN,
+    KIND_TELEGRAM,
+    Call,
+    Series,
+    Stream,
+)
+from analyzer.streams.sdp import (
+    STATIC_PAYLOAD_TYPES,
+    SdpMedia,
+    SipMessage,
+    parse_megaco,
+    parse_sip,
+    tshark_clock_hz,
+)
+
+#: RFC 3550 A.1 probation, loosened for captures that start mid-stream: a stream found
+#: without signalling needs this many packets and mostly small forward sequence steps.
+MIN_HEURISTIC_PACKETS = 5
+MIN_SEQ_STEP_SHARE = 0.6
+MAX_MISORDER = 100
+#: Opaque media: at least this many packets, median spacing under this, small datagrams.
+OPAQUE_MIN_PACKETS = 20
+OPAQUE_MAX_MEDIAN_GAP_S = 0.25
+OPAQUE_MAX_MEDIAN_SIZE = 700
+TELEGRAM_NETS = ((0x5B6C0000, 16), (0x959AA000, 20))  # 91.108.0.0/16, 149.154.160.0/20
+WHATSAPP_PTS = (120, 121, 97, 102, 103)
+
+
+@dataclass(frozen=True)
+class StreamSet:
+    streams: tuple[Stream, ...]
+    calls: tuple[Call, ...]
+    sip: tuple[SipMessage, ...]
+    derived: dict[int, object]
+
+
+def _sip_messages(table: PacketTable) -> list[SipMessage]:
+    found = [(int(table.frame[row]), int(table.ts_ns[row]), payload)
+             for row, payload in table.kept.items() if payload[:1].isalpha() or payload[:1] == b"!"]
+    found.extend(table.tcp_sip)
+    out = []
+    for frame, ts, payload in sorted(found, key=lambda x: x[0]):
+        msg = parse_sip(payload, frame, ts) or parse_megaco(payload, frame, ts)
+        if msg is not None:
+            out.append(msg)
+    return out
+
+
+def _not_rtp_by_sdp(table: PacketTable, media: list[SdpMedia]) -> np.ndarray:
+    """Packets whose endpoint the latest SDP (before that frame) moved off RTP, e.g. to T.38.
+
+    Like Wireshark's conversation lookup, the destination endpoint's state decides when it
+    has one, else the source endpoint's; within one message the last media line wins.
+    """
+    out = np.zeros(len(table), dtype=bool)
+    timeline: dict[tuple[str, int], list[tuple[int, int, bool]]] = {}
+    for k, m in enumerate(media):
+        timeline.setdefault((m.address, m.port), []).append((m.frame, k, m.is_rtp))
+    if all(r for ev in timeline.values() for _, _, r in ev):
+        return out
+    flows = table.flows
+    n_flows = len(flows)
+
+    def state_at(ep: tuple[str, int], frames: np.ndarray) -> np.ndarray:
+        """1 RTP, 0 not RTP, -1 no SDP yet, for each frame."""
+        ev = sorted(timeline.get(ep, []))
+        if not ev:
+            return np.full(frames.size, -1)
+        f = np.array([e[0] for e in ev])
+        st = np.array([1 if e[2] else 0 for e in ev])
+        k = np.searchsorted(f, frames, side="left") - 1
+        return np.where(k >= 0, st[np.maximum(k, 0)], -1)
+
+    for fl in range(n_flows):
+        src = (flows.src_str(fl), int(flows.sport[fl]))
+        dst = (flows.dst_str(fl), int(flows.dport[fl]))
+        if src not in timeline and dst not in timeline:
+            continue
+        rows = np.flatnonzero(table.flow == fl)
+        fr = table.frame[rows]
+        sd, ss = state_at(dst, fr), state_at(src, fr)
+        state = np.where(sd >= 0, sd, ss)
+        out[rows[state == 0]] = True
+    return out
+
+
+def _sdp_flow_maps(table: PacketTable, media: list[SdpMedia]
+                   ) -> dict[int, dict[int, tuple[str, int]]]:
+    """For each flow touching an SDP media address:port, the merged payload-type map."""
+    if not media:
+        return {}
+    flows = table.flows
+    by_ep: dict[tuple[str, int], dict[int, tuple[str, int]]] = {}
+    for m in media:
+        by_ep.setdefault((m.address, m.port), {}).update(m.rtpmap)
+    out: dict[int, dict[int, tuple[str, int]]] = {}
+    for f in range(len(flows)):
+        for ep in ((flows.src_str(f), int(flows.sport[f])), (flows.dst_str(f),
+                                                               int(flows.dport[f]))):
+            if ep in by_ep:
+                out.setdefault(f, {}).update(by_ep[ep])
+    return out
+
+
+def _in_nets(addr16: np.ndarray, nets: tuple[tuple[int, int], ...]) -> bool:
+    b = bytes(addr16)
+    if b[:12] != b"\x00" * 10 + b"\xff\xff":
+        return False
+    v = int.from_bytes(b[12:], "big")
+    return any((v >> (32 - bits)) == (net >> (32 - bits)) for net, bits in nets)
+
+
+def build_streams(table: PacketTable) -> StreamSet:
+    n = len(table)
+    head, length = table.head, table.udp_len.astype(np.int64)
+    t_s = (table.ts_ns - table.t0_ns) / 1e9
+    sip_msgs = _sip_messages(table)
+    all_media = [m for s in sip_msgs for m in s.media]
+    sdp_maps = _sdp_flow_maps(table, [m for m in all_media if m.is_rtp])
+    sdp_flow = np.zeros(len(table.flows), dtype=bool)
+    sdp_flow[list(sdp_maps)] = True
+
+    stun = H.is_stun(head, length)
+    dtls = H.is_dtls(head, length) & ~stun
+    chan = H.is_channeldata(head, length) & ~stun
+    rtcp0 = H.is_rtcp(head, length) & ~stun & ~chan
+    sip_rows = np.zeros(n, dtype=bool)
+    if table.kept:
+        kr = np.fromiter((r for r, p in table.kept.items() if p[:1].isalpha()), dtype=np.int64)
+        sip_rows[kr] = True
+    off = np.where(chan, H.CHANNELDATA_HEADER_LEN, 0)
+    rtp = H.rtp_fields(head, length, off)
+    rtcp_in_chan = chan & H.is_rtcp(head, length, off)
+    cand = rtp.valid & ~stun & ~dtls & ~rtcp0 & ~rtcp_in_chan & ~sip_rows
+    tele_hello = H.telegram_hello(head, length)
+    cand &= ~tele_hello & ~_not_rtp_by_sdp(table, all_media)
+
+    # group RTP candidates by (flow, ssrc)
+    ci = np.flatnonzero(cand)
+    gkey = (table.flow[ci].astype(np.int64) << 32) | rtp.ssrc[ci]
+    gu, ginv, gcnt = np.unique(gkey, return_inverse=True, return_counts=True)
+    order = np.argsort(ginv, kind="stable")
+    g_starts = np.concatenate([[0], np.cumsum(gcnt)[:-1]]).astype(np.int64) if gcnt.size \
+        else np.zeros(0, dtype=np.int64)
+    rows_sorted = ci[order]
+    seq_sorted = rtp.seq[rows_sorted]
+    accept = np.zeros(gu.size, dtype=bool)
+    g_flow = (gu >> 32).astype(np.int64)
+    # sequence plausibility per group (vectorized): share of small forward steps
+    step = np.zeros(rows_sorted.size, dtype=np.int64)
+    step[1:] = (seq_sorted[1:] - seq_sorted[:-1]) % 65536
+    is_first = np.zeros(rows_sorted.size, dtype=bool)
+    is_first[g_starts] = True
+    fwd = (~is_first & (step >= 1) & (step <= MAX_MISORDER)).astype(float)
+    same = (~is_first & (step == 0)).astype(float)  # duplicates: neither for nor against
+    gid_sorted = np.repeat(np.arange(gu.size), gcnt)
+    n_same = np.bincount(gid_sorted, weights=same, minlength=gu.size)
+    fwd_share = np.bincount(gid_sorted, weights=fwd, minlength=gu.size) / \
+        np.maximum(gcnt - 1 - n_same, 1)
+    accept = sdp_flow[g_flow] | ((gcnt >= MIN_HEURISTIC_PACKETS) &
+                                 (fwd_share >= MIN_SEQ_STEP_SHARE))
+    in_rtp = np.zeros(n, dtype=bool)
+    acc_groups = np.flatnonzero(accept)
+    acc_mask_sorted = accept[gid_sorted]
+    in_rtp[rows_sorted[acc_mask_sorted]] = True
+
+    flows = table.flows
+    rev = flows.reverse_index()
+    flow_has_dtls = np.bincount(table.flow[dtls], minlength=len(flows)) > 0
+    flow_has_stun = np.bincount(table.flow[stun], minlength=len(flows)) > 0
+
+    # --- RTP streams, all at once
+    rs_rows = rows_sorted[acc_mask_sorted]
+    rs_gid = gid_sorted[acc_mask_sorted]
+    # order acc groups by first frame so stream numbering follows the capture
+    first_row = np.array([rows_sorted[g_starts[g]] for g in acc_groups], dtype=np.int64)
+    acc_groups = acc_groups[np.argsort(first_row, kind="stable")]
+    rank = np.empty(gu.size, dtype=np.int64)
+    rank[acc_groups] = np.arange(acc_groups.size)
+    o2 = np.argsort(rank[rs_gid], kind="stable")
+    rs_rows, rs_gid = rs_rows[o2], rs_gid[o2]
+    r_cnt = gcnt[acc_groups]
+    r_starts = np.concatenate([[0], np.cumsum(r_cnt)[:-1]]).astype(np.int64) if r_cnt.size \
+        else np.zeros(0, dtype=np.int64)
+    pt = rtp.payload_type[rs_rows]
+    size = np.where(chan[rs_rows], length[rs_rows] - H.CHANNELDATA_HEADER_LEN, length[rs_rows])
+    clock = np.zeros(rs_rows.size, dtype=np.int64)
+    stream_meta = []
+    for k, g in enumerate(acc_groups):
+        a, b = int(r_starts[k]), int(r_starts[k] + r_cnt[k])
+        f = int(g_flow[g])
+        pts = pt[a:b]
+        pt_list = [int(p) for p, _ in Counter(pts.tolist()).most_common()]
+        smap = sdp_maps.get(f, {})
+        codec, clk_src, eff = None, None, 0
+        for p in pt_list:
+            if p in smap and smap[p][1] > 0:
+                codec, clk_src = smap[p][0], "sdp"
+                break
+            if p in STATIC_PAYLOAD_TYPES:
+                codec, clk_src = STATIC_PAYLOAD_TYPES[p][0], "static"
+                break
+        # per-packet clock as TShark sees it (static table or SDP)
+        lut = {p: tshark_clock_hz(p, smap) for p in pt_list}
+        clock[a:b] = np.vectorize(lut.get, otypes=[np.int64])(pts) if len(lut) > 1 else \
+            lut[pt_list[0]]
+        tshark_has_clock = bool((clock[a:b] > 0).any())
+        if not tshark_has_clock:
+            eff = infer_clock_hz(t_s[rs_rows[a:b]], rtp.timestamp[rs_rows[a:b]],
+                                 rtp.seq[rs_rows[a:b]])
+            if eff:
+                clock[a:b] = eff
+                clk_src = "inferred"
+        stream_meta.append((f, int(gu[g] & 0xFFFFFFFF), tuple(pt_list), codec, clk_src,
+                            int(clock[a:b].max())))
+    cols = RtpColumns(arrival_s=t_s[rs_rows], seq16=rtp.seq[rs_rows],
+                      ts32=rtp.timestamp[rs_rows], marker=rtp.marker[rs_rows],
+                      payload_type=pt, clock_hz=clock, size_bytes=size, starts=r_starts)
+    dv = derive(cols)
+    stats = rtp_stats(cols, dv)
+
+    streams: list[Stream] = []
+    for k, (f, ssrc, pts, codec, clk_src, clk) in enumerate(stream_meta):
+        a, b = int(r_starts[k]), int(r_starts[k] + r_cnt[k])
+        rows = rs_rows[a:b]
+        ser = Series(frame=table.frame[rows], arrival_s=cols.arrival_s[a:b],
+                     size_bytes=size[a:b].astype(np.int32), seq=dv.seq_ext[a:b],
+                     rtp_ts=dv.ts_ext[a:b], marker=cols.marker[a:b],
+                     payload_type=pt[a:b])
+        app = _rtp_app(table, f, rev, pts, head[rows[0]], bool(sdp_flow[f]),
+                       bool(flow_has_dtls[f] or (rev[f] >= 0 and flow_has_dtls[rev[f]])),
+                       bool(chan[rows[0]]))
+        streams.append(Stream(
+            index=len(streams), flow=f, src=flows.src_str(f), sport=int(flows.sport[f]),
+            dst=flows.dst_str(f), dport=int(flows.dport[f]), ssrc=ssrc, kind=KIND_RTP, app=app,
+            transport="turn-channel" if chan[rows[0]] else "udp", payload_types=pts,
+            codec=codec, clock_rate_hz=clk or None, clock_source=clk_src,
+            sdp_signalled=bool(sdp_flow[f]), series=ser, stats=stats[k],
+            extra={"jitter_by_tshark": clk_src in ("static", "sdp")}))
+
+    # --- everything else, one stream per flow and kind
+    rest = ~in_rtp
+    kinds = np.full(n, -1, dtype=np.int8)
+    kinds[rest & stun] = 0
+    kinds[rest & dtls] = 1
+    kinds[rest & (rtcp0 | rtcp_in_chan)] = 2
+    kinds[rest & sip_rows] = 3
+    kinds[rest & (kinds < 0)] = 4  # unclassified payload
+    kind_names = {0: KIND_STUN, 1: KIND_DTLS, 2: KIND_RTCP, 3: KIND_SIP, 4: KIND_OTHER}
+    okey = table.flow.astype(np.int64) * 8 + kinds
+    sel = np.flatnonzero(rest)
+    ou, oinv = np.unique(okey[sel], return_inverse=True)
+    oorder = np.argsort(oinv, kind="stable")
+    osorted = sel[oorder]
+    ocnt = np.bincount(oinv, minlength=ou.size)
+    ostarts = np.concatenate([[0], np.cumsum(ocnt)[:-1]]).astype(np.int64)
+    groups = []
+    for j in range(ou.size):
+        rows = osorted[ostarts[j]: ostarts[j] + ocnt[j]]
+        groups.append((int(rows[0]), int(ou[j] // 8), int(ou[j] % 8), rows))
+    groups.sort()
+    for _, f, kcode, rows in groups:
+        kind = kind_names[kcode]
+        app = None
+        if kind == KIND_OTHER:
+            kind, app = _classify_other(table, f, rows, t_s, length)
+        elif kind == KIND_STUN and (_in_nets(flows.dst[f], TELEGRAM_NETS) or
+                                   _in_nets(flows.src[f], TELEGRAM_NETS)):
+            app = "telegram"
+        ser = Series(frame=table.frame[rows], arrival_s=t_s[rows],
+                     size_bytes=length[rows].astype(np.int32),
+                     seq=np.zeros(rows.size, np.int64), rtp_ts=np.zeros(rows.size, np.int64),
+                     marker=np.zeros(rows.size, bool), payload_type=np.full(rows.size, -1,
+                                                                             np.int16))
+        extra = {}
+        if kind == KIND_STUN:
+            cls = H.stun_class(head[rows])
+            extra = {"stun_requests": int((cls == 0).sum()),
+                     "stun_responses": int(((cls == 2) | (cls == 3)).sum())}
+        if kind == KIND_TELEGRAM:
+            extra = {"telegram_hellos": int(H.telegram_hello(head[rows], length[rows]).sum())}
+        streams.append(Stream(
+            index=len(streams), flow=f, src=flows.src_str(f), sport=int(flows.sport[f]),
+            dst=flows.dst_str(f), dport=int(flows.dport[f]), ssrc=None, kind=kind, app=app,
+            transport="udp", payload_types=(), codec=None, clock_rate_hz=None,
+            clock_source=None, sdp_signalled=bool(sdp_flow[f]), series=ser,
+            stats=timing_stats(t_s[rows], length[rows]), extra=extra))
+    _ = flow_has_stun
+    streams = _link(streams, rev)
+    calls = _calls(streams)
+    return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs),
+                     derived={"rtp": dv, "rtp_starts": r_starts})
+
+
+def _rtp_app(table: PacketTable, f: int, rev: np.ndarray, pts: tuple[int, ...],
+             head0: np.ndarray, sdp: bool, dtls: bool, channel: bool) -> str | None:
+    flows = table.flows
+    ports = (int(flows.sport[f]), int(flows.dport[f]))
+    if sdp:
+        return "sip"
+    if pts and pts[0] in WHATSAPP_PTS and (3478 in ports or (head0[0] & 0x10)):
+        return "whatsapp"
+    if _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS):
+        return "telegram"
+    if dtls or channel:
+        return "webrtc"
+    return None
+
+
+def _classify_other(table: PacketTable, f: int, rows: np.ndarray, t_s: np.ndarray,
+                    length: np.ndarray) -> tuple[str, str | None]:
+    head = table.head[rows]
+    flows = table.flows
+    tele_net = _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS)
+    if rows.size >= 3:
+        tags = np.ascontiguousarray(head[:, :16]).view("V16").ravel()
+        _, cnt = np.unique(tags, return_counts=True)
+        same_tag = cnt.max() / rows.size
+        if same_tag >= 0.9 and length[rows].min() >= 16 and (tele_net or rows.size >= 10):
+            return KIND_TELEGRAM, "telegram"
+    if H.telegram_hello(head, length[rows]).any():
+        return KIND_TELEGRAM, "telegram"
+    if rows.size >= OPAQUE_MIN_PACKETS:
+        gaps = np.diff(t_s[rows])
+        if np.median(gaps) <= OPAQUE_MAX_MEDIAN_GAP_S and \
+                np.median(length[rows]) <= OPAQUE_MAX_MEDIAN_SIZE:
+            return KIND_OPAQUE, "telegram" if tele_net else None
+    return KIND_OTHER, "telegram" if tele_net else None
+
+
+def _link(streams: list[Stream], rev: np.ndarray) -> list[Stream]:
+    """Set ``reverse`` on each media stream: the largest media stream on the reverse flow."""
+    best: dict[int, Stream] = {}
+    for s in streams:
+        if s.is_media and (s.flow not in best or s.stats.packets > best[s.flow].stats.packets):
+            best[s.flow] = s
+    out = []
+    for s in streams:
+        r = None
+        if s.is_media and rev[s.flow] >= 0 and int(rev[s.flow]) in best:
+            r = best[int(rev[s.flow])].index
+        out.append(_replace(s, reverse=r))
+    return out
+
+
+def _replace(s: Stream, **kw: object) -> Stream:
+    from dataclasses import replace
+    return replace(s, **kw)
+
+
+def _calls(streams: list[Stream]) -> tuple[Call, ...]:
+    """Group media streams on a flow pair into calls (a stream with no reverse is its own)."""
+    seen: dict[tuple[int, int], list[int]] = {}
+    for s in streams:
+        if not s.is_media:
+            continue
+        pair = (min(s.flow, streams[s.reverse].flow), max(s.flow, streams[s.reverse].flow)) \
+            if s.reverse is not None else (s.flow, s.flow)
+        seen.setdefault(pair, []).append(s.index)
+    calls = []
+    for idx in sorted(seen.values(), key=lambda v: min(streams[i].stats.start_s for i in v)):
+        apps = Counter(streams[i].app for i in idx if streams[i].app)
+        calls.append(Call(index=len(calls), streams=tuple(idx),
+                          app=apps.most_common(1)[0][0] if apps else None,
+                          start_s=min(streams[i].stats.start_s for i in idx),
+                          end_s=max(streams[i].stats.end_s for i in idx)))
+    for c in calls:
+        for i in c.streams:
+            streams[i] = _replace(streams[i], call=c.index)
+    return tuple(calls)

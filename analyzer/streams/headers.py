@@ -1,0 +1,138 @@
+"""Per-datagram header tests and RTP field columns, vectorized over a PacketTable's heads.
+
+Each ``is_*`` function takes the ``(n, HEAD_BYTES)`` head array and the UDP payload lengths
+and returns a boolean column. Constants are named after the RFC fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+RTP_VERSION = 2
+RTP_HEADER_LEN = 12  # RFC 3550 §5.1
+RTCP_PT_MIN, RTCP_PT_MAX = 200, 204  # SR, RR, SDES, BYE, APP (RFC 3550 §6)
+RTCP_FB_PT = (205, 206, 207)  # RTPFB, PSFB (RFC 4585), XR (RFC 3611)
+RTP_PT_RESERVED_FOR_RTCP = (72, 73, 74, 75, 76)  # RFC 3551 §6 / RFC 5761 §4
+STUN_MAGIC_COOKIE = 0x2112A442  # RFC 5389 §6
+STUN_HEADER_LEN = 20
+CHANNELDATA_HEADER_LEN = 4  # RFC 5766 §11.4
+CHANNEL_MIN, CHANNEL_MAX = 0x4000, 0x7FFF
+DTLS_CONTENT_TYPES = (20, 21, 22, 23, 25)  # RFC 6347; 25 = ACK (DTLS 1.3)
+TELEGRAM_TAG_LEN = 16
+#: tgcalls reflector hello after the 16-byte peer tag: 12 x 0xFF, 0xFE, 3 x 0xFF, then a u64.
+TELEGRAM_HELLO_MARK = bytes([0xFF] * 12 + [0xFE] + [0xFF] * 3)
+TELEGRAM_HELLO_LEN = 40
+
+
+def be16(head: np.ndarray, i: int) -> np.ndarray:
+    return (head[:, i].astype(np.int64) << 8) | head[:, i + 1]
+
+
+def be32(head: np.ndarray, i: int) -> np.ndarray:
+    h = head[:, i: i + 4].astype(np.int64)
+    return (h[:, 0] << 24) | (h[:, 1] << 16) | (h[:, 2] << 8) | h[:, 3]
+
+
+def is_stun(head: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """STUN message: top two bits zero, magic cookie, body length multiple of 4 that fits."""
+    mlen = be16(head, 2)
+    return (((head[:, 0] & 0xC0) == 0) & (be32(head, 4) == STUN_MAGIC_COOKIE)
+            & (mlen % 4 == 0) & (mlen + STUN_HEADER_LEN <= length))
+
+
+def stun_class(head: np.ndarray) -> np.ndarray:
+    """STUN class: 0 request, 1 indication, 2 success response, 3 error response."""
+    t = be16(head, 0)
+    return ((t >> 7) & 0x2) | ((t >> 4) & 0x1)
+
+
+def stun_method(head: np.ndarray) -> np.ndarray:
+    t = be16(head, 0)
+    return (t & 0x000F) | ((t & 0x00E0) >> 1) | ((t & 0x3E00) >> 2)
+
+
+def is_channeldata(head: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """TURN ChannelData: channel number 0x4000-0x7FFF and a length that fits the datagram."""
+    ch = be16(head, 0)
+    dlen = be16(head, 2)
+    room = length - CHANNELDATA_HEADER_LEN
+    return (ch >= CHANNEL_MIN) & (ch <= CHANNEL_MAX) & (dlen <= room) & (dlen + 3 >= room) & \
+        (dlen >= RTP_HEADER_LEN)
+
+
+def is_dtls(head: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """DTLS record: content type 20-25 and version 0xFEFF / 0xFEFD."""
+    ver = be16(head, 1)
+    return np.isin(head[:, 0], DTLS_CONTENT_TYPES) & np.isin(ver, (0xFEFF, 0xFEFD)) & \
+        (length >= 13)
+
+
+def is_rtcp(head: np.ndarray, length: np.ndarray, off: np.ndarray | int = 0) -> np.ndarray:
+    """RTCP (compound) packet: version 2, PT 200-207, first length field fits."""
+    b0, b1, words = _at(head, off, 0), _at(head, off, 1), _be16_at(head, off, 2)
+    pt_ok = ((b1 >= RTCP_PT_MIN) & (b1 <= RTCP_PT_MAX)) | np.isin(b1, RTCP_FB_PT)
+    return ((b0 >> 6) == RTP_VERSION) & pt_ok & ((words + 1) * 4 <= length - off)
+
+
+def telegram_hello(head: np.ndarray, length: np.ndarray) -> np.ndarray:
+    mark = np.frombuffer(TELEGRAM_HELLO_MARK, dtype=np.uint8)
+    return (length == TELEGRAM_HELLO_LEN) & (head[:, 16:32] == mark).all(axis=1)
+
+
+def _at(head: np.ndarray, off: np.ndarray | int, i: int) -> np.ndarray:
+    if isinstance(off, np.ndarray):
+        return head[np.arange(head.shape[0]), off + i]
+    return head[:, off + i]
+
+
+def _be16_at(head: np.ndarray, off: np.ndarray | int, i: int) -> np.ndarray:
+    return (_at(head, off, i).astype(np.int64) << 8) | _at(head, off, i + 1)
+
+
+def _be32_at(head: np.ndarray, off: np.ndarray | int, i: int) -> np.ndarray:
+    return (_be16_at(head, off, i) << 16) | _be16_at(head, off, i + 2)
+
+
+@dataclass(frozen=True)
+class RtpFields:
+    """RTP header fields as columns (RFC 3550 §5.1), for the rows given."""
+
+    valid: np.ndarray  # bool: a plausible RTP header
+    marker: np.ndarray  # bool
+    payload_type: np.ndarray  # int16
+    seq: np.ndarray  # int64, 16-bit
+    timestamp: np.ndarray  # int64, 32-bit
+    ssrc: np.ndarray  # int64, 32-bit
+    header_len: np.ndarray  # int64, incl. CSRC list and extension (-1: not in the head)
+    padding: np.ndarray  # bool
+
+
+def rtp_fields(head: np.ndarray, length: np.ndarray, off: np.ndarray | int = 0) -> RtpFields:
+    """Parse RTP headers starting at byte ``off`` of each head.
+
+    ``valid`` follows RFC 3550 A.1's header checks: version 2, a payload type that cannot be
+    RTCP, and a length that holds the fixed header and the CSRC list.
+    """
+    b0, b1 = _at(head, off, 0).astype(np.int64), _at(head, off, 1).astype(np.int64)
+    cc = b0 & 0x0F
+    ext = (b0 & 0x10) != 0
+    pt = b1 & 0x7F
+    base = RTP_HEADER_LEN + 4 * cc
+    hdr = base.copy()
+    ext_len_pos = base + 2
+    head_w = head.shape[1]
+    o = off if isinstance(off, np.ndarray) else np.full(head.shape[0], off)
+    in_head = o + ext_len_pos + 2 <= head_w
+    if ext.any():
+        idx = np.minimum(o + ext_len_pos, head_w - 2)
+        r = np.arange(head.shape[0])
+        words = (head[r, idx].astype(np.int64) << 8) | head[r, idx + 1]
+        hdr = np.where(ext, np.where(in_head, base + 4 + 4 * words, -1), base)
+    room = length - o
+    valid = ((b0 >> 6) == RTP_VERSION) & ~np.isin(pt, RTP_PT_RESERVED_FOR_RTCP) & \
+        (room >= base) & ((hdr < 0) | (hdr <= room))
+    return RtpFields(valid=valid, marker=(b1 & 0x80) != 0, payload_type=pt.astype(np.int16),
+                     seq=_be16_at(head, off, 2), timestamp=_be32_at(head, off, 4),
+                     ssrc=_be32_at(head, off, 8), header_len=hdr, padding=(b0 & 0x20) != 0)

@@ -1,0 +1,112 @@
+"""Streams and calls: the per-stream column series everything downstream reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from analyzer.metrics.rtpstats import StreamStats
+
+#: Stream kinds.
+KIND_RTP = "rtp"
+KIND_RTCP = "rtcp"
+KIND_STUN = "stun"
+KIND_DTLS = "dtls"
+KIND_TELEGRAM = "telegram"
+KIND_OPAQUE = "opaque"
+KIND_OTHER = "other"
+KIND_SIP = "sip"
+
+
+@dataclass(frozen=True)
+class Series:
+    """Per-packet columns of one stream, in capture order (read-only numpy arrays).
+
+    Times are seconds from the capture's first packet. ``seq`` and ``rtp_ts`` are extended
+    (unwrapped) and only meaningful for RTP streams (zeros otherwise).
+    """
+
+    frame: np.ndarray  # int64
+    arrival_s: np.ndarray  # float64
+    size_bytes: np.ndarray  # int32, UDP payload (or ChannelData payload) length
+    seq: np.ndarray  # int64
+    rtp_ts: np.ndarray  # int64
+    marker: np.ndarray  # bool
+    payload_type: np.ndarray  # int16 (-1 for non-RTP)
+
+    def __len__(self) -> int:
+        return int(self.frame.size)
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        return {k: getattr(self, k).tolist() for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One direction of media (or other traffic) on a UDP flow.
+
+    An RTP stream is identified like Wireshark's: addresses, ports and SSRC. Non-RTP flows
+    (opaque encrypted media, Telegram reflector traffic, STUN, DTLS) are one stream each with
+    ``ssrc`` ``None``.
+    """
+
+    index: int
+    flow: int
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    ssrc: int | None
+    kind: str
+    app: str | None
+    transport: str  # "udp" or "turn-channel"
+    payload_types: tuple[int, ...]
+    codec: str | None
+    clock_rate_hz: int | None
+    clock_source: str | None  # "static", "sdp", "inferred" or None
+    sdp_signalled: bool
+    series: Series
+    stats: StreamStats
+    reverse: int | None = None  # index of the stream going the other way, if any
+    call: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.src}:{self.sport} → {self.dst}:{self.dport}"
+
+    @property
+    def is_media(self) -> bool:
+        return self.kind in (KIND_RTP, KIND_TELEGRAM, KIND_OPAQUE)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "index": self.index, "src": self.src, "sport": self.sport, "dst": self.dst,
+            "dport": self.dport, "ssrc": self.ssrc, "kind": self.kind, "app": self.app,
+            "transport": self.transport,
+            "payload_type": self.payload_types[0] if self.payload_types else None,
+            "payload_types": list(self.payload_types), "codec": self.codec,
+            "clock_rate_hz": self.clock_rate_hz, "clock_source": self.clock_source,
+            "sdp_signalled": self.sdp_signalled, "reverse": self.reverse, "call": self.call,
+        }
+        d.update(self.stats.to_dict())
+        d.update(self.extra)
+        return d
+
+
+@dataclass(frozen=True)
+class Call:
+    """Media streams that belong to one call: both directions of a flow pair."""
+
+    index: int
+    streams: tuple[int, ...]
+    app: str | None
+    start_s: float
+    end_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "streams": list(self.streams), "app": self.app,
+                "start_s": self.start_s, "end_s": self.end_s}

@@ -1,0 +1,43 @@
+"""analyzer: evidence of deliberate call degradation from packet captures.
+
+Lab-script entry points::
+
+    import analyzer
+    cap = analyzer.read_capture("call.pcapng")
+    for s in cap.media_streams:
+        print(s.label, s.stats.lost, s.stats.max_jitter_ms)
+"""
+
+from analyzer.api import Capture, read_capture
+from analyzer.errors import (
+    AnalyzerError,
+    CaptureError,
+    CaptureWarning,
+    CorruptCapture,
+    NotACapture,
+    TruncatedCapture,
+    TruncatedCaptureWarning,
+    UnsupportedLinkType,
+    UsageError,
+)
+from analyzer.streams.model import Call, Series, Stream
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnalyzerError",
+    "Call",
+    "Capture",
+    "CaptureError",
+    "CaptureWarning",
+    "CorruptCapture",
+    "NotACapture",
+    "Series",
+    "Stream",
+    "TruncatedCapture",
+    "TruncatedCaptureWarning",
+    "UnsupportedLinkType",
+    "UsageError",
+    "__version__",
+    "read_capture",
+]

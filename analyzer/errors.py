@@ -29,7 +29,7 @@ class CaptureError(AnalyzerError):
     number where the problem was found (each ``None`` when not applicable).
     """
 
-    exit_code = 2
+    exit_code = 8
 
     def __init__(
         self,

@@ -91,6 +91,9 @@ class UdpBatch:
     head: np.ndarray  # (n, HEAD_BYTES) uint8, zero beyond cap_len
     kept: dict[int, bytes] = field(default_factory=dict)  # row -> whole payload
     tcp_sip: list[tuple[int, int, bytes]] = field(default_factory=list)  # (frame, ts_ns, data)
+    tcp: TcpSegments | None = None
+    proto: np.ndarray | None = None  # uint8 17/6, set by the reader
+    encap: np.ndarray | None = None  # uint8: 0 as captured, 2 unwrapped from a STUN DATA attr
     icmp: list[IcmpError] = field(default_factory=list)
     counters: DecodeCounters = field(default_factory=DecodeCounters)
 
@@ -174,6 +177,9 @@ def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> Ud
     tcp_sip = _tcp_sip(buf, ipw, good & (proto == IPPROTO_TCP), l4, avail,
                        off[ip_rows] + net_off[ip_rows], batch.first_frame + ip_rows,
                        batch.ts_ns[ip_rows])
+    tcp_segs = _tcp_segments(buf, ipw, good & (proto == IPPROTO_TCP), l4, avail, v6,
+                             off[ip_rows] + net_off[ip_rows], batch.first_frame + ip_rows,
+                             batch.ts_ns[ip_rows])
     u = np.flatnonzero(udp)
     c.udp = int(u.size)
     w = ipw[u]
@@ -204,7 +210,60 @@ def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> Ud
                     sport=sport, dport=dport, ipver=np.where(is6, 6, 4).astype(np.int8),
                     udp_len=ulen.astype(np.int32), cap_len=cap_len.astype(np.int32),
                     wire_len=batch.origlen[rec].astype(np.int32), head=head, kept=kept,
-                    tcp_sip=tcp_sip, icmp=out_icmp, counters=c)
+                    tcp_sip=tcp_sip, tcp=tcp_segs, icmp=out_icmp, counters=c)
+
+
+@dataclass(frozen=True)
+class TcpSegments:
+    """TCP segments with payload, as columns (for TURN-over-TCP framing)."""
+
+    buf: np.ndarray
+    frame: np.ndarray
+    ts_ns: np.ndarray
+    src: np.ndarray  # (n, 16)
+    dst: np.ndarray
+    sport: np.ndarray
+    dport: np.ndarray
+    seq: np.ndarray  # int64, 32-bit sequence number
+    start: np.ndarray  # payload offset in buf
+    length: np.ndarray  # captured payload bytes
+    first8: np.ndarray  # (n, 8) first payload bytes, zero beyond length
+
+
+def _tcp_segments(buf: np.ndarray, ipw: np.ndarray, tcp: np.ndarray, l4: np.ndarray,
+                  avail: np.ndarray, v6: np.ndarray, ip_start: np.ndarray,
+                  frames: np.ndarray, ts: np.ndarray) -> TcpSegments | None:
+    rows = np.flatnonzero(tcp & (l4 + 20 <= IP_WINDOW))
+    if rows.size == 0:
+        return None
+    p = l4[rows]
+    w = ipw[rows]
+    r = np.arange(rows.size)
+    doff = (w[r, p + 12] >> 4).astype(np.int64) * 4
+    plen = avail[rows] - p - doff
+    ok = (doff >= 20) & (plen > 0)
+    rows, p, w, doff, plen = rows[ok], p[ok], w[ok], doff[ok], plen[ok]
+    if rows.size == 0:
+        return None
+    r = np.arange(rows.size)
+    is6 = v6[rows]
+    src = np.empty((rows.size, 16), dtype=np.uint8)
+    dst = np.empty((rows.size, 16), dtype=np.uint8)
+    src[:, :12] = V4_MAPPED_PREFIX
+    dst[:, :12] = V4_MAPPED_PREFIX
+    src[:, 12:] = w[:, 12:16]
+    dst[:, 12:] = w[:, 16:20]
+    if is6.any():
+        src[is6] = w[is6, 8:24]
+        dst[is6] = w[is6, 24:40]
+    seq = ((w[r, p + 4].astype(np.int64) << 24) | (w[r, p + 5].astype(np.int64) << 16)
+           | (w[r, p + 6].astype(np.int64) << 8) | w[r, p + 7])
+    start = ip_start[rows] + p + doff
+    first8 = np.array(_windows(buf, start, 8))
+    first8[np.arange(8)[None, :] >= plen[:, None]] = 0
+    return TcpSegments(buf=buf, frame=frames[rows], ts_ns=ts[rows], src=src, dst=dst,
+                       sport=_be16(w, p), dport=_be16(w, p + 2), seq=seq, start=start,
+                       length=plen, first8=first8)
 
 
 def _tcp_sip(buf: np.ndarray, ipw: np.ndarray, tcp: np.ndarray, l4: np.ndarray,
@@ -238,12 +297,14 @@ def _keep_payloads(buf: np.ndarray, head: np.ndarray, start: np.ndarray, cap_len
     rtcp = ((b0 & 0xC0) == 0x80) & (b1 >= 200) & (b1 <= 204)
     first4 = np.ascontiguousarray(head[:, :4]).view(">u4").ravel()
     sip = np.isin(first4, _SIP_PREFIXES)
-    rows = np.flatnonzero(rtcp | sip)
+    stun_ind = ((b0 == 0x00) & ((b1 == 0x16) | (b1 == 0x17))
+                & (np.ascontiguousarray(head[:, 4:8]).view(">u4").ravel() == 0x2112A442))
+    rows = np.flatnonzero(rtcp | sip | stun_ind)
     kept: dict[int, bytes] = {}
     for r in rows[:budget]:
         s, ln = int(start[r]), int(cap_len[r])
         data = buf[s: s + ln].tobytes()
-        if rtcp[r] or data.startswith(SIP_STARTS):
+        if rtcp[r] or stun_ind[r] or data.startswith(SIP_STARTS):
             kept[int(r)] = data
     return kept
 

@@ -9,11 +9,19 @@ from typing import BinaryIO
 
 import numpy as np
 
-from analyzer.capture.ipudp import MAX_KEPT_PAYLOADS, DecodeCounters, IcmpError, decode_batch
+from analyzer.capture.ipudp import (
+    HEAD_BYTES,
+    MAX_KEPT_PAYLOADS,
+    DecodeCounters,
+    IcmpError,
+    UdpBatch,
+    decode_batch,
+)
 from analyzer.capture.linklayer import SUPPORTED_LINKTYPES
 from analyzer.capture.records import DEFAULT_CHUNK_BYTES, RecordWalker
 from analyzer.capture.source import ByteSource
 from analyzer.capture.table import FlowTable, PacketTable
+from analyzer.capture.turntcp import TurnTcpReassembler, TurnTcpRows
 from analyzer.errors import (
     CaptureWarning,
     TruncatedCapture,
@@ -27,11 +35,12 @@ _MIX1 = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
 
 
-def _flow_hash(src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray
-               ) -> np.ndarray:
+def _flow_hash(src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray,
+               proto: np.ndarray) -> np.ndarray:
     s = np.ascontiguousarray(src).view(np.uint64)
     d = np.ascontiguousarray(dst).view(np.uint64)
-    ports = (sport.astype(np.uint64) << np.uint64(16)) | dport.astype(np.uint64)
+    ports = (sport.astype(np.uint64) << np.uint64(16)) | dport.astype(np.uint64) | \
+        (proto.astype(np.uint64) << np.uint64(32))
     h = ports * _MIX1
     for col in (s[:, 0], s[:, 1], d[:, 0], d[:, 1]):
         h = (h ^ col) * _MIX2
@@ -46,22 +55,23 @@ class _FlowIndex:
         self.ids: dict[bytes, int] = {}
         self.keys: list[bytes] = []
 
-    def assign(self, src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray
-               ) -> np.ndarray:
+    def assign(self, src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray,
+               proto: np.ndarray) -> np.ndarray:
         n = sport.size
         if n == 0:
             return np.zeros(0, dtype=np.int32)
-        key = np.empty((n, 36), dtype=np.uint8)
+        key = np.empty((n, 37), dtype=np.uint8)
+        key[:, 36] = proto
         key[:, :16] = src
         key[:, 16:32] = dst
         key[:, 32] = sport >> 8
         key[:, 33] = sport & 0xFF
         key[:, 34] = dport >> 8
         key[:, 35] = dport & 0xFF
-        h = _flow_hash(src, dst, sport, dport)
-        uniq, first, inv = np.unique(h, return_index=True, return_inverse=True)
+        h = _flow_hash(src, dst, sport, dport, proto)
+        _uniq, first, inv = np.unique(h, return_index=True, return_inverse=True)
         if not np.array_equal(key, key[first][inv]):  # a 64-bit hash collision: be exact
-            kv = np.ascontiguousarray(key).view(np.dtype((np.void, 36))).ravel()
+            kv = np.ascontiguousarray(key).view(np.dtype((np.void, 37))).ravel()
             _, first, inv = np.unique(kv, return_index=True, return_inverse=True)
         local = np.empty(first.size, dtype=np.int32)
         for j, r in enumerate(first):
@@ -76,11 +86,86 @@ class _FlowIndex:
 
     def table(self) -> FlowTable:
         m = len(self.keys)
-        k = np.frombuffer(b"".join(self.keys), dtype=np.uint8).reshape(m, 36) if m else \
-            np.zeros((0, 36), dtype=np.uint8)
+        k = np.frombuffer(b"".join(self.keys), dtype=np.uint8).reshape(m, 37) if m else \
+            np.zeros((0, 37), dtype=np.uint8)
         return FlowTable(src=k[:, :16].copy(), dst=k[:, 16:32].copy(),
                          sport=(k[:, 32].astype(np.int32) << 8) | k[:, 33],
-                         dport=(k[:, 34].astype(np.int32) << 8) | k[:, 35])
+                         dport=(k[:, 34].astype(np.int32) << 8) | k[:, 35],
+                         proto=k[:, 36].astype(np.int32))
+
+
+def _append_turn_tcp(ub: UdpBatch, rows: TurnTcpRows) -> None:
+    """Add ChannelData frames found in TURN-over-TCP streams as datagram rows (proto 6)."""
+    ub.proto = np.full(ub.frame.size, 17, dtype=np.uint8)
+    m = len(rows.frame)
+    if m == 0:
+        return
+    keys = np.frombuffer(b"".join(rows.key), dtype=np.uint8).reshape(m, 36)
+    lens = np.array([len(p) for p in rows.payload], dtype=np.int32)
+    head = np.zeros((m, HEAD_BYTES), dtype=np.uint8)
+    for i, p in enumerate(rows.payload):
+        b = p[:HEAD_BYTES]
+        head[i, : len(b)] = np.frombuffer(b, dtype=np.uint8)
+    frame = np.concatenate([ub.frame, np.array(rows.frame, dtype=np.int64)])
+    order = np.argsort(frame, kind="stable")
+    pos = np.empty(order.size, dtype=np.int64)
+    pos[order] = np.arange(order.size)
+
+    def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, b.astype(a.dtype)])[order]
+
+    ub.frame = frame[order]
+    ub.ts_ns = cat(ub.ts_ns, np.array(rows.ts_ns, dtype=np.int64))
+    ub.src = cat(ub.src, keys[:, :16])
+    ub.dst = cat(ub.dst, keys[:, 16:32])
+    ub.sport = cat(ub.sport, (keys[:, 32].astype(np.int32) << 8) | keys[:, 33])
+    ub.dport = cat(ub.dport, (keys[:, 34].astype(np.int32) << 8) | keys[:, 35])
+    ub.ipver = cat(ub.ipver, np.where(keys[:, 10] == 0xFF, 4, 6))
+    ub.udp_len = cat(ub.udp_len, lens)
+    ub.cap_len = cat(ub.cap_len, lens)
+    ub.wire_len = cat(ub.wire_len, lens)
+    ub.head = cat(ub.head, head)
+    ub.proto = cat(ub.proto, np.full(m, 6, dtype=np.uint8))
+    kept = {int(pos[r]): v for r, v in ub.kept.items()}
+    for j, p in enumerate(rows.payload):
+        if p[:1] == b"\x00":  # STUN Send/Data indication: unwrapped later
+            kept[int(pos[ub.frame.size - m + j])] = p
+    ub.kept = kept
+
+
+STUN_DATA_ATTR = 0x0013
+
+
+def stun_data_attribute(msg: bytes) -> bytes | None:
+    """The DATA attribute of a TURN Send/Data indication (RFC 5766 §10), if any."""
+    end = min(len(msg), 20 + int.from_bytes(msg[2:4], "big"))
+    p = 20
+    while p + 4 <= end:
+        at = int.from_bytes(msg[p: p + 2], "big")
+        ln = int.from_bytes(msg[p + 2: p + 4], "big")
+        if at == STUN_DATA_ATTR:
+            return msg[p + 4: p + 4 + ln]
+        p += 4 + ((ln + 3) & ~3)
+    return None
+
+
+def _unwrap_stun_data(ub: UdpBatch) -> None:
+    """Replace TURN Send/Data indications by the datagram they carry (often RTP)."""
+    ub.encap = np.zeros(ub.frame.size, dtype=np.uint8)
+    for r, msg in list(ub.kept.items()):
+        if msg[:1] != b"\x00" or msg[1:2] not in (b"\x16", b"\x17"):
+            continue
+        data = stun_data_attribute(msg)
+        if data is None:
+            continue
+        ub.head[r] = 0
+        b = data[:HEAD_BYTES]
+        ub.head[r, : len(b)] = np.frombuffer(b, dtype=np.uint8)
+        ub.udp_len[r] = ub.cap_len[r] = len(data)
+        ub.encap[r] = 2
+        del ub.kept[r]
+        if data[:1] and data[0] >> 6 == 2 and len(data) > 1 and 200 <= data[1] <= 207:
+            ub.kept[r] = data  # RTCP inside
 
 
 def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None,
@@ -94,8 +179,9 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
     with ByteSource(source, name) as src:
         walker = RecordWalker(src, chunk_bytes=chunk_bytes)
         flows = _FlowIndex()
+        turn = TurnTcpReassembler()
         cols: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "frame", "ts_ns", "flow", "udp_len", "cap_len", "wire_len", "head")}
+            "frame", "ts_ns", "flow", "udp_len", "cap_len", "wire_len", "head", "encap")}
         kept: dict[int, bytes] = {}
         icmp: list[IcmpError] = []
         tcp_sip: list[tuple[int, int, bytes]] = []
@@ -113,7 +199,9 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             ub.counters.unsupported_linktype = int(unsupported.sum())
             ub.counters.non_ip -= ub.counters.unsupported_linktype
             counters.add(ub.counters)
-            fid = flows.assign(ub.src, ub.dst, ub.sport, ub.dport)
+            _append_turn_tcp(ub, turn.feed(ub.tcp))
+            _unwrap_stun_data(ub)
+            fid = flows.assign(ub.src, ub.dst, ub.sport, ub.dport, ub.proto)
             cols["frame"].append(ub.frame)
             cols["ts_ns"].append(ub.ts_ns)
             cols["flow"].append(fid)
@@ -121,6 +209,7 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             cols["cap_len"].append(ub.cap_len)
             cols["wire_len"].append(ub.wire_len)
             cols["head"].append(ub.head)
+            cols["encap"].append(ub.encap)
             kept.update({rows + r: v for r, v in ub.kept.items()})
             icmp.extend(ub.icmp)
             tcp_sip.extend(ub.tcp_sip)
@@ -158,6 +247,7 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             frame=cat("frame", np.int64), ts_ns=cat("ts_ns", np.int64),
             flow=cat("flow", np.int32), udp_len=cat("udp_len", np.int32),
             cap_len=cat("cap_len", np.int32), wire_len=cat("wire_len", np.int32),
-            head=cat("head", np.uint8, (40,)), flows=flows.table(), t0_ns=t0 or 0,
+            head=cat("head", np.uint8, (40,)), encap=cat("encap", np.uint8),
+            flows=flows.table(), t0_ns=t0 or 0,
             records=walker.records, linktypes=tuple(sorted(linktypes_seen)), counters=counters,
             kept=kept, tcp_sip=tuple(tcp_sip), icmp=tuple(icmp), warnings=tuple(warn))

@@ -26,6 +26,7 @@ class FlowTable:
     dst: np.ndarray
     sport: np.ndarray  # int32
     dport: np.ndarray
+    proto: np.ndarray  # int32: 17 UDP, 6 TCP (TURN ChannelData framed in TCP)
 
     def __len__(self) -> int:
         return int(self.sport.size)
@@ -41,12 +42,14 @@ class FlowTable:
         lookup = {self._key(i): i for i in range(len(self))}
         rev = np.full(len(self), -1, dtype=np.int64)
         for i in range(len(self)):
-            k = (bytes(self.dst[i]), bytes(self.src[i]), int(self.dport[i]), int(self.sport[i]))
+            k = (bytes(self.dst[i]), bytes(self.src[i]), int(self.dport[i]), int(self.sport[i]),
+                 int(self.proto[i]))
             rev[i] = lookup.get(k, -1)
         return rev
 
-    def _key(self, i: int) -> tuple[bytes, bytes, int, int]:
-        return (bytes(self.src[i]), bytes(self.dst[i]), int(self.sport[i]), int(self.dport[i]))
+    def _key(self, i: int) -> tuple[bytes, bytes, int, int, int]:
+        return (bytes(self.src[i]), bytes(self.dst[i]), int(self.sport[i]), int(self.dport[i]),
+                int(self.proto[i]))
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class PacketTable:
     cap_len: np.ndarray  # int32 payload bytes captured
     wire_len: np.ndarray  # int32 frame length on the wire
     head: np.ndarray  # (n, HEAD_BYTES) uint8
+    encap: np.ndarray  # uint8: 0 as captured, 2 unwrapped from a TURN Send/Data indication
     flows: FlowTable
     t0_ns: int
     records: int

@@ -45,7 +45,10 @@ OPAQUE_MIN_PACKETS = 20
 OPAQUE_MAX_MEDIAN_GAP_S = 0.25
 OPAQUE_MAX_MEDIAN_SIZE = 700
 TELEGRAM_NETS = ((0x5B6C0000, 16), (0x959AA000, 20))  # 91.108.0.0/16, 149.154.160.0/20
-WHATSAPP_PTS = (120, 121, 97, 102, 103)
+#: WhatsApp's audio payload types (MLow / Opus); video and other PTs inherit the call's app.
+WHATSAPP_PTS = (120, 121)
+#: UDP services that are never call media (DNS, DHCP, NTP, NetBIOS, SSDP, mDNS, LLMNR, WSD).
+NON_MEDIA_PORTS = frozenset((53, 67, 68, 123, 137, 138, 1900, 3702, 5353, 5355))
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,8 @@ def build_streams(table: PacketTable) -> StreamSet:
 
     stun = H.is_stun(head, length)
     dtls = H.is_dtls(head, length) & ~stun
-    chan = H.is_channeldata(head, length) & ~stun
+    stun &= table.encap == 0
+    chan = H.is_channeldata(head, length) & ~stun & (table.encap == 0)
     rtcp0 = H.is_rtcp(head, length) & ~stun & ~chan
     sip_rows = np.zeros(n, dtype=bool)
     if table.kept:
@@ -251,11 +255,11 @@ def build_streams(table: PacketTable) -> StreamSet:
                      payload_type=pt[a:b])
         app = _rtp_app(table, f, rev, pts, head[rows[0]], bool(sdp_flow[f]),
                        bool(flow_has_dtls[f] or (rev[f] >= 0 and flow_has_dtls[rev[f]])),
-                       bool(chan[rows[0]]))
+                       bool(chan[rows].any() or (table.encap[rows] == 2).any()))
         streams.append(Stream(
             index=len(streams), flow=f, src=flows.src_str(f), sport=int(flows.sport[f]),
             dst=flows.dst_str(f), dport=int(flows.dport[f]), ssrc=ssrc, kind=KIND_RTP, app=app,
-            transport="turn-channel" if chan[rows[0]] else "udp", payload_types=pts,
+            transport=_transport(table, rows, chan), payload_types=pts,
             codec=codec, clock_rate_hz=clk or None, clock_source=clk_src,
             sdp_signalled=bool(sdp_flow[f]), series=ser, stats=stats[k],
             extra={"jitter_by_tshark": clk_src in ("static", "sdp")}))
@@ -314,13 +318,20 @@ def build_streams(table: PacketTable) -> StreamSet:
                      derived={"rtp": dv, "rtp_starts": r_starts})
 
 
+def _transport(table: PacketTable, rows: np.ndarray, chan: np.ndarray) -> str:
+    """How the stream travels: udp, tcp (TURN framing), and TURN ChannelData/Send-Data."""
+    base = "tcp" if int(table.flows.proto[table.flow[rows[0]]]) == 6 else "udp"
+    if chan[rows].any() or (table.encap[rows] == 2).any():
+        return f"turn-{base}"
+    return base
+
+
 def _rtp_app(table: PacketTable, f: int, rev: np.ndarray, pts: tuple[int, ...],
              head0: np.ndarray, sdp: bool, dtls: bool, channel: bool) -> str | None:
     flows = table.flows
-    ports = (int(flows.sport[f]), int(flows.dport[f]))
     if sdp:
         return "sip"
-    if pts and pts[0] in WHATSAPP_PTS and (3478 in ports or (head0[0] & 0x10)):
+    if pts and pts[0] in WHATSAPP_PTS:
         return "whatsapp"
     if _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS):
         return "telegram"
@@ -342,6 +353,8 @@ def _classify_other(table: PacketTable, f: int, rows: np.ndarray, t_s: np.ndarra
             return KIND_TELEGRAM, "telegram"
     if H.telegram_hello(head, length[rows]).any():
         return KIND_TELEGRAM, "telegram"
+    if int(flows.sport[f]) in NON_MEDIA_PORTS or int(flows.dport[f]) in NON_MEDIA_PORTS:
+        return KIND_OTHER, None
     if rows.size >= OPAQUE_MIN_PACKETS:
         gaps = np.diff(t_s[rows])
         if np.median(gaps) <= OPAQUE_MAX_MEDIAN_GAP_S and \
@@ -370,23 +383,57 @@ def _replace(s: Stream, **kw: object) -> Stream:
     return replace(s, **kw)
 
 
+#: Server ports shared by many calls: never used to join streams into one call.
+SHARED_SERVER_PORTS = (3478, 3479, 5349, 19302, 19305, 443, 5060)
+
+
 def _calls(streams: list[Stream]) -> tuple[Call, ...]:
-    """Group media streams on a flow pair into calls (a stream with no reverse is its own)."""
-    seen: dict[tuple[int, int], list[int]] = {}
-    for s in streams:
-        if not s.is_media:
-            continue
-        pair = (min(s.flow, streams[s.reverse].flow), max(s.flow, streams[s.reverse].flow)) \
-            if s.reverse is not None else (s.flow, s.flow)
-        seen.setdefault(pair, []).append(s.index)
+    """Group media streams into calls.
+
+    Streams are joined when they are the two directions of a flow pair, share a client
+    endpoint (address and port, not a relay's well-known port) or carry the same SSRC, so a
+    call that moves from a relay to a peer-to-peer path stays one call.
+    """
+    media = [s for s in streams if s.is_media]
+    parent = {s.index: s.index for s in media}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    by_key: dict[tuple, int] = {}
+    for s in media:
+        keys: list[tuple] = []
+        if s.reverse is not None:
+            union(s.index, s.reverse)
+        for addr, port in ((s.src, s.sport), (s.dst, s.dport)):
+            if port not in SHARED_SERVER_PORTS:
+                keys.append(("ep", addr, port))
+        if s.ssrc is not None:
+            keys.append(("ssrc", s.ssrc))
+        for k in keys:
+            if k in by_key:
+                union(s.index, by_key[k])
+            else:
+                by_key[k] = s.index
+    groups: dict[int, list[int]] = {}
+    for s in media:
+        groups.setdefault(find(s.index), []).append(s.index)
     calls = []
-    for idx in sorted(seen.values(), key=lambda v: min(streams[i].stats.start_s for i in v)):
+    for idx in sorted(groups.values(), key=lambda v: min(streams[i].stats.start_s for i in v)):
         apps = Counter(streams[i].app for i in idx if streams[i].app)
-        calls.append(Call(index=len(calls), streams=tuple(idx),
-                          app=apps.most_common(1)[0][0] if apps else None,
+        app = apps.most_common(1)[0][0] if apps else None
+        calls.append(Call(index=len(calls), streams=tuple(idx), app=app,
                           start_s=min(streams[i].stats.start_s for i in idx),
                           end_s=max(streams[i].stats.end_s for i in idx)))
     for c in calls:
         for i in c.streams:
-            streams[i] = _replace(streams[i], call=c.index)
+            streams[i] = _replace(streams[i], call=c.index, app=streams[i].app or c.app)
     return tuple(calls)

@@ -170,7 +170,7 @@ def parse_sdp(body: str, frame: int = 0) -> list[SdpMedia]:
         elif kind == "a" and cur is not None and val.startswith("rtpmap:"):
             try:
                 pt_text, enc = val[7:].split(None, 1)
-                name, rate, *_ = enc.split("/") + ["0"]
+                name, rate, *_ = [*enc.split("/"), "0"]
                 cur["map"][int(pt_text)] = (name, int(rate))
             except ValueError:
                 continue

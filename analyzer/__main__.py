@@ -1,0 +1,3 @@
+from analyzer.cli import run
+
+run()

@@ -1,0 +1,102 @@
+"""The ``analyzer`` command: a thin layer over the public API.
+
+``main(argv) -> ExitStatus`` never calls ``sys.exit``; ``run()`` does. Known errors become
+one line on stderr and a distinct exit status; data goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import TextIO
+
+from analyzer.cli.status import ExitStatus
+from analyzer.errors import (
+    AnalyzerError,
+    CaptureError,
+    CorruptCapture,
+    NotACapture,
+    TruncatedCapture,
+    UnsupportedLinkType,
+    UsageError,
+)
+
+PROG = "analyzer"
+
+_STATUS = (
+    (NotACapture, ExitStatus.NOT_A_CAPTURE),
+    (UnsupportedLinkType, ExitStatus.UNSUPPORTED_LINK_TYPE),
+    (CorruptCapture, ExitStatus.CORRUPT_CAPTURE),
+    (TruncatedCapture, ExitStatus.TRUNCATED_CAPTURE),
+    (CaptureError, ExitStatus.CAPTURE_UNREADABLE),
+    (UsageError, ExitStatus.USAGE),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Evidence of deliberate call degradation from "
+                "packet captures (pcap/pcapng, gzip allowed).")
+    from analyzer import __version__
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    f = sub.add_parser("flows", help="list the call streams of a capture with TShark-exact "
+                       "statistics")
+    f.add_argument("capture", help="pcap or pcapng file (may be gzip-compressed)")
+    f.add_argument("--json", action="store_true", help="write a JSON document to stdout")
+    f.add_argument("--all", action="store_true",
+                   help="also list non-media flows (STUN, DTLS, RTCP, SIP, other)")
+    from analyzer.cli import commands
+    commands.register(sub)
+    return p
+
+
+def _status_for(exc: AnalyzerError) -> ExitStatus:
+    for cls, st in _STATUS:
+        if isinstance(exc, cls):
+            return st
+    return ExitStatus.ERROR
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> ExitStatus:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        err.write(f"{PROG}: warning: {message}\n")
+
+    old_show = warnings.showwarning
+    warnings.showwarning = show_warning
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help(out)
+            return ExitStatus.USAGE
+        from analyzer.cli import commands
+        return commands.dispatch(args, out, err)
+    except AnalyzerError as exc:
+        err.write(f"{PROG}: error: {exc}\n")
+        return _status_for(exc)
+    except KeyboardInterrupt:
+        err.write(f"{PROG}: interrupted\n")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        return ExitStatus.OK
+    finally:
+        warnings.showwarning = old_show
+
+
+def run() -> None:
+    status = main()
+    with contextlib.suppress(BrokenPipeError):
+        sys.stdout.flush()
+    sys.exit(int(status))

@@ -1,0 +1,63 @@
+"""``analyzer flows``: the streams of a capture, as a table like tshark's or as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from analyzer.api import Capture
+from analyzer.streams.model import Stream
+
+COLUMNS = ("Start(s)", "End(s)", "Src", "Port", "Dst", "Port", "SSRC", "Kind", "App",
+           "Payload", "Pkts", "Lost", "MaxΔ(ms)", "MeanJit(ms)", "MaxJit(ms)", "Clock")
+
+
+def _fmt_lost(s: Stream) -> str:
+    st = s.stats
+    if st.lost is None:
+        return "-"
+    exp = st.expected or 0
+    pct = 100.0 * st.lost / exp if exp > 0 else 0.0
+    return f"{st.lost} ({pct:.1f}%)"
+
+
+def _row(s: Stream) -> tuple[str, ...]:
+    st = s.stats
+    def jit(v):
+        return ("-" if v is None else f"{v:.3f}")
+    payload = ",".join((s.codec or str(p)) if i == 0 else str(p)
+                       for i, p in enumerate(s.payload_types)) or "-"
+    clock = f"{s.clock_rate_hz}/{s.clock_source}" if s.clock_rate_hz else "-"
+    return (f"{st.start_s:.6f}", f"{st.end_s:.6f}", s.src, str(s.sport), s.dst, str(s.dport),
+            f"0x{s.ssrc:08X}" if s.ssrc is not None else "-", s.kind, s.app or "-", payload,
+            str(st.packets), _fmt_lost(s), f"{st.max_delta_ms:.3f}", jit(st.mean_jitter_ms),
+            jit(st.max_jitter_ms), clock)
+
+
+def render_table(cap: Capture, *, show_all: bool = False) -> str:
+    streams = [s for s in cap.streams if show_all or s.is_media]
+    rows = [COLUMNS] + [_row(s) for s in streams]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+    lines = [f"{cap.path}: {cap.packets} packets, {cap.duration_s:.3f} s, "
+             f"{len(cap.media_streams)} media streams in {len(cap.calls)} calls"
+             + ("" if show_all else f" ({len(cap.streams) - len(streams)} other flows hidden;"
+                " --all shows them)")]
+    for r in rows:
+        lines.append("  ".join(c.rjust(w) if i in (0, 1, 10, 12, 13, 14) else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+    return "\n".join(lines)
+
+
+def to_json(doc: dict[str, Any], out: TextIO) -> None:
+    json.dump(doc, out, indent=2, allow_nan=False, default=_default)
+    out.write("\n")
+
+
+def _default(o: object) -> Any:
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if hasattr(o, "item"):
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

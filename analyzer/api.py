@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
-from analyzer.capture.table import PacketTable
 from analyzer.streams.build import build_streams
 from analyzer.streams.model import Call, Stream
 from analyzer.streams.sdp import SipMessage
@@ -31,7 +31,8 @@ class Capture:
     calls: tuple[Call, ...]
     sip: tuple[SipMessage, ...]
     warnings: tuple[str, ...]
-    table: PacketTable
+    counters: DecodeCounters
+    icmp: tuple[IcmpError, ...]
 
     @property
     def media_streams(self) -> tuple[Stream, ...]:
@@ -46,7 +47,7 @@ class Capture:
             "file": self.path, "format": self.fmt, "packets": self.packets,
             "udp_datagrams": self.udp_datagrams, "duration_s": self.duration_s,
             "start_epoch_s": self.start_epoch_s, "linktypes": list(self.linktypes),
-            "counters": self.table.counters.to_dict(), "warnings": list(self.warnings),
+            "counters": self.counters.to_dict(), "warnings": list(self.warnings),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,8 +77,9 @@ def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
     """
     table = read_packets(source, name=name, progress=progress)
     ss = build_streams(table)
+    # The per-datagram columns are not kept: streams hold what later layers need.
     return Capture(
         path=table.path, fmt=table.fmt, packets=table.records, udp_datagrams=len(table),
         duration_s=table.duration_s, start_epoch_s=table.t0_ns / 1e9,
         linktypes=table.linktypes, streams=ss.streams, calls=ss.calls, sip=ss.sip,
-        warnings=table.warnings, table=table)
+        warnings=table.warnings, counters=table.counters, icmp=table.icmp)

@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from analyzer.capture.dissect import DatagramColumns, dissect
 from analyzer.capture.ipudp import (
     HEAD_BYTES,
     MAX_KEPT_PAYLOADS,
@@ -74,8 +75,10 @@ class _FlowIndex:
             kv = np.ascontiguousarray(key).view(np.dtype((np.void, 37))).ravel()
             _, first, inv = np.unique(kv, return_index=True, return_inverse=True)
         local = np.empty(first.size, dtype=np.int32)
-        for j, r in enumerate(first):
-            kb = key[r].tobytes()
+        # New flows are numbered in order of first appearance, so the numbering does not
+        # depend on the hash or on where the chunk boundaries fall.
+        for j in np.argsort(first, kind="stable"):
+            kb = key[first[j]].tobytes()
             fid = self.ids.get(kb)
             if fid is None:
                 fid = len(self.keys)
@@ -181,7 +184,8 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         flows = _FlowIndex()
         turn = TurnTcpReassembler()
         cols: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "frame", "ts_ns", "flow", "udp_len", "cap_len", "wire_len", "head", "encap")}
+            "frame", "ts_ns", "flow", "udp_len", "wire_len", "encap",
+            *DatagramColumns.FIELDS)}
         kept: dict[int, bytes] = {}
         icmp: list[IcmpError] = []
         tcp_sip: list[tuple[int, int, bytes]] = []
@@ -202,14 +206,17 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             _append_turn_tcp(ub, turn.feed(ub.tcp))
             _unwrap_stun_data(ub)
             fid = flows.assign(ub.src, ub.dst, ub.sport, ub.dport, ub.proto)
+            text_rows = np.fromiter((r for r, p in ub.kept.items() if p[:1].isalpha()
+                                     or p[:1] == b"!"), dtype=np.int64)
+            dc = dissect(ub.head, ub.udp_len, ub.encap, text_rows)
             cols["frame"].append(ub.frame)
             cols["ts_ns"].append(ub.ts_ns)
             cols["flow"].append(fid)
             cols["udp_len"].append(ub.udp_len)
-            cols["cap_len"].append(ub.cap_len)
             cols["wire_len"].append(ub.wire_len)
-            cols["head"].append(ub.head)
             cols["encap"].append(ub.encap)
+            for k in DatagramColumns.FIELDS:
+                cols[k].append(getattr(dc, k))
             kept.update({rows + r: v for r, v in ub.kept.items()})
             icmp.extend(ub.icmp)
             tcp_sip.extend(ub.tcp_sip)
@@ -236,18 +243,20 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             warn.append(msg)
             warnings.warn(msg, CaptureWarning, stacklevel=2)
 
-        def cat(k: str, dtype: type, shape: tuple[int, ...] = ()) -> np.ndarray:
-            parts = cols[k]
-            arr = np.concatenate(parts) if parts else np.zeros((0, *shape), dtype=dtype)
+        empty = DatagramColumns.empty()
+        dtypes = {"frame": np.int64, "ts_ns": np.int64, "flow": np.int32, "udp_len": np.int32,
+                  "wire_len": np.int32, "encap": np.uint8,
+                  **{k: getattr(empty, k).dtype for k in DatagramColumns.FIELDS}}
+
+        def cat(k: str) -> np.ndarray:
+            parts = cols.pop(k)  # free the parts as each column is joined
+            arr = np.concatenate(parts) if parts else np.zeros(0, dtype=dtypes[k])
             arr.setflags(write=False)
             return arr
 
+        joined = {k: cat(k) for k in list(cols)}
         return PacketTable(
             path=src.name, fmt=walker.fmt + (".gz" if src.compressed else ""),
-            frame=cat("frame", np.int64), ts_ns=cat("ts_ns", np.int64),
-            flow=cat("flow", np.int32), udp_len=cat("udp_len", np.int32),
-            cap_len=cat("cap_len", np.int32), wire_len=cat("wire_len", np.int32),
-            head=cat("head", np.uint8, (40,)), encap=cat("encap", np.uint8),
-            flows=flows.table(), t0_ns=t0 or 0,
-            records=walker.records, linktypes=tuple(sorted(linktypes_seen)), counters=counters,
-            kept=kept, tcp_sip=tuple(tcp_sip), icmp=tuple(icmp), warnings=tuple(warn))
+            flows=flows.table(), t0_ns=t0 or 0, records=walker.records,
+            linktypes=tuple(sorted(linktypes_seen)), counters=counters, kept=kept,
+            tcp_sip=tuple(tcp_sip), icmp=tuple(icmp), warnings=tuple(warn), **joined)

@@ -27,8 +27,12 @@ PCAPNG_IDB = 0x00000001
 PCAPNG_OPB = 0x00000002  # obsolete packet block
 PCAPNG_SPB = 0x00000003  # simple packet block
 PCAPNG_EPB = 0x00000006  # enhanced packet block
+#: Shortest valid length of each block type we read (header, fixed fields, trailer).
+PCAPNG_MIN_BLOCK_LEN = {PCAPNG_IDB: 20, PCAPNG_OPB: 32, PCAPNG_SPB: 16, PCAPNG_EPB: 32}
+NS_PER_S = 1_000_000_000
 PCAP_GLOBAL_HEADER_LEN = 24
 PCAP_RECORD_HEADER_LEN = 16
+PCAP_LINKTYPE_MASK = 0xFFFF
 #: A record longer than this is treated as corrupt rather than allocated (Wireshark's own
 #: limit is 256 KiB for most link types; we allow jumbo/TSO frames with a wide margin).
 MAX_RECORD_BYTES = 1 << 20
@@ -36,7 +40,7 @@ MAX_BLOCK_BYTES = MAX_RECORD_BYTES + 4096
 #: Zero bytes appended to every chunk, so a fixed-width header window can be sliced at any
 #: packet offset without running off the end.
 PAD_BYTES = 256
-DEFAULT_CHUNK_BYTES = 16 << 20
+DEFAULT_CHUNK_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,32 @@ def _gather_u32(buf: np.ndarray, idx: np.ndarray, big: bool) -> np.ndarray:
 def _gather_u16(buf: np.ndarray, idx: np.ndarray, big: bool) -> np.ndarray:
     lo, hi = buf[idx].astype(np.int64), buf[idx + 1].astype(np.int64)
     return (lo << 8) | hi if big else lo | (hi << 8)
+
+
+def _wrap_i64(x: int) -> int:
+    """``x`` wrapped into the int64 range (a nonsense time stays nonsense, but no error)."""
+    return (x + (1 << 63)) % (1 << 64) - (1 << 63)
+
+
+def _ticks_to_ns(ticks: np.ndarray, units: int) -> np.ndarray:
+    """pcapng timestamps of ``units`` ticks a second as int64 ns, exact (rounded down).
+
+    Decimal resolutions are a multiplication or a division; binary ones (``if_tsresol``
+    with the top bit set) split whole seconds from the fraction so nothing goes through a
+    float. Times beyond the int64 range wrap rather than raise.
+    """
+    raw = ticks.astype(np.uint64)
+    if NS_PER_S % units == 0:
+        return (raw * np.uint64(NS_PER_S // units)).astype(np.int64)
+    if units % NS_PER_S == 0 and units // NS_PER_S < (1 << 64):
+        return (raw // np.uint64(units // NS_PER_S)).astype(np.int64)
+    if units < (1 << 34):  # the fraction times 10^9 fits in 64 bits
+        u = np.uint64(units)
+        sec, frac = raw // u, raw % u
+        frac_ns = (frac * np.uint64(NS_PER_S)) // u
+        return sec.astype(np.int64) * np.int64(NS_PER_S) + frac_ns.astype(np.int64)
+    # resolutions finer than 2^-34 s: rare enough for exact Python integers
+    return np.array([t * NS_PER_S // units for t in raw.tolist()], dtype=np.int64)
 
 
 def _padded(data: bytes) -> np.ndarray:
@@ -126,7 +156,9 @@ class RecordWalker:
         e = ">" if self._big else "<"
         magic, _vmaj, _vmin, _tz, _sig, snaplen, network = struct.unpack(e + "IHHiIII", hdr)
         nanos = magic == PCAP_MAGIC_NS
-        linktype = network & 0x0FFFFFFF  # upper bits may carry the FCS length
+        # The link type is the low 16 bits; the high bits may carry the FCS length and its
+        # "present" flag (0x04000000), as in libpcap's LT_LINKTYPE().
+        linktype = network & PCAP_LINKTYPE_MASK
         self.interfaces.append((linktype, snaplen))
         u32 = struct.Struct(e + "I").unpack_from
         pending = b""
@@ -227,6 +259,8 @@ class RecordWalker:
                     if offs:  # flush packets of the previous section first
                         yield self._pcapng_batch(data, offs, types, big, ifaces)
                         offs, types = array("q"), array("q")
+                        if self.damage is not None:
+                            return
                     big = nbig
                     hdr2 = struct.Struct(">II" if big else "<II").unpack_from
                     ifaces = []
@@ -243,6 +277,11 @@ class RecordWalker:
                                f"impossible length {blen}", file_off + pos)
                     stop = True
                     break
+                if blen < PCAPNG_MIN_BLOCK_LEN.get(btype, 12):
+                    self._fail(CorruptCapture, f"pcapng block of type {btype:#x} is too short "
+                               f"({blen} bytes) for its fixed fields", file_off + pos)
+                    stop = True
+                    break
                 if pos + blen > n:
                     break
                 if btype in (PCAPNG_EPB, PCAPNG_SPB, PCAPNG_OPB):
@@ -255,7 +294,7 @@ class RecordWalker:
                 pos += blen
             if offs:
                 yield self._pcapng_batch(data, offs, types, big, ifaces)
-            if stop:
+            if stop or self.damage is not None:
                 return
             pending = data[pos:]
             file_off += pos
@@ -266,8 +305,6 @@ class RecordWalker:
 
     def _parse_idb(self, data: bytes, pos: int, blen: int, big: bool) -> tuple[int, int, int, int]:
         e = ">" if big else "<"
-        if blen < 20:
-            return (-1, 0, 1_000_000, 0)
         linktype, _res, snaplen = struct.unpack_from(e + "HHI", data, pos + 8)
         units, offset_s = 1_000_000, 0
         p, end = pos + 16, pos + blen - 4
@@ -315,8 +352,6 @@ class RecordWalker:
         iface_i = np.clip(iface, 0, max(n_if - 1, 0))
         lt = np.array([f[0] for f in ifaces] or [-1], dtype=np.int32)
         snap = np.array([f[1] or MAX_RECORD_BYTES for f in ifaces] or [0], dtype=np.int64)
-        units = np.array([f[2] for f in ifaces] or [1_000_000], dtype=object)
-        offs_s = np.array([f[3] for f in ifaces] or [0], dtype=np.int64)
         if is_spb.any():
             spb_cap = np.minimum(np.minimum(origlen, snap[iface_i]), room)
             caplen = np.where(is_spb, spb_cap, caplen)
@@ -335,17 +370,9 @@ class RecordWalker:
             sel = iface_i == k
             if not sel.any():
                 continue
-            u = int(units[k])
-            raw = ts_raw[sel]
-            if u == 1_000_000_000:
-                v = raw.astype(np.int64)
-            elif 1_000_000_000 % u == 0:
-                v = raw.astype(np.int64) * (1_000_000_000 // u)
-            elif u % 1_000_000_000 == 0:
-                v = (raw // np.uint64(u // 1_000_000_000)).astype(np.int64)
-            else:
-                v = (raw.astype(np.float64) * (1e9 / u)).astype(np.int64)
-            ts_ns[sel] = v + offs_s[k] * 1_000_000_000
+            _lt, _snap, units, offset_s = ifaces[k]
+            offset_ns = np.int64(_wrap_i64(offset_s * NS_PER_S))
+            ts_ns[sel] = _ticks_to_ns(ts_raw[sel], units) + offset_ns
         if is_spb.any():  # simple packet blocks carry no time: reuse the previous packet's
             idx = np.where(~is_spb, np.arange(is_spb.size), 0)
             np.maximum.accumulate(idx, out=idx)

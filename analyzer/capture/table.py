@@ -66,11 +66,16 @@ class PacketTable:
     frame: np.ndarray  # int64, 1-based record number in the capture
     ts_ns: np.ndarray  # int64
     flow: np.ndarray  # int32 index into ``flows``
-    udp_len: np.ndarray  # int32 payload length from the UDP header
-    cap_len: np.ndarray  # int32 payload bytes captured
+    udp_len: np.ndarray  # int32 payload length (UDP header; ChannelData frame over TCP)
     wire_len: np.ndarray  # int32 frame length on the wire
-    head: np.ndarray  # (n, HEAD_BYTES) uint8
     encap: np.ndarray  # uint8: 0 as captured, 2 unwrapped from a TURN Send/Data indication
+    flags: np.ndarray  # uint8 F_* bits of analyzer.capture.dissect
+    payload_type: np.ndarray  # uint8 RTP payload type (0 where not RTP)
+    seq: np.ndarray  # uint16 RTP sequence number
+    rtp_ts: np.ndarray  # uint32 RTP timestamp
+    ssrc: np.ndarray  # uint32
+    stun_type: np.ndarray  # uint16 STUN message type (0 where not STUN)
+    tag: np.ndarray  # uint32 hash of the first 16 payload bytes
     flows: FlowTable
     t0_ns: int
     records: int

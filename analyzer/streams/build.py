@@ -9,9 +9,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analyzer.capture import headers as H
+from analyzer.capture.dissect import (
+    F_CHANNEL,
+    F_DTLS,
+    F_MARKER,
+    F_RTCP,
+    F_RTP,
+    F_STUN,
+    F_TELEGRAM_HELLO,
+    F_TEXT,
+)
 from analyzer.capture.table import PacketTable
-from analyzer.metrics.rtpstats import RtpColumns, derive, rtp_stats, timing_stats
-from analyzer.streams import headers as H
+from analyzer.metrics.rtpstats import (
+    RtpColumns,
+    StreamStats,
+    derive,
+    rtp_stats,
+    timing_stats,
+)
 from analyzer.streams.clock import infer_clock_hz
 from analyzer.streams.model import (
     KIND_DTLS,
@@ -51,12 +67,21 @@ WHATSAPP_PTS = (120, 121)
 NON_MEDIA_PORTS = frozenset((53, 67, 68, 123, 137, 138, 1900, 3702, 5353, 5355))
 
 
+class _Seconds:
+    """Arrival times in seconds from the capture start, computed only for the rows asked."""
+
+    def __init__(self, ts_ns: np.ndarray, t0_ns: int) -> None:
+        self.ts_ns, self.t0_ns = ts_ns, t0_ns
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return (self.ts_ns[rows] - self.t0_ns) / 1e9
+
+
 @dataclass(frozen=True)
 class StreamSet:
     streams: tuple[Stream, ...]
     calls: tuple[Call, ...]
     sip: tuple[SipMessage, ...]
-    derived: dict[int, object]
 
 
 def _sip_messages(table: PacketTable) -> list[SipMessage]:
@@ -137,78 +162,62 @@ def _in_nets(addr16: np.ndarray, nets: tuple[tuple[int, int], ...]) -> bool:
 
 def build_streams(table: PacketTable) -> StreamSet:
     n = len(table)
-    head, length = table.head, table.udp_len.astype(np.int64)
-    t_s = (table.ts_ns - table.t0_ns) / 1e9
+    flags = table.flags
+    length = table.udp_len
+    t_s = _Seconds(table.ts_ns, table.t0_ns)
     sip_msgs = _sip_messages(table)
     all_media = [m for s in sip_msgs for m in s.media]
     sdp_maps = _sdp_flow_maps(table, [m for m in all_media if m.is_rtp])
     sdp_flow = np.zeros(len(table.flows), dtype=bool)
     sdp_flow[list(sdp_maps)] = True
 
-    stun = H.is_stun(head, length)
-    dtls = H.is_dtls(head, length) & ~stun
-    stun &= table.encap == 0
-    chan = H.is_channeldata(head, length) & ~stun & (table.encap == 0)
-    rtcp0 = H.is_rtcp(head, length) & ~stun & ~chan
-    sip_rows = np.zeros(n, dtype=bool)
-    if table.kept:
-        kr = np.fromiter((r for r, p in table.kept.items() if p[:1].isalpha()), dtype=np.int64)
-        sip_rows[kr] = True
-    off = np.where(chan, H.CHANNELDATA_HEADER_LEN, 0)
-    rtp = H.rtp_fields(head, length, off)
-    rtcp_in_chan = chan & H.is_rtcp(head, length, off)
-    cand = rtp.valid & ~stun & ~dtls & ~rtcp0 & ~rtcp_in_chan & ~sip_rows
-    tele_hello = H.telegram_hello(head, length)
-    cand &= ~tele_hello & ~_not_rtp_by_sdp(table, all_media)
+    stun = (flags & F_STUN) != 0
+    dtls = (flags & F_DTLS) != 0
+    chan = (flags & F_CHANNEL) != 0
+    rtcp = (flags & F_RTCP) != 0
+    text = (flags & F_TEXT) != 0
+    cand = ((flags & F_RTP) != 0) & ~_not_rtp_by_sdp(table, all_media)
 
-    # group RTP candidates by (flow, ssrc)
+    # group RTP candidates by (flow, ssrc): one stable sort keeps capture order per group
     ci = np.flatnonzero(cand)
-    gkey = (table.flow[ci].astype(np.int64) << 32) | rtp.ssrc[ci]
-    gu, ginv, gcnt = np.unique(gkey, return_inverse=True, return_counts=True)
-    order = np.argsort(ginv, kind="stable")
-    g_starts = np.concatenate([[0], np.cumsum(gcnt)[:-1]]).astype(np.int64) if gcnt.size \
-        else np.zeros(0, dtype=np.int64)
+    gkey = (table.flow[ci].astype(np.int64) << 32) | table.ssrc[ci].astype(np.int64)
+    order = np.argsort(gkey, kind="stable")
+    gk = gkey[order]
     rows_sorted = ci[order]
-    seq_sorted = rtp.seq[rows_sorted]
-    accept = np.zeros(gu.size, dtype=bool)
+    g_starts = np.flatnonzero(np.r_[True, gk[1:] != gk[:-1]]) if gk.size else \
+        np.zeros(0, dtype=np.int64)
+    gcnt = np.diff(np.r_[g_starts, gk.size])
+    gu = gk[g_starts]
     g_flow = (gu >> 32).astype(np.int64)
+    del gkey, order, ci
     # sequence plausibility per group (vectorized): share of small forward steps
-    step = np.zeros(rows_sorted.size, dtype=np.int64)
-    step[1:] = (seq_sorted[1:] - seq_sorted[:-1]) % 65536
+    step = np.zeros(rows_sorted.size, dtype=np.uint16)
+    step[1:] = np.diff(table.seq[rows_sorted])  # wraps modulo 2**16
     is_first = np.zeros(rows_sorted.size, dtype=bool)
     is_first[g_starts] = True
-    fwd = (~is_first & (step >= 1) & (step <= MAX_MISORDER)).astype(float)
-    same = (~is_first & (step == 0)).astype(float)  # duplicates: neither for nor against
-    gid_sorted = np.repeat(np.arange(gu.size), gcnt)
-    n_same = np.bincount(gid_sorted, weights=same, minlength=gu.size)
-    fwd_share = np.bincount(gid_sorted, weights=fwd, minlength=gu.size) / \
-        np.maximum(gcnt - 1 - n_same, 1)
+    fwd = ~is_first & (step >= 1) & (step <= MAX_MISORDER)
+    same = ~is_first & (step == 0)  # duplicates: neither for nor against
+    del step, is_first
+    n_fwd = np.add.reduceat(fwd, g_starts) if gk.size else np.zeros(0)
+    n_same = np.add.reduceat(same, g_starts) if gk.size else np.zeros(0)
+    fwd_share = n_fwd / np.maximum(gcnt - 1 - n_same, 1)
     accept = sdp_flow[g_flow] | ((gcnt >= MIN_HEURISTIC_PACKETS) &
                                  (fwd_share >= MIN_SEQ_STEP_SHARE))
-    in_rtp = np.zeros(n, dtype=bool)
     acc_groups = np.flatnonzero(accept)
-    acc_mask_sorted = accept[gid_sorted]
-    in_rtp[rows_sorted[acc_mask_sorted]] = True
+    acc_mask_sorted = np.repeat(accept, gcnt)
+    in_rtp = np.zeros(n, dtype=bool)
+    rs_rows = rows_sorted[acc_mask_sorted]
+    in_rtp[rs_rows] = True
 
     flows = table.flows
     rev = flows.reverse_index()
     flow_has_dtls = np.bincount(table.flow[dtls], minlength=len(flows)) > 0
-    flow_has_stun = np.bincount(table.flow[stun], minlength=len(flows)) > 0
 
-    # --- RTP streams, all at once
-    rs_rows = rows_sorted[acc_mask_sorted]
-    rs_gid = gid_sorted[acc_mask_sorted]
-    # order acc groups by first frame so stream numbering follows the capture
-    first_row = np.array([rows_sorted[g_starts[g]] for g in acc_groups], dtype=np.int64)
-    acc_groups = acc_groups[np.argsort(first_row, kind="stable")]
-    rank = np.empty(gu.size, dtype=np.int64)
-    rank[acc_groups] = np.arange(acc_groups.size)
-    o2 = np.argsort(rank[rs_gid], kind="stable")
-    rs_rows, rs_gid = rs_rows[o2], rs_gid[o2]
+    # --- RTP streams, all at once (grouped in key order; numbered by first packet)
     r_cnt = gcnt[acc_groups]
     r_starts = np.concatenate([[0], np.cumsum(r_cnt)[:-1]]).astype(np.int64) if r_cnt.size \
         else np.zeros(0, dtype=np.int64)
-    pt = rtp.payload_type[rs_rows]
+    pt = table.payload_type[rs_rows].astype(np.int16)
     size = np.where(chan[rs_rows], length[rs_rows] - H.CHANNELDATA_HEADER_LEN, length[rs_rows])
     clock = np.zeros(rs_rows.size, dtype=np.int64)
     stream_meta = []
@@ -216,7 +225,11 @@ def build_streams(table: PacketTable) -> StreamSet:
         a, b = int(r_starts[k]), int(r_starts[k] + r_cnt[k])
         f = int(g_flow[g])
         pts = pt[a:b]
-        pt_list = [int(p) for p, _ in Counter(pts.tolist()).most_common()]
+        first_pt = int(pts[0])
+        if (pts == first_pt).all():
+            pt_list = [first_pt]
+        else:
+            pt_list = [int(p) for p, _ in Counter(pts.tolist()).most_common()]
         smap = sdp_maps.get(f, {})
         codec, clk_src, eff = None, None, 0
         for p in pt_list:
@@ -232,28 +245,32 @@ def build_streams(table: PacketTable) -> StreamSet:
             lut[pt_list[0]]
         tshark_has_clock = bool((clock[a:b] > 0).any())
         if not tshark_has_clock:
-            eff = infer_clock_hz(t_s[rs_rows[a:b]], rtp.timestamp[rs_rows[a:b]],
-                                 rtp.seq[rs_rows[a:b]])
+            rr = rs_rows[a:b]
+            eff = infer_clock_hz(t_s[rr], table.rtp_ts[rr], table.seq[rr])
             if eff:
                 clock[a:b] = eff
                 clk_src = "inferred"
         stream_meta.append((f, int(gu[g] & 0xFFFFFFFF), tuple(pt_list), codec, clk_src,
                             int(clock[a:b].max())))
-    cols = RtpColumns(arrival_s=t_s[rs_rows], seq16=rtp.seq[rs_rows],
-                      ts32=rtp.timestamp[rs_rows], marker=rtp.marker[rs_rows],
-                      payload_type=pt, clock_hz=clock, size_bytes=size, starts=r_starts)
-    dv = derive(cols)
-    stats = rtp_stats(cols, dv)
+    del gk, rows_sorted, fwd, same, acc_mask_sorted
+    arrival = t_s[rs_rows]
+    marker = (flags[rs_rows] & F_MARKER) != 0
+    seq_ext, ts_ext, stats = _rtp_stats_batched(
+        arrival, table.seq[rs_rows], table.rtp_ts[rs_rows], marker, pt, clock, size, r_starts)
+    del clock
+    frames = table.frame[rs_rows]
+    size = size.astype(np.int32)
 
     streams: list[Stream] = []
-    for k, (f, ssrc, pts, codec, clk_src, clk) in enumerate(stream_meta):
+    first_rows = rs_rows[r_starts] if r_starts.size else np.zeros(0, dtype=np.int64)
+    for k in np.argsort(first_rows, kind="stable"):
+        f, ssrc, pts, codec, clk_src, clk = stream_meta[k]
         a, b = int(r_starts[k]), int(r_starts[k] + r_cnt[k])
         rows = rs_rows[a:b]
-        ser = Series(frame=table.frame[rows], arrival_s=cols.arrival_s[a:b],
-                     size_bytes=size[a:b].astype(np.int32), seq=dv.seq_ext[a:b],
-                     rtp_ts=dv.ts_ext[a:b], marker=cols.marker[a:b],
+        ser = Series(frame=frames[a:b], arrival_s=arrival[a:b], size_bytes=size[a:b],
+                     seq=seq_ext[a:b], rtp_ts=ts_ext[a:b], marker=marker[a:b],
                      payload_type=pt[a:b])
-        app = _rtp_app(table, f, rev, pts, head[rows[0]], bool(sdp_flow[f]),
+        app = _rtp_app(table, f, rev, pts, bool(sdp_flow[f]),
                        bool(flow_has_dtls[f] or (rev[f] >= 0 and flow_has_dtls[rev[f]])),
                        bool(chan[rows].any() or (table.encap[rows] == 2).any()))
         streams.append(Stream(
@@ -269,8 +286,8 @@ def build_streams(table: PacketTable) -> StreamSet:
     kinds = np.full(n, -1, dtype=np.int8)
     kinds[rest & stun] = 0
     kinds[rest & dtls] = 1
-    kinds[rest & (rtcp0 | rtcp_in_chan)] = 2
-    kinds[rest & sip_rows] = 3
+    kinds[rest & rtcp] = 2
+    kinds[rest & text] = 3
     kinds[rest & (kinds < 0)] = 4  # unclassified payload
     kind_names = {0: KIND_STUN, 1: KIND_DTLS, 2: KIND_RTCP, 3: KIND_SIP, 4: KIND_OTHER}
     okey = table.flow.astype(np.int64) * 8 + kinds
@@ -300,22 +317,52 @@ def build_streams(table: PacketTable) -> StreamSet:
                                                                              np.int16))
         extra = {}
         if kind == KIND_STUN:
-            cls = H.stun_class(head[rows])
+            t = table.stun_type[rows].astype(np.int64)
+            cls = ((t >> 7) & 0x2) | ((t >> 4) & 0x1)
             extra = {"stun_requests": int((cls == 0).sum()),
                      "stun_responses": int(((cls == 2) | (cls == 3)).sum())}
         if kind == KIND_TELEGRAM:
-            extra = {"telegram_hellos": int(H.telegram_hello(head[rows], length[rows]).sum())}
+            extra = {"telegram_hellos": int(((flags[rows] & F_TELEGRAM_HELLO) != 0).sum())}
         streams.append(Stream(
             index=len(streams), flow=f, src=flows.src_str(f), sport=int(flows.sport[f]),
             dst=flows.dst_str(f), dport=int(flows.dport[f]), ssrc=None, kind=kind, app=app,
             transport="udp", payload_types=(), codec=None, clock_rate_hz=None,
             clock_source=None, sdp_signalled=bool(sdp_flow[f]), series=ser,
             stats=timing_stats(t_s[rows], length[rows]), extra=extra))
-    _ = flow_has_stun
     streams = _link(streams, rev)
     calls = _calls(streams)
-    return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs),
-                     derived={"rtp": dv, "rtp_starts": r_starts})
+    return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs))
+
+
+#: Streams are analysed in batches of about this many packets, to bound temporary memory.
+STATS_BATCH_PACKETS = 1 << 17
+
+
+def _rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
+                       marker: np.ndarray, pt: np.ndarray, clock: np.ndarray, size: np.ndarray,
+                       starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[StreamStats]]:
+    """TShark-style statistics of every stream, a batch of whole streams at a time."""
+    n = arrival.size
+    seq_ext = np.empty(n, dtype=np.int64)
+    ts_ext = np.empty(n, dtype=np.int64)
+    stats: list[StreamStats] = []
+    ends = np.append(starts[1:], n)
+    k = 0
+    while k < starts.size:
+        a = int(starts[k])
+        # take whole streams until the batch is full (at least one stream)
+        k_end = int(np.searchsorted(ends, a + STATS_BATCH_PACKETS, side="right"))
+        k_end = max(k_end, k + 1)
+        b = int(ends[k_end - 1])
+        cols = RtpColumns(arrival_s=arrival[a:b], seq16=seq16[a:b], ts32=ts32[a:b],
+                          marker=marker[a:b], payload_type=pt[a:b], clock_hz=clock[a:b],
+                          size_bytes=size[a:b], starts=starts[k:k_end] - a)
+        dv = derive(cols)
+        stats.extend(rtp_stats(cols, dv))
+        seq_ext[a:b] = dv.seq_ext
+        ts_ext[a:b] = dv.ts_ext
+        k = k_end
+    return seq_ext, ts_ext, stats
 
 
 def _transport(table: PacketTable, rows: np.ndarray, chan: np.ndarray) -> str:
@@ -327,7 +374,7 @@ def _transport(table: PacketTable, rows: np.ndarray, chan: np.ndarray) -> str:
 
 
 def _rtp_app(table: PacketTable, f: int, rev: np.ndarray, pts: tuple[int, ...],
-             head0: np.ndarray, sdp: bool, dtls: bool, channel: bool) -> str | None:
+             sdp: bool, dtls: bool, channel: bool) -> str | None:
     flows = table.flows
     if sdp:
         return "sip"
@@ -342,19 +389,17 @@ def _rtp_app(table: PacketTable, f: int, rev: np.ndarray, pts: tuple[int, ...],
 
 def _classify_other(table: PacketTable, f: int, rows: np.ndarray, t_s: np.ndarray,
                     length: np.ndarray) -> tuple[str, str | None]:
-    head = table.head[rows]
     flows = table.flows
     tele_net = _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS)
+    if int(flows.sport[f]) in NON_MEDIA_PORTS or int(flows.dport[f]) in NON_MEDIA_PORTS:
+        return KIND_OTHER, None
     if rows.size >= 3:
-        tags = np.ascontiguousarray(head[:, :16]).view("V16").ravel()
-        _, cnt = np.unique(tags, return_counts=True)
+        _, cnt = np.unique(table.tag[rows], return_counts=True)
         same_tag = cnt.max() / rows.size
         if same_tag >= 0.9 and length[rows].min() >= 16 and (tele_net or rows.size >= 10):
             return KIND_TELEGRAM, "telegram"
-    if H.telegram_hello(head, length[rows]).any():
+    if ((table.flags[rows] & F_TELEGRAM_HELLO) != 0).any():
         return KIND_TELEGRAM, "telegram"
-    if int(flows.sport[f]) in NON_MEDIA_PORTS or int(flows.dport[f]) in NON_MEDIA_PORTS:
-        return KIND_OTHER, None
     if rows.size >= OPAQUE_MIN_PACKETS:
         gaps = np.diff(t_s[rows])
         if np.median(gaps) <= OPAQUE_MAX_MEDIAN_GAP_S and \

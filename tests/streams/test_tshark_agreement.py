@@ -23,8 +23,9 @@ MIN_HEURISTIC_PACKETS = 5
 
 #: (capture name, ssrc, source port) -> why our numbers differ from tshark's heuristic mode.
 HEURISTIC_DIFFERENCES = {
-    ("stun_google_meet.pcapng", 0x0, 19305): "tshark's heuristic RTP dissector rejects some packets "
-    "of this SSRC-0 stream (shown as plain UDP) that carry consecutive sequence numbers; we "
+    ("stun_google_meet.pcapng", 0x0, 19305): "tshark's heuristic RTP dissector rejects some "
+    "packets of this SSRC-0 stream (shown as plain UDP) that carry consecutive sequence "
+    "numbers; we "
     "count them, so our packet count is higher and lost lower",
     ("stun_signal.pcapng", 0x7DD, 61498): "frame 407 carries sequence number 28365 of this stream "
     "but tshark's heuristic leaves it as UDP and reports it lost; we count it",

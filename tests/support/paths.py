@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PUBLIC = Path(os.environ.get("ANALYZER_PUBLIC_CAPTURES", REPO.parent / "shared" / "captures-public"))
+PUBLIC = Path(os.environ.get("ANALYZER_PUBLIC_CAPTURES",
+                             REPO.parent / "shared" / "captures-public"))
 
 
 def public_captures() -> list[Path]:

@@ -27,36 +27,37 @@ TELEGRAM_HELLO_LEN = 40
 
 
 def be16(head: np.ndarray, i: int) -> np.ndarray:
-    return (head[:, i].astype(np.int64) << 8) | head[:, i + 1]
+    """Big-endian 16-bit field at byte ``i`` of every head row (as uint16)."""
+    return np.ascontiguousarray(head[:, i: i + 2]).view(">u2").ravel()
 
 
 def be32(head: np.ndarray, i: int) -> np.ndarray:
-    h = head[:, i: i + 4].astype(np.int64)
-    return (h[:, 0] << 24) | (h[:, 1] << 16) | (h[:, 2] << 8) | h[:, 3]
+    """Big-endian 32-bit field at byte ``i`` of every head row (as uint32)."""
+    return np.ascontiguousarray(head[:, i: i + 4]).view(">u4").ravel()
 
 
 def is_stun(head: np.ndarray, length: np.ndarray) -> np.ndarray:
     """STUN message: top two bits zero, magic cookie, body length multiple of 4 that fits."""
-    mlen = be16(head, 2)
+    mlen = be16(head, 2).astype(np.int64)
     return (((head[:, 0] & 0xC0) == 0) & (be32(head, 4) == STUN_MAGIC_COOKIE)
             & (mlen % 4 == 0) & (mlen + STUN_HEADER_LEN <= length))
 
 
 def stun_class(head: np.ndarray) -> np.ndarray:
     """STUN class: 0 request, 1 indication, 2 success response, 3 error response."""
-    t = be16(head, 0)
+    t = be16(head, 0).astype(np.int64)
     return ((t >> 7) & 0x2) | ((t >> 4) & 0x1)
 
 
 def stun_method(head: np.ndarray) -> np.ndarray:
-    t = be16(head, 0)
+    t = be16(head, 0).astype(np.int64)
     return (t & 0x000F) | ((t & 0x00E0) >> 1) | ((t & 0x3E00) >> 2)
 
 
 def is_channeldata(head: np.ndarray, length: np.ndarray) -> np.ndarray:
     """TURN ChannelData: channel number 0x4000-0x7FFF and a length that fits the datagram."""
     ch = be16(head, 0)
-    dlen = be16(head, 2)
+    dlen = be16(head, 2).astype(np.int64)
     room = length - CHANNELDATA_HEADER_LEN
     return (ch >= CHANNEL_MIN) & (ch <= CHANNEL_MAX) & (dlen <= room) & (dlen + 3 >= room) & \
         (dlen >= RTP_HEADER_LEN)
@@ -71,28 +72,21 @@ def is_dtls(head: np.ndarray, length: np.ndarray) -> np.ndarray:
 
 def is_rtcp(head: np.ndarray, length: np.ndarray, off: np.ndarray | int = 0) -> np.ndarray:
     """RTCP (compound) packet: version 2, PT 200-207, first length field fits."""
-    b0, b1, words = _at(head, off, 0), _at(head, off, 1), _be16_at(head, off, 2)
-    pt_ok = ((b1 >= RTCP_PT_MIN) & (b1 <= RTCP_PT_MAX)) | np.isin(b1, RTCP_FB_PT)
+    if not isinstance(off, int):
+        out = is_rtcp(head, length, 0)
+        rows = np.flatnonzero(off != 0)
+        if rows.size:
+            out[rows] = is_rtcp(head[rows], np.asarray(length)[rows], int(off[rows[0]]))
+        return out
+    b0, b1 = head[:, off], head[:, off + 1]
+    words = be16(head, off + 2).astype(np.int64)
+    pt_ok = ((b1 >= RTCP_PT_MIN) & (b1 <= RTCP_PT_MAX)) | ((b1 >= 205) & (b1 <= 207))
     return ((b0 >> 6) == RTP_VERSION) & pt_ok & ((words + 1) * 4 <= length - off)
 
 
 def telegram_hello(head: np.ndarray, length: np.ndarray) -> np.ndarray:
     mark = np.frombuffer(TELEGRAM_HELLO_MARK, dtype=np.uint8)
     return (length == TELEGRAM_HELLO_LEN) & (head[:, 16:32] == mark).all(axis=1)
-
-
-def _at(head: np.ndarray, off: np.ndarray | int, i: int) -> np.ndarray:
-    if isinstance(off, np.ndarray):
-        return head[np.arange(head.shape[0]), off + i]
-    return head[:, off + i]
-
-
-def _be16_at(head: np.ndarray, off: np.ndarray | int, i: int) -> np.ndarray:
-    return (_at(head, off, i).astype(np.int64) << 8) | _at(head, off, i + 1)
-
-
-def _be32_at(head: np.ndarray, off: np.ndarray | int, i: int) -> np.ndarray:
-    return (_be16_at(head, off, i) << 16) | _be16_at(head, off, i + 2)
 
 
 @dataclass(frozen=True)
@@ -102,37 +96,51 @@ class RtpFields:
     valid: np.ndarray  # bool: a plausible RTP header
     marker: np.ndarray  # bool
     payload_type: np.ndarray  # int16
-    seq: np.ndarray  # int64, 16-bit
-    timestamp: np.ndarray  # int64, 32-bit
-    ssrc: np.ndarray  # int64, 32-bit
+    seq: np.ndarray  # uint16
+    timestamp: np.ndarray  # uint32
+    ssrc: np.ndarray  # uint32
     header_len: np.ndarray  # int64, incl. CSRC list and extension (-1: not in the head)
     padding: np.ndarray  # bool
 
 
+def _rtp_at(head: np.ndarray, length: np.ndarray, off: int) -> RtpFields:
+    b0 = head[:, off]
+    b1 = head[:, off + 1]
+    cc = (b0 & 0x0F).astype(np.int64)
+    ext = (b0 & 0x10) != 0
+    pt = (b1 & 0x7F).astype(np.int16)
+    base = RTP_HEADER_LEN + 4 * cc
+    hdr = base
+    room = length - off
+    if ext.any():
+        r = np.flatnonzero(ext)
+        pos = off + base[r] + 2
+        inside = pos + 2 <= head.shape[1]
+        pc = np.minimum(pos, head.shape[1] - 2)
+        words = (head[r, pc].astype(np.int64) << 8) | head[r, pc + 1]
+        hdr = base.copy()
+        hdr[r] = np.where(inside, base[r] + 4 + 4 * words, -1)
+    valid = ((b0 >> 6) == RTP_VERSION) & ((pt < 72) | (pt > 76)) & (room >= base) & \
+        ((hdr < 0) | (hdr <= room))
+    return RtpFields(valid=valid, marker=(b1 & 0x80) != 0, payload_type=pt,
+                     seq=be16(head, off + 2), timestamp=be32(head, off + 4),
+                     ssrc=be32(head, off + 8), header_len=hdr, padding=(b0 & 0x20) != 0)
+
+
 def rtp_fields(head: np.ndarray, length: np.ndarray, off: np.ndarray | int = 0) -> RtpFields:
-    """Parse RTP headers starting at byte ``off`` of each head.
+    """Parse RTP headers starting at byte ``off`` (0, or 4 behind a ChannelData header).
 
     ``valid`` follows RFC 3550 A.1's header checks: version 2, a payload type that cannot be
-    RTCP, and a length that holds the fixed header and the CSRC list.
+    RTCP, and a length that holds the fixed header and the CSRC list. ``seq`` is uint16,
+    ``timestamp`` and ``ssrc`` uint32.
     """
-    b0, b1 = _at(head, off, 0).astype(np.int64), _at(head, off, 1).astype(np.int64)
-    cc = b0 & 0x0F
-    ext = (b0 & 0x10) != 0
-    pt = b1 & 0x7F
-    base = RTP_HEADER_LEN + 4 * cc
-    hdr = base.copy()
-    ext_len_pos = base + 2
-    head_w = head.shape[1]
-    o = off if isinstance(off, np.ndarray) else np.full(head.shape[0], off)
-    in_head = o + ext_len_pos + 2 <= head_w
-    if ext.any():
-        idx = np.minimum(o + ext_len_pos, head_w - 2)
-        r = np.arange(head.shape[0])
-        words = (head[r, idx].astype(np.int64) << 8) | head[r, idx + 1]
-        hdr = np.where(ext, np.where(in_head, base + 4 + 4 * words, -1), base)
-    room = length - o
-    valid = ((b0 >> 6) == RTP_VERSION) & ~np.isin(pt, RTP_PT_RESERVED_FOR_RTCP) & \
-        (room >= base) & ((hdr < 0) | (hdr <= room))
-    return RtpFields(valid=valid, marker=(b1 & 0x80) != 0, payload_type=pt.astype(np.int16),
-                     seq=_be16_at(head, off, 2), timestamp=_be32_at(head, off, 4),
-                     ssrc=_be32_at(head, off, 8), header_len=hdr, padding=(b0 & 0x20) != 0)
+    length = np.asarray(length, dtype=np.int64)
+    if isinstance(off, int):
+        return _rtp_at(head, length, off)
+    f = _rtp_at(head, length, 0)
+    rows = np.flatnonzero(off != 0)
+    if rows.size:
+        g = _rtp_at(head[rows], length[rows], int(off[rows[0]]))
+        for name in RtpFields.__dataclass_fields__:
+            getattr(f, name)[rows] = getattr(g, name)
+    return f

@@ -28,11 +28,15 @@ TELEGRAM_HELLO_LEN = 40
 
 def be16(head: np.ndarray, i: int) -> np.ndarray:
     """Big-endian 16-bit field at byte ``i`` of every head row (as uint16)."""
+    if i % 2 == 0 and head.flags.c_contiguous and head.shape[1] % 4 == 0 and head.size:
+        return head.view(">u2")[:, i // 2].astype(np.uint16)
     return np.ascontiguousarray(head[:, i: i + 2]).view(">u2").ravel()
 
 
 def be32(head: np.ndarray, i: int) -> np.ndarray:
     """Big-endian 32-bit field at byte ``i`` of every head row (as uint32)."""
+    if i % 4 == 0 and head.flags.c_contiguous and head.shape[1] % 4 == 0 and head.size:
+        return head.view(">u4")[:, i // 4].astype(np.uint32)
     return np.ascontiguousarray(head[:, i: i + 4]).view(">u4").ravel()
 
 
@@ -86,7 +90,11 @@ def is_rtcp(head: np.ndarray, length: np.ndarray, off: np.ndarray | int = 0) -> 
 
 def telegram_hello(head: np.ndarray, length: np.ndarray) -> np.ndarray:
     mark = np.frombuffer(TELEGRAM_HELLO_MARK, dtype=np.uint8)
-    return (length == TELEGRAM_HELLO_LEN) & (head[:, 16:32] == mark).all(axis=1)
+    out = np.asarray(length) == TELEGRAM_HELLO_LEN
+    rows = np.flatnonzero(out)
+    if rows.size:
+        out[rows] = (head[rows, 16:32] == mark).all(axis=1)
+    return out
 
 
 @dataclass(frozen=True)

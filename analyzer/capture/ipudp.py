@@ -171,7 +171,7 @@ def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> Ud
     c.short += int((good & (proto == IPPROTO_UDP) & ~udp).sum())
     c.other_ip = int((good & ~np.isin(proto, (IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP,
                                                 IPPROTO_ICMPV6))).sum())
-    out_icmp = _icmp_errors(ipw[icmp_rows], l4[icmp_rows], v6[icmp_rows],
+    out_icmp = _icmp_errors(ipw[icmp_rows], l4[icmp_rows], v6[icmp_rows], avail[icmp_rows],
                             batch.first_frame + ip_rows[icmp_rows], batch.ts_ns[ip_rows[icmp_rows]])
 
     tcp_sip = _tcp_sip(buf, ipw, good & (proto == IPPROTO_TCP), l4, avail,
@@ -182,7 +182,7 @@ def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> Ud
                              batch.ts_ns[ip_rows])
     u = np.flatnonzero(udp)
     c.udp = int(u.size)
-    w = ipw[u]
+    w = ipw if u.size == n else ipw[u]
     uo = l4[u]
     is6 = v6[u]
     src = np.empty((u.size, 16), dtype=np.uint8)
@@ -194,17 +194,29 @@ def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> Ud
     if is6.any():
         src[is6] = w[is6, 8:24]
         dst[is6] = w[is6, 24:40]
-    sport = _be16(w, uo)
-    dport = _be16(w, uo + 2)
-    ulen = _be16(w, uo + 4) - UDP_HEADER_LEN
     rec = ip_rows[u]
+    if u.size and (uo == uo[0]).all() and int(uo[0]) + UDP_HEADER_LEN + HEAD_BYTES <= IP_WINDOW:
+        # the common case: one header layout for the whole batch, so plain column slices
+        o0 = int(uo[0])
+        ports = np.ascontiguousarray(w[:, o0: o0 + 6]).view(">u2").astype(np.int32)
+        sport, dport, ulen = ports[:, 0], ports[:, 1], ports[:, 2] - UDP_HEADER_LEN
+        head = np.ascontiguousarray(w[:, o0 + UDP_HEADER_LEN: o0 + UDP_HEADER_LEN + HEAD_BYTES])
+    else:
+        sport = _be16(w, uo)
+        dport = _be16(w, uo + 2)
+        ulen = _be16(w, uo + 4) - UDP_HEADER_LEN
+        head = None
     pay_start = off[rec] + net_off[rec] + uo + UDP_HEADER_LEN
     cap_pay = np.clip(avail[u] - uo - UDP_HEADER_LEN, 0, None)
     # A UDP length field smaller than 8 is malformed; use what was captured instead.
     ulen = np.where(ulen < 0, cap_pay, ulen)
     cap_len = np.minimum(cap_pay, ulen)
-    head = np.array(_windows(buf, pay_start, HEAD_BYTES))
-    head[np.arange(HEAD_BYTES)[None, :] >= cap_len[:, None]] = 0
+    if head is None:
+        head = np.array(_windows(buf, pay_start, HEAD_BYTES))
+    short = np.flatnonzero(cap_len < HEAD_BYTES)
+    if short.size:  # zero what lies beyond the captured payload (it belongs to the next record)
+        head[short[:, None], np.arange(HEAD_BYTES)[None, :]] *= \
+            (np.arange(HEAD_BYTES)[None, :] < cap_len[short, None])
     kept = _keep_payloads(buf, head, pay_start, cap_len, kept_budget)
     return UdpBatch(frame=batch.first_frame + rec, ts_ns=batch.ts_ns[rec], src=src, dst=dst,
                     sport=sport, dport=dport, ipver=np.where(is6, 6, 4).astype(np.int8),
@@ -295,8 +307,11 @@ def _keep_payloads(buf: np.ndarray, head: np.ndarray, start: np.ndarray, cap_len
     """Whole payloads of SIP messages and RTCP packets (sparse, needed later)."""
     b0, b1 = head[:, 0], head[:, 1]
     rtcp = ((b0 & 0xC0) == 0x80) & (b1 >= 200) & (b1 <= 204)
-    first4 = np.ascontiguousarray(head[:, :4]).view(">u4").ravel()
-    sip = np.isin(first4, _SIP_PREFIXES)
+    sip = np.zeros(head.shape[0], dtype=bool)
+    letter = np.flatnonzero(((b0 >= ord("A")) & (b0 <= ord("U"))) | (b0 == ord("!")))
+    if letter.size:
+        first4 = np.ascontiguousarray(head[letter, :4]).view(">u4").ravel()
+        sip[letter] = np.isin(first4, _SIP_PREFIXES)
     stun_ind = ((b0 == 0x00) & ((b1 == 0x16) | (b1 == 0x17))
                 & (np.ascontiguousarray(head[:, 4:8]).view(">u4").ravel() == 0x2112A442))
     rows = np.flatnonzero(rtcp | sip | stun_ind)
@@ -309,23 +324,24 @@ def _keep_payloads(buf: np.ndarray, head: np.ndarray, start: np.ndarray, cap_len
     return kept
 
 
-def _icmp_errors(w: np.ndarray, l4: np.ndarray, is6: np.ndarray, frames: np.ndarray,
-                 ts: np.ndarray) -> list[IcmpError]:
+def _icmp_errors(w: np.ndarray, l4: np.ndarray, is6: np.ndarray, avail: np.ndarray,
+                 frames: np.ndarray, ts: np.ndarray) -> list[IcmpError]:
     out = []
     for i in range(w.shape[0]):
         row, p = w[i], int(l4[i])
-        if p + 8 > IP_WINDOW:
+        end = min(IP_WINDOW, int(avail[i]))  # bytes beyond the capture belong to others
+        if p + 8 > end:
             continue
         t, code = int(row[p]), int(row[p + 1])
         q = p + 8  # quoted datagram
-        if not is6[i] and t == 3 and q + 20 <= IP_WINDOW and row[q] >> 4 == 4:
+        if not is6[i] and t == 3 and q + 20 <= end and row[q] >> 4 == 4:
             qihl = (row[q] & 0x0F) * 4
-            if row[q + 9] != IPPROTO_UDP or q + qihl + 4 > IP_WINDOW:
+            if row[q + 9] != IPPROTO_UDP or qihl < 20 or q + qihl + 4 > end:
                 continue
             src = bytes(V4_MAPPED_PREFIX) + bytes(row[q + 12: q + 16])
             dst = bytes(V4_MAPPED_PREFIX) + bytes(row[q + 16: q + 20])
             up = q + qihl
-        elif is6[i] and t == 1 and q + 40 + 4 <= IP_WINDOW and row[q] >> 4 == 6:
+        elif is6[i] and t == 1 and q + 40 + 4 <= end and row[q] >> 4 == 6:
             if row[q + 6] != IPPROTO_UDP:
                 continue
             src, dst = bytes(row[q + 8: q + 24]), bytes(row[q + 24: q + 40])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 import numpy as np
@@ -19,7 +21,7 @@ from analyzer.capture.ipudp import (
     decode_batch,
 )
 from analyzer.capture.linklayer import SUPPORTED_LINKTYPES
-from analyzer.capture.records import DEFAULT_CHUNK_BYTES, RecordWalker
+from analyzer.capture.records import DEFAULT_CHUNK_BYTES, RecordBatch, RecordWalker
 from analyzer.capture.source import ByteSource
 from analyzer.capture.table import FlowTable, PacketTable
 from analyzer.capture.turntcp import TurnTcpReassembler, TurnTcpRows
@@ -55,12 +57,34 @@ class _FlowIndex:
     def __init__(self) -> None:
         self.ids: dict[bytes, int] = {}
         self.keys: list[bytes] = []
+        self.known_h = np.zeros(0, dtype=np.uint64)
+        self.known_h2 = np.zeros(0, dtype=np.uint64)
+        self.known_id = np.zeros(0, dtype=np.int32)
 
     def assign(self, src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray,
                proto: np.ndarray) -> np.ndarray:
         n = sport.size
         if n == 0:
             return np.zeros(0, dtype=np.int32)
+        h = _flow_hash(src, dst, sport, dport, proto)
+        h2 = _flow_hash(dst, src, dport, sport, proto ^ 0x5A)
+        out = np.empty(n, dtype=np.int32)
+        miss = np.ones(n, dtype=bool)
+        if self.known_h.size:  # flows seen in earlier chunks: a binary search, no sort
+            i = np.minimum(np.searchsorted(self.known_h, h), self.known_h.size - 1)
+            hit = (self.known_h[i] == h) & (self.known_h2[i] == h2)
+            out[hit] = self.known_id[i[hit]]
+            miss = ~hit
+        rows = np.flatnonzero(miss)
+        if rows.size:
+            out[rows] = self._assign_new(src[rows], dst[rows], sport[rows], dport[rows],
+                                         proto[rows], h[rows], h2[rows])
+        return out
+
+    def _assign_new(self, src: np.ndarray, dst: np.ndarray, sport: np.ndarray,
+                    dport: np.ndarray, proto: np.ndarray, h: np.ndarray, h2: np.ndarray
+                    ) -> np.ndarray:
+        n = sport.size
         key = np.empty((n, 37), dtype=np.uint8)
         key[:, 36] = proto
         key[:, :16] = src
@@ -69,23 +93,31 @@ class _FlowIndex:
         key[:, 33] = sport & 0xFF
         key[:, 34] = dport >> 8
         key[:, 35] = dport & 0xFF
-        h = _flow_hash(src, dst, sport, dport, proto)
-        _uniq, first, inv = np.unique(h, return_index=True, return_inverse=True)
-        if not np.array_equal(key, key[first][inv]):  # a 64-bit hash collision: be exact
+        _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+        inv = inv.ravel()
+        # The second, independent hash must agree within each group, else a 64-bit collision
+        # merged two flows: then group by the exact key bytes instead.
+        if not np.array_equal(h2, h2[first][inv]):
             kv = np.ascontiguousarray(key).view(np.dtype((np.void, 37))).ravel()
             _, first, inv = np.unique(kv, return_index=True, return_inverse=True)
+            inv = inv.ravel()
         local = np.empty(first.size, dtype=np.int32)
-        # New flows are numbered in order of first appearance, so the numbering does not
-        # depend on the hash or on where the chunk boundaries fall.
-        for j in np.argsort(first, kind="stable"):
-            kb = key[first[j]].tobytes()
+        for j in np.argsort(first, kind="stable"):  # ids in order of first appearance
+            r = first[j]
+            kb = key[r].tobytes()
             fid = self.ids.get(kb)
             if fid is None:
                 fid = len(self.keys)
                 self.ids[kb] = fid
                 self.keys.append(kb)
             local[j] = fid
-        return local[inv.ravel()]
+        # remember these flows' hashes for the next chunks
+        nh = np.concatenate([self.known_h, h[first]])
+        order = np.argsort(nh, kind="stable")
+        self.known_h = nh[order]
+        self.known_h2 = np.concatenate([self.known_h2, h2[first]])[order]
+        self.known_id = np.concatenate([self.known_id, local])[order]
+        return local[inv]
 
     def table(self) -> FlowTable:
         m = len(self.keys)
@@ -171,6 +203,82 @@ def _unwrap_stun_data(ub: UdpBatch) -> None:
             ub.kept[r] = data  # RTCP inside
 
 
+def _prefetch(batches: Iterable[RecordBatch], depth: int = 1) -> Iterator[RecordBatch]:
+    """Walk the records in a background thread while the caller decodes the previous
+    batch: the walk is Python code, the decoding mostly numpy (which releases the GIL), so
+    the two overlap on a second core. Exceptions are re-raised in the caller."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for b in batches:
+                if stop.is_set():
+                    return
+                q.put(b)
+            q.put(done)
+        except BaseException as exc:
+            q.put(exc)
+
+    t = threading.Thread(target=work, name="analyzer-walk", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.01)
+
+
+#: The smallest pcap record holding a UDP datagram (16-byte record header, 14 Ethernet,
+#: 20 IPv4, 8 UDP): the upper bound on datagrams per byte used to size the columns.
+MIN_RECORD_BYTES = 58
+
+
+class _ColumnStore:
+    """Columns filled chunk by chunk into preallocated arrays.
+
+    The arrays are sized for the most datagrams the file could hold; pages never written
+    are never touched, so they cost address space, not memory. They grow (by doubling)
+    only when a compressed file or TURN-over-TCP framing yields more than expected.
+    """
+
+    def __init__(self, dtypes: dict[str, np.dtype], capacity: int) -> None:
+        self.n = 0
+        self.arrays = {k: np.empty(capacity, dtype=d) for k, d in dtypes.items()}
+
+    def append(self, **parts: np.ndarray) -> None:
+        m = next(iter(parts.values())).size
+        cap = next(iter(self.arrays.values())).size
+        if self.n + m > cap:
+            new_cap = max(2 * cap, self.n + m)
+            for k, a in self.arrays.items():
+                b = np.empty(new_cap, dtype=a.dtype)
+                b[: self.n] = a[: self.n]
+                self.arrays[k] = b
+        for k, v in parts.items():
+            self.arrays[k][self.n: self.n + m] = v
+        self.n += m
+
+    def finish(self) -> dict[str, np.ndarray]:
+        out = {}
+        for k, a in self.arrays.items():
+            v = a[: self.n]
+            v.setflags(write=False)
+            out[k] = v
+        return out
+
+
 def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None,
                  chunk_bytes: int = DEFAULT_CHUNK_BYTES,
                  progress: ProgressFn | None = None) -> PacketTable:
@@ -183,9 +291,11 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         walker = RecordWalker(src, chunk_bytes=chunk_bytes)
         flows = _FlowIndex()
         turn = TurnTcpReassembler()
-        cols: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "frame", "ts_ns", "flow", "udp_len", "wire_len", "encap",
-            *DatagramColumns.FIELDS)}
+        empty = DatagramColumns.empty()
+        cols = _ColumnStore(
+            {"frame": np.uint32, "ts_ns": np.int64, "flow": np.int32, "udp_len": np.int32,
+             "encap": np.uint8, **{k: getattr(empty, k).dtype for k in DatagramColumns.FIELDS}},
+            capacity=(src.size // MIN_RECORD_BYTES + 1024) if src.size else 1 << 16)
         kept: dict[int, bytes] = {}
         icmp: list[IcmpError] = []
         tcp_sip: list[tuple[int, int, bytes]] = []
@@ -193,8 +303,9 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         t0: int | None = None
         rows = 0
         linktypes_seen: set[int] = set()
-        for batch in walker:
-            lts = np.unique(batch.linktype)
+        for batch in _prefetch(walker):
+            lt0 = int(batch.linktype[0]) if len(batch) else 0
+            lts = [lt0] if (batch.linktype == lt0).all() else np.unique(batch.linktype)
             linktypes_seen.update(int(x) for x in lts)
             unsupported = ~np.isin(batch.linktype, list(SUPPORTED_LINKTYPES))
             if t0 is None and len(batch):
@@ -209,14 +320,8 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             text_rows = np.fromiter((r for r, p in ub.kept.items() if p[:1].isalpha()
                                      or p[:1] == b"!"), dtype=np.int64)
             dc = dissect(ub.head, ub.udp_len, ub.encap, text_rows)
-            cols["frame"].append(ub.frame)
-            cols["ts_ns"].append(ub.ts_ns)
-            cols["flow"].append(fid)
-            cols["udp_len"].append(ub.udp_len)
-            cols["wire_len"].append(ub.wire_len)
-            cols["encap"].append(ub.encap)
-            for k in DatagramColumns.FIELDS:
-                cols[k].append(getattr(dc, k))
+            cols.append(frame=ub.frame, ts_ns=ub.ts_ns, flow=fid, udp_len=ub.udp_len,
+                        encap=ub.encap, **{k: getattr(dc, k) for k in DatagramColumns.FIELDS})
             kept.update({rows + r: v for r, v in ub.kept.items()})
             icmp.extend(ub.icmp)
             tcp_sip.extend(ub.tcp_sip)
@@ -243,18 +348,7 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             warn.append(msg)
             warnings.warn(msg, CaptureWarning, stacklevel=2)
 
-        empty = DatagramColumns.empty()
-        dtypes = {"frame": np.int64, "ts_ns": np.int64, "flow": np.int32, "udp_len": np.int32,
-                  "wire_len": np.int32, "encap": np.uint8,
-                  **{k: getattr(empty, k).dtype for k in DatagramColumns.FIELDS}}
-
-        def cat(k: str) -> np.ndarray:
-            parts = cols.pop(k)  # free the parts as each column is joined
-            arr = np.concatenate(parts) if parts else np.zeros(0, dtype=dtypes[k])
-            arr.setflags(write=False)
-            return arr
-
-        joined = {k: cat(k) for k in list(cols)}
+        joined = cols.finish()
         return PacketTable(
             path=src.name, fmt=walker.fmt + (".gz" if src.compressed else ""),
             flows=flows.table(), t0_ns=t0 or 0, records=walker.records,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +40,7 @@ MAX_BLOCK_BYTES = MAX_RECORD_BYTES + 4096
 #: Zero bytes appended to every chunk, so a fixed-width header window can be sliced at any
 #: packet offset without running off the end.
 PAD_BYTES = 256
-DEFAULT_CHUNK_BYTES = 4 << 20
+DEFAULT_CHUNK_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,38 @@ def _padded(data: bytes) -> np.ndarray:
     return arr
 
 
+def _walk_pcap(data: bytes, u32: Callable[[bytes, int], tuple[int]]
+               ) -> tuple[array, int, bool]:
+    """Offsets of the whole records in ``data``; the offset where the walk stopped; and
+    whether it stopped at a record whose length is impossible (corruption).
+
+    The loop body is kept to the minimum (this is the only per-record Python code).
+    """
+    offs = array("q")
+    append = offs.append
+    pos, end = 0, len(data) - PCAP_RECORD_HEADER_LEN
+    try:
+        while pos <= end:
+            append(pos)
+            pos += PCAP_RECORD_HEADER_LEN + u32(data, pos + 8)[0]
+    except struct.error:  # pragma: no cover - guarded by ``end``
+        pass
+    # Checks after the walk: the last record may be incomplete, or a length impossible.
+    if not offs:
+        return offs, pos, False
+    starts = np.frombuffer(offs, dtype=np.int64)
+    lens = np.diff(np.append(starts, pos)) - PCAP_RECORD_HEADER_LEN
+    over = np.flatnonzero(lens > MAX_RECORD_BYTES)
+    bad_at = int(starts[over[0]]) if over.size else -1
+    del starts  # release the buffer export before resizing ``offs``
+    if bad_at >= 0:
+        del offs[int(over[0]):]
+        return offs, bad_at, True
+    if pos > len(data):  # the last record runs past the chunk: keep it for later
+        pos = int(offs.pop())
+    return offs, pos, False
+
+
 class RecordWalker:
     """Iterate over the record batches of a pcap or pcapng :class:`ByteSource`.
 
@@ -123,6 +155,9 @@ class RecordWalker:
         self.skipped_blocks = 0
         self.interfaces: list[tuple[int, int]] = []  # (linktype, snaplen), over all sections
         head = src.read(4)
+        if len(head) < 4 and src.ended_early:
+            raise TruncatedCapture("the gzip-compressed data ends before the capture header",
+                                   path=src.name, offset=len(head))
         if len(head) < 4:
             raise describe_magic(head, src.name)
         self._head = head
@@ -137,8 +172,26 @@ class RecordWalker:
             raise describe_magic(head + src.read(60), src.name)
 
     # -- shared -------------------------------------------------------------------------
-    def _fail(self, cls: type[CaptureError], msg: str, offset: int) -> None:
-        self.damage = cls(msg, path=self.src.name, offset=offset, packet=self.records + 1)
+    def _fail(self, cls: type[CaptureError], msg: str, offset: int, before: int = 0) -> None:
+        """Record damage found after ``before`` packets not yet counted in :attr:`records`."""
+        self.damage = cls(msg, path=self.src.name, offset=offset,
+                          packet=self.records + before + 1)
+
+    def _read_chunk(self) -> bytes | None:
+        """The next chunk; ``None`` after recording the source's damage (a bad gzip stream)
+        so the records before it are kept."""
+        try:
+            return self.src.read(self.chunk_bytes)
+        except CaptureError as exc:
+            self.damage = type(exc)(exc.reason, path=exc.path, offset=exc.offset,
+                                    packet=self.records + 1)
+            return None
+
+    def _check_complete(self, file_off: int) -> None:
+        """At the end of the data: a gzip stream cut between two records is truncation too."""
+        if self.src.ended_early:
+            self._fail(TruncatedCapture, "the gzip-compressed data ends early (the .gz file is "
+                       "cut short)", file_off)
 
     def __iter__(self) -> Iterator[RecordBatch]:
         if self.fmt == "pcap":
@@ -165,24 +218,15 @@ class RecordWalker:
         file_off = PCAP_GLOBAL_HEADER_LEN  # file offset of pending[0]
         eof = False
         while not eof:
-            chunk = self.src.read(self.chunk_bytes)
+            chunk = self._read_chunk()
+            if chunk is None:
+                return
             eof = len(chunk) == 0
             data = pending + chunk if pending else chunk
             if not data:
+                self._check_complete(file_off)
                 break
-            offs = array("q")
-            append = offs.append
-            pos, n, bad = 0, len(data), False
-            while pos + 16 <= n:
-                cl = u32(data, pos + 8)[0]
-                if cl > MAX_RECORD_BYTES:
-                    bad = True
-                    break
-                nxt = pos + 16 + cl
-                if nxt > n:
-                    break
-                append(pos)
-                pos = nxt
+            offs, pos, bad = _walk_pcap(data, u32)
             if offs:
                 yield self._pcap_batch(data, offs, nanos, linktype)
             if bad:
@@ -200,13 +244,12 @@ class RecordWalker:
     def _pcap_batch(self, data: bytes, offs: array, nanos: bool, linktype: int) -> RecordBatch:
         buf = _padded(data)
         o = np.frombuffer(offs, dtype=np.int64)
-        big = self._big
-        sec = _gather_u32(buf, o, big)
-        frac = _gather_u32(buf, o + 4, big)
-        caplen = _gather_u32(buf, o + 8, big)
-        origlen = _gather_u32(buf, o + 12, big)
+        hdr = np.lib.stride_tricks.sliding_window_view(buf, PCAP_RECORD_HEADER_LEN)[o]
+        f = hdr.view(">u4" if self._big else "<u4").astype(np.int64)
+        sec, frac, caplen, origlen = f[:, 0], f[:, 1], f[:, 2], f[:, 3]
         ts = sec * 1_000_000_000 + (frac if nanos else frac * 1000)
-        batch = RecordBatch(buf=buf, data_off=o + 16, caplen=caplen, origlen=origlen, ts_ns=ts,
+        batch = RecordBatch(buf=buf, data_off=o + PCAP_RECORD_HEADER_LEN, caplen=caplen,
+                            origlen=origlen, ts_ns=ts,
                             linktype=np.full(o.size, linktype, dtype=np.int32),
                             first_frame=self.records + 1)
         self.records += o.size
@@ -214,6 +257,9 @@ class RecordWalker:
 
     # -- pcapng -------------------------------------------------------------------------
     def _iter_pcapng(self) -> Iterator[RecordBatch]:
+        # Interfaces are numbered per section in the order their blocks appear; a packet may
+        # only use those defined before it. ``marks`` notes (packets so far, interfaces
+        # defined) at each interface block of the chunk, so this holds whatever the chunking.
         pending = self._head
         file_off = 0
         eof = False
@@ -222,15 +268,19 @@ class RecordWalker:
         ifaces: list[tuple[int, int, int, int]] = []
         seen_shb = False
         while not eof:
-            chunk = self.src.read(self.chunk_bytes)
+            chunk = self._read_chunk()
+            if chunk is None:
+                return
             eof = len(chunk) == 0
             data = pending + chunk if pending else chunk
             if not data:
+                self._check_complete(file_off)
                 break
             n = len(data)
             pos = 0
             offs = array("q")
             types = array("q")
+            n_if0, marks = len(ifaces), []
             hdr2 = struct.Struct(">II" if big else "<II").unpack_from
             stop = False
             while pos + 12 <= n:
@@ -245,41 +295,47 @@ class RecordWalker:
                         nbig = True
                     else:
                         self._fail(CorruptCapture, "pcapng section header with a bad "
-                                   "byte-order magic", file_off + pos)
+                                   "byte-order magic",
+                                   file_off + pos, before=len(offs))
                         stop = True
                         break
                     blen = struct.unpack_from(">I" if nbig else "<I", data, pos + 4)[0]
                     if blen < 28 or blen % 4 or blen > MAX_BLOCK_BYTES:
                         self._fail(CorruptCapture, f"pcapng section header has an impossible "
-                                   f"length {blen}", file_off + pos)
+                                   f"length {blen}",
+                                   file_off + pos, before=len(offs))
                         stop = True
                         break
                     if pos + blen > n:
                         break
                     if offs:  # flush packets of the previous section first
-                        yield self._pcapng_batch(data, offs, types, big, ifaces)
+                        yield self._pcapng_batch(data, offs, types, big, ifaces, n_if0, marks)
                         offs, types = array("q"), array("q")
                         if self.damage is not None:
                             return
                     big = nbig
                     hdr2 = struct.Struct(">II" if big else "<II").unpack_from
                     ifaces = []
+                    n_if0, marks = 0, []
                     seen_shb = True
                     pos += blen
                     continue
                 if not seen_shb:
                     self._fail(CorruptCapture, "pcapng file does not start with a section "
-                               "header", file_off + pos)
+                               "header",
+                                   file_off + pos, before=len(offs))
                     stop = True
                     break
                 if blen < 12 or blen % 4 or blen > MAX_BLOCK_BYTES:
                     self._fail(CorruptCapture, f"pcapng block of type {btype:#x} has an "
-                               f"impossible length {blen}", file_off + pos)
+                               f"impossible length {blen}",
+                                   file_off + pos, before=len(offs))
                     stop = True
                     break
                 if blen < PCAPNG_MIN_BLOCK_LEN.get(btype, 12):
                     self._fail(CorruptCapture, f"pcapng block of type {btype:#x} is too short "
-                               f"({blen} bytes) for its fixed fields", file_off + pos)
+                               f"({blen} bytes) for its fixed fields",
+                                   file_off + pos, before=len(offs))
                     stop = True
                     break
                 if pos + blen > n:
@@ -289,11 +345,12 @@ class RecordWalker:
                     types.append(btype)
                 elif btype == PCAPNG_IDB:
                     ifaces.append(self._parse_idb(data, pos, blen, big))
+                    marks.append((len(offs), len(ifaces)))
                 else:
                     self.skipped_blocks += 1
                 pos += blen
             if offs:
-                yield self._pcapng_batch(data, offs, types, big, ifaces)
+                yield self._pcapng_batch(data, offs, types, big, ifaces, n_if0, marks)
             if stop or self.damage is not None:
                 return
             pending = data[pos:]
@@ -323,7 +380,8 @@ class RecordWalker:
         return (linktype, snaplen, units, offset_s)
 
     def _pcapng_batch(self, data: bytes, offs: array, types: array, big: bool,
-                      ifaces: list[tuple[int, int, int, int]]) -> RecordBatch:
+                      ifaces: list[tuple[int, int, int, int]], n_if0: int,
+                      marks: list[tuple[int, int]]) -> RecordBatch:
         buf = _padded(data)
         o = np.frombuffer(offs, dtype=np.int64)
         t = np.frombuffer(types, dtype=np.int64)
@@ -338,11 +396,15 @@ class RecordWalker:
         data_off = np.where(is_spb, o + 12, o + 28)
         room = o + blen - 4 - data_off
         n_if = len(ifaces)
-        known = iface < n_if
+        defined = np.full(o.size, n_if0, dtype=np.int64)  # interfaces defined before each
+        for first, count in marks:
+            defined[first:] = count
+        known = iface < defined
         if not known.all():
             bad = int(np.argmin(known))
             self.damage = CorruptCapture(
-                f"packet refers to interface {int(iface[bad])}, but only {n_if} defined",
+                f"packet refers to interface {int(iface[bad])}, but only {int(defined[bad])} "
+                "defined before it",
                 path=self.src.name, offset=None, packet=self.records + bad + 1)
             keep = int(bad)
             o, t, iface, ts_raw = o[:keep], t[:keep], iface[:keep], ts_raw[:keep]

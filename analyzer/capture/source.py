@@ -1,13 +1,13 @@
 """Opening a capture: a path or a binary file object, gzip-compressed or not.
 
 The readers pull bytes in chunks through :class:`ByteSource`, so a capture of any size is
-read with bounded memory, and a gzip file is decompressed as it streams.
+read with bounded memory, and a gzip file is decompressed as it streams. A damaged or cut
+gzip stream still delivers every byte decompressed before the damage, so the records before
+it can be kept.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
 import os
 import zlib
 from typing import BinaryIO
@@ -15,12 +15,142 @@ from typing import BinaryIO
 from analyzer.errors import CaptureError, CorruptCapture, NotACapture
 
 GZIP_MAGIC = b"\x1f\x8b"
+#: zlib window-bits value that accepts exactly one gzip member (header and trailer checked).
+GZIP_WBITS = 16 + zlib.MAX_WBITS
+#: Compressed bytes read from the file at a time.
+RAW_READ_BYTES = 1 << 16
+#: After a decompression error, input is fed again a byte at a time, so at most the
+#: output of one input byte is lost before the damage.
+SALVAGE_STEP_BYTES = 1
+#: Decompressed bytes asked of zlib per call (larger requests are slower, not faster).
+OUT_STEP_BYTES = 1 << 20
+
+
+class _Gunzip:
+    """Stream-decompress concatenated gzip members, like :mod:`gzip`, but keep the bytes
+    decompressed before damage: an error is raised only once they have all been read.
+    """
+
+    def __init__(self, raw: BinaryIO, prefix: bytes, name: str) -> None:
+        self._raw = raw
+        self._name = name
+        self._in = prefix  # compressed bytes read but not yet fed
+        self._raw_eof = False
+        self._raw_pos = 0  # compressed bytes fed to the decompressor so far
+        self._d = zlib.decompressobj(GZIP_WBITS)
+        self._member_bytes = 0  # compressed bytes fed to the current member
+        self._out: list[bytes] = []  # decompressed, not yet read
+        self._out_len = 0
+        self._produced = 0  # decompressed bytes so far
+        self._done = False
+        self._error: CaptureError | None = None
+        #: True when the compressed data stopped inside a gzip member (a cut .gz file).
+        self.ended_early = False
+
+    def _fill_input(self) -> None:
+        if not self._in and not self._raw_eof:
+            self._in = _read_raw(self._raw, RAW_READ_BYTES, self._name, self._raw_pos)
+            self._raw_eof = not self._in
+
+    def _step(self, want: int) -> None:
+        """Decompress until ``want`` bytes are buffered, or the end, or an error."""
+        self._fill_input()
+        if not self._in:  # no compressed data left: take what the decompressor still holds
+            try:
+                self._keep(self._d.flush())
+            except zlib.error:
+                pass
+            if self._member_bytes and not self._d.eof:  # the data ends inside a member
+                self.ended_early = True
+            self._done = True
+            return
+        data, self._in = self._in, b""
+        if not self._member_bytes:  # between members gzip allows zero padding
+            stripped = data.lstrip(b"\0")
+            self._raw_pos += len(data) - len(stripped)
+            data = stripped
+            if not data:
+                return
+        saved = self._d.copy()
+        try:
+            out = self._d.decompress(data, min(max(want - self._out_len, 1), OUT_STEP_BYTES))
+        except zlib.error:
+            self._d = saved
+            self._salvage(data)
+            return
+        self._take(out, data, self._d.unconsumed_tail)
+
+    def _take(self, out: bytes, data: bytes, tail: bytes) -> None:
+        """Keep ``out``, decompressed from ``data`` with ``tail`` left unused."""
+        self._keep(out)
+        if self._d.eof:  # end of a member: what follows may be another member
+            self._in = self._d.unused_data
+            self._raw_pos += len(data) - len(self._in)
+            self._d = zlib.decompressobj(GZIP_WBITS)
+            self._member_bytes = 0
+        else:
+            self._in = tail
+            used = len(data) - len(tail)
+            self._raw_pos += used
+            self._member_bytes += used
+
+    def _salvage(self, data: bytes) -> None:
+        """After an error, decompress ``data`` again in small steps, keeping what comes before
+        the damage (a failed call returns nothing, so one big call would lose it all)."""
+        for i in range(0, len(data), SALVAGE_STEP_BYTES):
+            piece = data[i: i + SALVAGE_STEP_BYTES]
+            try:
+                out = self._d.decompress(piece)
+            except zlib.error as exc:
+                self._error = CorruptCapture(
+                    f"damaged gzip data ({exc}) after {self._produced} decompressed bytes",
+                    path=self._name, offset=self._raw_pos + i)
+                self._done = True
+                return
+            self._keep(out)
+            if self._d.eof:
+                self._take(b"", data[: i + len(piece)], b"")
+                self._in += data[i + len(piece):]
+                return
+        self._take(b"", data, b"")  # pragma: no cover - the error did not recur
+
+    def read(self, n: int) -> bytes:
+        while self._out_len < n and not self._done:
+            self._step(n)
+        if not self._out_len and self._error is not None:
+            raise self._error
+        data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+        if len(data) > n:
+            data, rest = data[:n], data[n:]
+            self._out, self._out_len = [rest], len(rest)
+        else:
+            self._out, self._out_len = [], 0
+        return data
+
+    def _keep(self, out: bytes) -> None:
+        if out:
+            self._out.append(out)
+            self._out_len += len(out)
+            self._produced += len(out)
+
+
+def _read_raw(raw: BinaryIO, n: int, name: str, offset: int) -> bytes:
+    try:
+        data = raw.read(n)
+    except OSError as exc:
+        raise CaptureError(f"read error: {exc}", path=name, offset=offset) from None
+    if data is None:  # a non-blocking stream with nothing ready
+        return b""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise CaptureError("the file object is not opened in binary mode ('rb')", path=name)
+    return bytes(data)
 
 
 class ByteSource:
     """A forward-only reader that knows its position and its file's name.
 
-    ``read(n)`` returns up to ``n`` bytes (fewer only at the end of the data).
+    ``read(n)`` returns up to ``n`` bytes (fewer only at the end of the data). Any readable
+    binary file object works, seekable or not (a pipe, a socket file).
     """
 
     def __init__(self, source: str | os.PathLike[str] | BinaryIO, name: str | None = None):
@@ -36,7 +166,8 @@ class ByteSource:
             except PermissionError:
                 raise CaptureError("permission denied", path=self.name) from None
             except OSError as exc:
-                raise CaptureError(f"cannot open: {exc.strerror}", path=self.name) from None
+                raise CaptureError(f"cannot open: {exc.strerror or exc}", path=self.name) \
+                    from None
             self._own = True
         else:
             raw = source
@@ -44,51 +175,51 @@ class ByteSource:
             if not isinstance(self.name, str):
                 self.name = "<stream>"
         self._raw = raw
-        head = self._peek_raw(2)
+        try:
+            self._open(raw)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, raw: BinaryIO) -> None:
+        head = _read_raw(raw, 2, self.name, 0)
+        while len(head) < 2:  # short reads from a pipe
+            more = _read_raw(raw, 2 - len(head), self.name, len(head))
+            if not more:
+                break
+            head += more
         self.compressed = head == GZIP_MAGIC
-        self._stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if self.compressed else raw
+        self._gunzip = _Gunzip(raw, head, self.name) if self.compressed else None
+        self._prefix = b"" if self.compressed else head
         self.position = 0
         try:
             self.size: int | None = None if self.compressed else os.fstat(raw.fileno()).st_size
-        except (AttributeError, OSError, io.UnsupportedOperation):
+        except (AttributeError, OSError, ValueError):
             self.size = None
 
-    def _peek_raw(self, n: int) -> bytes:
-        raw = self._raw
-        if hasattr(raw, "peek"):
-            try:
-                return raw.peek(n)[:n]
-            except (OSError, ValueError):
-                pass
-        try:
-            pos = raw.tell()
-            data = raw.read(n)
-            raw.seek(pos)
-            return data
-        except (OSError, io.UnsupportedOperation, AttributeError):
-            raise CaptureError("cannot read: the file object is not seekable", path=self.name)\
-                from None
+    @property
+    def ended_early(self) -> bool:
+        """True when a gzip stream was cut inside a member (the data read is all there is)."""
+        return self._gunzip is not None and self._gunzip.ended_early
 
     def read(self, n: int) -> bytes:
-        """Read up to ``n`` bytes; raise :class:`CorruptCapture` on a damaged gzip stream."""
-        try:
-            data = self._stream.read(n)
-        except EOFError:
-            # gzip member ends early: a truncated .gz. Whatever was decompressed is gone
-            # from this call, so report the end of data; the record walker warns.
+        """Read up to ``n`` bytes; raise :class:`CorruptCapture` on a damaged gzip stream
+        (only after every byte before the damage has been returned)."""
+        if self._gunzip is not None:
+            data = self._gunzip.read(n)
+        else:
             data = b""
-        except (zlib.error, gzip.BadGzipFile) as exc:
-            raise CorruptCapture(f"damaged gzip data ({exc})", path=self.name,
-                                 offset=self.position) from None
-        except OSError as exc:
-            raise CaptureError(f"read error: {exc}", path=self.name,
-                               offset=self.position) from None
+            if self._prefix:
+                data, self._prefix = self._prefix[:n], self._prefix[n:]
+            while len(data) < n:
+                more = _read_raw(self._raw, n - len(data), self.name, self.position + len(data))
+                if not more:
+                    break
+                data += more
         self.position += len(data)
         return data
 
     def close(self) -> None:
-        if self.compressed:
-            self._stream.close()
         if self._own:
             self._raw.close()
 
@@ -103,6 +234,9 @@ def describe_magic(head: bytes, path: str) -> NotACapture:
     """The error for a file whose first bytes are no capture magic, with a hint of what it is."""
     if not head:
         return NotACapture("empty file, not a capture", path=path, offset=0)
+    if len(head) < 4:
+        return NotACapture(f"only {len(head)} bytes long, too short to be a capture", path=path,
+                           offset=0)
     hint = ""
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"["):

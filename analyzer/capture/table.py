@@ -63,11 +63,10 @@ class PacketTable:
 
     path: str
     fmt: str
-    frame: np.ndarray  # int64, 1-based record number in the capture
+    frame: np.ndarray  # uint32, 1-based record number in the capture
     ts_ns: np.ndarray  # int64
     flow: np.ndarray  # int32 index into ``flows``
     udp_len: np.ndarray  # int32 payload length (UDP header; ChannelData frame over TCP)
-    wire_len: np.ndarray  # int32 frame length on the wire
     encap: np.ndarray  # uint8: 0 as captured, 2 unwrapped from a TURN Send/Data indication
     flags: np.ndarray  # uint8 F_* bits of analyzer.capture.dissect
     payload_type: np.ndarray  # uint8 RTP payload type (0 where not RTP)

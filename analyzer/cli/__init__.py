@@ -73,8 +73,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     def show_warning(message, category, filename, lineno, file=None, line=None):
         err.write(f"{PROG}: warning: {message}\n")
 
-    old_show = warnings.showwarning
-    warnings.showwarning = show_warning
+    # catch_warnings restores the caller's filters and showwarning afterwards, and resets
+    # the "shown once" registry, so every run in a process reports its capture's warnings.
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        return _main(argv, out, err)
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> ExitStatus:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -91,8 +97,6 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
         return ExitStatus.OK
-    finally:
-        warnings.showwarning = old_show
 
 
 def run() -> None:

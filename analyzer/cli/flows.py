@@ -49,7 +49,9 @@ def render_table(cap: Capture, *, show_all: bool = False) -> str:
 
 
 def to_json(doc: dict[str, Any], out: TextIO) -> None:
-    json.dump(doc, out, indent=2, allow_nan=False, default=_default)
+    """Indented for a terminal; compact (and fast: the C encoder) for a pipe or file."""
+    pretty = hasattr(out, "isatty") and out.isatty()
+    out.write(json.dumps(doc, indent=2 if pretty else None, allow_nan=False, default=_default))
     out.write("\n")
 
 

@@ -191,15 +191,22 @@ def rtp_stats(cols: RtpColumns, derived: RtpDerived | None = None) -> list[Strea
     counts = np.diff(np.append(starts, n))
     seq = dv.seq_ext
     lost = (seq[ends] - seq[starts] + 1) - counts
-    # duplicates: the same extended seq seen before in the stream
-    key = sid * (1 << 40) + (seq - seq.min() if n else seq)
-    order = np.argsort(key, kind="stable")
-    sk = key[order]
-    dup_sorted = np.zeros(n, dtype=bool)
-    if n > 1:
-        dup_sorted[1:] = sk[1:] == sk[:-1]
+    # duplicates: the same extended seq seen before in the stream. Only streams whose
+    # sequence is not strictly increasing can have any, so only those are sorted.
     dup = np.zeros(n, dtype=bool)
-    dup[order] = dup_sorted
+    up = np.ones(n, dtype=bool)
+    if n > 1:
+        up[1:] = seq[1:] > seq[:-1]
+    up[starts] = True
+    odd = np.flatnonzero(np.logical_and.reduceat(up, starts) == 0) if n else starts[:0]
+    if odd.size:
+        rows = np.concatenate([np.arange(starts[i], ends[i] + 1) for i in odd])
+        key = sid[rows] * (1 << 40) + (seq[rows] - seq[rows].min())
+        order = np.argsort(key, kind="stable")
+        sk = key[order]
+        dup_sorted = np.zeros(rows.size, dtype=bool)
+        dup_sorted[1:] = sk[1:] == sk[:-1]
+        dup[rows[order]] = dup_sorted
     # reordered (late): below the highest seq seen before it, not a duplicate
     mono = seq + sid * (1 << 42)
     prev_max = np.empty(n, dtype=np.int64)
@@ -217,21 +224,19 @@ def rtp_stats(cols: RtpColumns, derived: RtpDerived | None = None) -> list[Strea
     jit = dv.jitter_ms
     jreg = reg & ~np.isnan(jit) & (cols.clock_hz > 0)
     wrong_ts = cols.marker & ~first & (dv.ts_ext <= np.append([0], dv.ts_ext[:-1]))
-    problems = segment_reduce((seq_err | wrong_ts).astype(float), np.ones(n, bool), sid, m,
-                              "max")
+    problems = segment_reduce(seq_err | wrong_ts, None, starts, "max")
     out = dict(
-        duplicates=segment_reduce(dup.astype(float), np.ones(n, bool), sid, m, "sum"),
-        late=segment_reduce(late.astype(float), np.ones(n, bool), sid, m, "sum"),
-        seq_err=segment_reduce(seq_err.astype(float), np.ones(n, bool), sid, m, "sum"),
-        min_d=segment_reduce(delta, reg, sid, m, "min", empty=-1.0),
+        duplicates=segment_reduce(dup, None, starts, "sum"),
+        late=segment_reduce(late, None, starts, "sum"),
+        seq_err=segment_reduce(seq_err, None, starts, "sum"),
+        min_d=segment_reduce(delta, reg, starts, "min", empty=-1.0),
         mean_d=tshark_running_mean(delta, reg, sid, starts, m),
-        max_d=segment_reduce(delta, reg, sid, m, "max"),
-        min_j=segment_reduce(jit, jreg, sid, m, "min", empty=-1.0),
+        max_d=segment_reduce(delta, reg, starts, "max"),
+        min_j=segment_reduce(jit, jreg, starts, "min", empty=-1.0),
         mean_j=tshark_running_mean(jit, jreg, sid, starts, m),
-        max_j=segment_reduce(jit, jreg, sid, m, "max"),
-        nbytes=segment_reduce(cols.size_bytes.astype(float), np.ones(n, bool), sid, m, "sum"),
-        has_clock=segment_reduce((cols.clock_hz > 0).astype(float), np.ones(n, bool), sid, m,
-                                 "max"),
+        max_j=segment_reduce(jit, jreg, starts, "max"),
+        nbytes=segment_reduce(cols.size_bytes, None, starts, "sum"),
+        has_clock=segment_reduce(cols.clock_hz > 0, None, starts, "max"),
     )
     res = []
     for i in range(m):

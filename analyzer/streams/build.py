@@ -28,7 +28,7 @@ from analyzer.metrics.rtpstats import (
     rtp_stats,
     timing_stats,
 )
-from analyzer.streams.clock import infer_clock_hz
+from analyzer.streams.clock import infer_clock_rates_hz
 from analyzer.streams.model import (
     KIND_DTLS,
     KIND_OPAQUE,
@@ -221,6 +221,7 @@ def build_streams(table: PacketTable) -> StreamSet:
     size = np.where(chan[rs_rows], length[rs_rows] - H.CHANNELDATA_HEADER_LEN, length[rs_rows])
     clock = np.zeros(rs_rows.size, dtype=np.int64)
     stream_meta = []
+    need_clock = []
     for k, g in enumerate(acc_groups):
         a, b = int(r_starts[k]), int(r_starts[k] + r_cnt[k])
         f = int(g_flow[g])
@@ -231,7 +232,7 @@ def build_streams(table: PacketTable) -> StreamSet:
         else:
             pt_list = [int(p) for p, _ in Counter(pts.tolist()).most_common()]
         smap = sdp_maps.get(f, {})
-        codec, clk_src, eff = None, None, 0
+        codec, clk_src = None, None
         for p in pt_list:
             if p in smap and smap[p][1] > 0:
                 codec, clk_src = smap[p][0], "sdp"
@@ -243,23 +244,29 @@ def build_streams(table: PacketTable) -> StreamSet:
         lut = {p: tshark_clock_hz(p, smap) for p in pt_list}
         clock[a:b] = np.vectorize(lut.get, otypes=[np.int64])(pts) if len(lut) > 1 else \
             lut[pt_list[0]]
-        tshark_has_clock = bool((clock[a:b] > 0).any())
-        if not tshark_has_clock:
-            rr = rs_rows[a:b]
-            eff = infer_clock_hz(t_s[rr], table.rtp_ts[rr], table.seq[rr])
-            if eff:
-                clock[a:b] = eff
-                clk_src = "inferred"
-        stream_meta.append((f, int(gu[g] & 0xFFFFFFFF), tuple(pt_list), codec, clk_src,
-                            int(clock[a:b].max())))
-    del gk, rows_sorted, fwd, same, acc_mask_sorted
+        if not (clock[a:b] > 0).any():
+            need_clock.append(k)
+        stream_meta.append([f, int(gu[g] & 0xFFFFFFFF), tuple(pt_list), codec, clk_src,
+                            int(clock[a:b].max())])
     arrival = t_s[rs_rows]
+    seq16 = table.seq[rs_rows]
+    ts32 = table.rtp_ts[rs_rows]
+    if need_clock:  # no clock known to TShark: infer it (vectorized over all streams)
+        rates = infer_clock_rates_hz(arrival, ts32, seq16, r_starts)
+        for k in need_clock:
+            if rates[k]:
+                clock[r_starts[k]: r_starts[k] + r_cnt[k]] = rates[k]
+                stream_meta[k][4] = "inferred"
+                stream_meta[k][5] = int(rates[k])
+    del gk, rows_sorted, fwd, same, acc_mask_sorted
     marker = (flags[rs_rows] & F_MARKER) != 0
     seq_ext, ts_ext, stats = _rtp_stats_batched(
-        arrival, table.seq[rs_rows], table.rtp_ts[rs_rows], marker, pt, clock, size, r_starts)
+        arrival, seq16, ts32, marker, pt, clock, size, r_starts)
+    del seq16, ts32
     del clock
     frames = table.frame[rs_rows]
-    size = size.astype(np.int32)
+    size = size.astype(np.uint16)
+    pt = pt.astype(np.int8)
 
     streams: list[Stream] = []
     first_rows = rs_rows[r_starts] if r_starts.size else np.zeros(0, dtype=np.int64)
@@ -311,10 +318,10 @@ def build_streams(table: PacketTable) -> StreamSet:
                                    _in_nets(flows.src[f], TELEGRAM_NETS)):
             app = "telegram"
         ser = Series(frame=table.frame[rows], arrival_s=t_s[rows],
-                     size_bytes=length[rows].astype(np.int32),
-                     seq=np.zeros(rows.size, np.int64), rtp_ts=np.zeros(rows.size, np.int64),
+                     size_bytes=length[rows].astype(np.uint16),
+                     seq=np.zeros(rows.size, np.int32), rtp_ts=np.zeros(rows.size, np.int64),
                      marker=np.zeros(rows.size, bool), payload_type=np.full(rows.size, -1,
-                                                                             np.int16))
+                                                                             np.int8))
         extra = {}
         if kind == KIND_STUN:
             t = table.stun_type[rows].astype(np.int64)
@@ -335,7 +342,7 @@ def build_streams(table: PacketTable) -> StreamSet:
 
 
 #: Streams are analysed in batches of about this many packets, to bound temporary memory.
-STATS_BATCH_PACKETS = 1 << 17
+STATS_BATCH_PACKETS = 1 << 16
 
 
 def _rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
@@ -343,7 +350,7 @@ def _rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
                        starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[StreamStats]]:
     """TShark-style statistics of every stream, a batch of whole streams at a time."""
     n = arrival.size
-    seq_ext = np.empty(n, dtype=np.int64)
+    seq_ext = np.empty(n, dtype=np.int32)
     ts_ext = np.empty(n, dtype=np.int64)
     stats: list[StreamStats] = []
     ends = np.append(starts[1:], n)

@@ -40,3 +40,64 @@ def infer_clock_hz(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray) -
     rel = np.abs(rates - slope) / rates
     k = int(np.argmin(rel))
     return int(rates[k]) if rel[k] <= MAX_RELATIVE_ERROR else None
+
+
+#: Streams are handled in batches of about this many packets (bounded temporary memory).
+BATCH_PACKETS = 1 << 17
+
+
+def infer_clock_rates_hz(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray,
+                         starts: np.ndarray) -> np.ndarray:
+    """:func:`infer_clock_hz` for many streams stored back to back (0 where unknown)."""
+    m = starts.size
+    out = np.zeros(m, dtype=np.int64)
+    ends = np.append(starts[1:], arrival_s.size)
+    k = 0
+    while k < m:
+        a = int(starts[k])
+        k_end = max(int(np.searchsorted(ends, a + BATCH_PACKETS, side="right")), k + 1)
+        b = int(ends[k_end - 1])
+        out[k:k_end] = _infer_batch(arrival_s[a:b], ts32[a:b], seq16[a:b], starts[k:k_end] - a)
+        k = k_end
+    return out
+
+
+def _infer_batch(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray,
+                 starts: np.ndarray) -> np.ndarray:
+    """:func:`infer_clock_hz` for many streams stored back to back (0 where unknown).
+
+    Long streams get the least-squares slope in one vectorized pass; short ones fall back
+    to the per-stream rule.
+    """
+    from analyzer.metrics.seqmath import TS_MOD, unwrap
+
+    m = starts.size
+    out = np.zeros(m, dtype=np.int64)
+    if m == 0:
+        return out
+    n = arrival_s.size
+    ends = np.append(starts[1:], n)
+    counts = ends - starts
+    ts = unwrap(ts32, TS_MOD, starts).astype(np.float64)
+    t = arrival_s
+    cnt = counts.astype(np.float64)
+    st, sts = np.add.reduceat(t, starts), np.add.reduceat(ts, starts)
+    t_mean, ts_mean = st / cnt, sts / cnt
+    sid = np.repeat(np.arange(m), counts)
+    dt = t - t_mean[sid]
+    dts = ts - ts_mean[sid]
+    num = np.add.reduceat(dt * dts, starts)
+    den = np.add.reduceat(dt * dt, starts)
+    span = t[ends - 1] - t[starts]
+    rates = np.array(COMMON_CLOCK_RATES_HZ, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(den > 0, num / den, 0.0)
+    rel = np.abs(rates[None, :] - slope[:, None]) / rates[None, :]
+    k = np.argmin(rel, axis=1)
+    good = (rel[np.arange(m), k] <= MAX_RELATIVE_ERROR) & (slope > 0)
+    long = (span >= MIN_SPAN_S) & (counts >= 3)
+    out[long & good] = rates[k[long & good]].astype(np.int64)
+    for i in np.flatnonzero(~long | ~good):
+        a, b = int(starts[i]), int(ends[i])
+        out[i] = infer_clock_hz(arrival_s[a:b], ts32[a:b], seq16[a:b]) or 0
+    return out

@@ -29,13 +29,13 @@ class Series:
     (unwrapped) and only meaningful for RTP streams (zeros otherwise).
     """
 
-    frame: np.ndarray  # int64
+    frame: np.ndarray  # uint32, 1-based packet number in the capture
     arrival_s: np.ndarray  # float64
-    size_bytes: np.ndarray  # int32, UDP payload (or ChannelData payload) length
-    seq: np.ndarray  # int64
-    rtp_ts: np.ndarray  # int64
+    size_bytes: np.ndarray  # uint16, UDP payload (or ChannelData payload) length
+    seq: np.ndarray  # int32, extended
+    rtp_ts: np.ndarray  # int64, extended
     marker: np.ndarray  # bool
-    payload_type: np.ndarray  # int16 (-1 for non-RTP)
+    payload_type: np.ndarray  # int8 (-1 for non-RTP)
 
     def __len__(self) -> int:
         return int(self.frame.size)

@@ -1,0 +1,248 @@
+"""Which packets were lost, and how the losses cluster, from RTP sequence numbers.
+
+A sequence number is lost when no packet carried it, between the lowest and the highest
+one received (RFC 3550 A.3 "expected"). A late (reordered) packet is therefore not lost,
+and a duplicate never hides a loss or makes the count negative (TShark's ``lost`` can go
+negative, ../shared/DOMAIN.md §2). A jump of more than ``max_dropout`` (RFC 3550 A.1
+``MAX_DROPOUT`` = 3000) that the arrival times do not back up is a sequence restart, not
+loss.
+
+Loss clustering, three ways:
+
+* run lengths of consecutive losses, VoIPmonitor-style buckets 1..9 and 10+ (DOMAIN.md §3);
+* a two-state Gilbert model: ``p`` = P(lost | previous received), ``q`` = P(received |
+  previous lost), and ITU-T G.107's burst ratio ``BurstR = 1 / (p + q)`` (1 for random
+  loss, larger when losses bunch);
+* RFC 3611 §4.7.2 burst/gap metrics (:func:`burst_gap`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: RFC 3611 §4.7.2: the recommended Gmin.
+GMIN = 16
+#: RFC 3550 A.1: a larger forward jump is a restart unless time says otherwise.
+MAX_DROPOUT = 3000
+#: Run-length buckets: 1..9 and "10+".
+RUN_BUCKETS = 10
+RUN_BUCKET_LABELS = (*(str(k) for k in range(1, RUN_BUCKETS)), f"{RUN_BUCKETS}+")
+
+
+@dataclass(frozen=True)
+class BurstGap:
+    """RFC 3611 §4.7.2 burst and gap metrics.
+
+    A burst is a stretch that starts and ends with a loss and holds fewer than ``gmin``
+    consecutive received packets; a gap is everything else, so a loss in a gap has at
+    least ``gmin`` received packets on each side (the stream is taken to be preceded and
+    followed by ``gmin`` received packets, RFC 3611). An isolated loss is therefore a gap
+    loss, and a burst holds at least two losses. Densities are fractions (the RFC's
+    wire format scales them by 256); durations are mean burst / gap lengths in packets
+    times the frame interval (``None`` when the interval is unknown).
+    """
+
+    gmin: int
+    bursts: int
+    burst_packets: int
+    burst_lost: int
+    gap_packets: int
+    gap_lost: int
+    burst_density: float
+    gap_density: float
+    burst_duration_s: float | None
+    gap_duration_s: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def burst_gap(lost_pos: np.ndarray, expected: int, *, gmin: int = GMIN,
+              frame_interval_s: float | None = None) -> BurstGap:
+    """Burst/gap metrics from the sorted positions (0-based, in ``[0, expected)``) of the
+    lost (or discarded) packets among ``expected``."""
+    lost = int(lost_pos.size)
+    if lost == 0:
+        gap_s = expected * frame_interval_s if frame_interval_s else None
+        return BurstGap(gmin, 0, 0, 0, expected, 0, 0.0, 0.0,
+                        0.0 if frame_interval_s else None, gap_s)
+    received_between = np.diff(lost_pos) - 1
+    new_group = np.ones(lost, dtype=bool)
+    new_group[1:] = received_between >= gmin
+    first = np.flatnonzero(new_group)
+    last = np.append(first[1:], lost) - 1
+    size = last - first + 1
+    burst = size >= 2
+    extent = lost_pos[last[burst]] - lost_pos[first[burst]] + 1
+    burst_packets = int(extent.sum())
+    burst_lost = int(size[burst].sum())
+    bursts = int(burst.sum())
+    gap_packets = expected - burst_packets
+    gap_lost = lost - burst_lost
+    f = frame_interval_s
+    return BurstGap(
+        gmin=gmin, bursts=bursts, burst_packets=burst_packets, burst_lost=burst_lost,
+        gap_packets=gap_packets, gap_lost=gap_lost,
+        burst_density=burst_lost / burst_packets if burst_packets else 0.0,
+        gap_density=gap_lost / gap_packets if gap_packets else 0.0,
+        burst_duration_s=(burst_packets / bursts * f if bursts else 0.0) if f else None,
+        # bursts are separated by >= gmin received packets and the first and last
+        # expected packets are received, so there is one more gap than bursts
+        gap_duration_s=gap_packets / (bursts + 1) * f if f else None,
+    )
+
+
+def run_histogram(run_lengths: np.ndarray) -> tuple[int, ...]:
+    """Counts of loss runs of length 1..9 and 10+ (``RUN_BUCKETS`` buckets)."""
+    if run_lengths.size == 0:
+        return (0,) * RUN_BUCKETS
+    b = np.bincount(np.minimum(run_lengths, RUN_BUCKETS), minlength=RUN_BUCKETS + 1)
+    return tuple(int(x) for x in b[1:])
+
+
+@dataclass(frozen=True)
+class Gilbert:
+    """Two-state Gilbert loss model and G.107's burst ratio ``BurstR = 1 / (p + q)``."""
+
+    p: float | None  # P(lost | previous received)
+    q: float | None  # P(received | previous lost)
+    burst_ratio: float  # 1.0 without loss
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gilbert_p": self.p, "gilbert_q": self.q, "burst_ratio": self.burst_ratio}
+
+
+def gilbert(runs: int, lost: int, received: int, epochs: int = 1) -> Gilbert:
+    """The Gilbert model of ``lost`` packets in ``runs`` runs among ``received`` ones.
+
+    ``p`` = runs / (received packets followed by an expected one), ``q`` = runs / lost.
+    Every stretch of expected packets (``epochs`` of them) starts and ends with a received
+    packet, so each run of losses is entered from a received packet and left to one.
+    """
+    trans = received - epochs
+    if lost == 0:
+        return Gilbert(0.0 if trans > 0 else None, None, 1.0)
+    p = runs / trans if trans > 0 else None
+    q = runs / lost
+    return Gilbert(p, q, 1.0 / ((p or 0.0) + q))
+
+
+@dataclass(frozen=True, eq=False)
+class LossPattern:
+    """Loss of one RTP stream from its sequence numbers.
+
+    Arrays (left out of :meth:`to_dict`): ``lost_seq`` (extended sequence numbers never
+    received), ``lost_time_s`` (their estimated arrival, interpolated between the received
+    neighbours; NaN without arrival times), ``run_start_seq`` / ``run_length``, and the
+    per-packet masks ``duplicate`` and ``late`` (arrived after a higher sequence number).
+    """
+
+    expected: int
+    received: int  # distinct sequence numbers
+    lost: int
+    duplicates: int
+    late: int
+    sequence_restarts: int
+    runs: int
+    max_run: int
+    run_histogram: tuple[int, ...]
+    conditional_loss_probability: float | None  # P(lost | previous lost)
+    gilbert: Gilbert
+    burst_gap: BurstGap
+    lost_seq: np.ndarray = field(repr=False)
+    lost_time_s: np.ndarray = field(repr=False)
+    run_start_seq: np.ndarray = field(repr=False)
+    run_length: np.ndarray = field(repr=False)
+    duplicate: np.ndarray = field(repr=False)
+    late_mask: np.ndarray = field(repr=False)
+
+    @property
+    def loss_fraction(self) -> float:
+        return self.lost / self.expected if self.expected else 0.0
+
+    @property
+    def run_histogram_dict(self) -> dict[str, int]:
+        """``{"1": n1, ..., "9": n9, "10+": n10}``: runs of that many consecutive losses."""
+        return dict(zip(RUN_BUCKET_LABELS, self.run_histogram, strict=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "expected": self.expected, "received": self.received, "lost": self.lost,
+            "loss_fraction": self.loss_fraction, "duplicates": self.duplicates,
+            "late": self.late, "sequence_restarts": self.sequence_restarts,
+            "runs": self.runs, "max_run": self.max_run,
+            "run_histogram": self.run_histogram_dict,
+            "conditional_loss_probability": self.conditional_loss_probability,
+            **self.gilbert.to_dict(), **self.burst_gap.to_dict(),
+        }
+
+
+def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
+                 frame_interval_s: float | None = None, gmin: int = GMIN,
+                 max_dropout: int = MAX_DROPOUT) -> LossPattern:
+    """Loss pattern of a stream from its extended sequence numbers in arrival order.
+
+    With ``arrival_s`` and ``frame_interval_s``, a jump longer than ``max_dropout`` is loss
+    when the time between its neighbours covers at least half of the missing packets (an
+    outage), else a restart; without them every such jump is a restart.
+    """
+    s = np.asarray(seq, dtype=np.int64)
+    n = s.size
+    t = None if arrival_s is None else np.asarray(arrival_s, dtype=np.float64)
+    if n == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return LossPattern(0, 0, 0, 0, 0, 0, 0, 0, (0,) * RUN_BUCKETS, None, gilbert(0, 0, 0),
+                           burst_gap(e, 0, gmin=gmin, frame_interval_s=frame_interval_s),
+                           e, np.zeros(0), e, e, np.zeros(0, dtype=bool),
+                           np.zeros(0, dtype=bool))
+    d = np.diff(s)
+    if n == 1 or bool(np.all(d > 0)):
+        u, first_idx = s, np.arange(n)
+        dup = np.zeros(n, dtype=bool)
+        late = dup
+    else:
+        u, first_idx = np.unique(s, return_index=True)
+        dup = np.ones(n, dtype=bool)
+        dup[first_idx] = False
+        prev_max = np.empty(n, dtype=np.int64)
+        prev_max[0] = s[0]
+        prev_max[1:] = np.maximum.accumulate(s)[:-1]
+        late = (s < prev_max) & ~dup
+    tu = t[first_idx] if t is not None else None
+    g = np.diff(u) - 1
+    restart = g > max_dropout
+    if restart.any() and tu is not None and frame_interval_s:
+        elapsed = np.abs(np.diff(tu))
+        restart &= elapsed < 0.5 * (g + 1) * frame_interval_s
+    idx = np.flatnonzero((g > 0) & ~restart)
+    run_len = g[idx]
+    n_restart = int(restart.sum())
+    shift = np.zeros(u.size, dtype=np.int64)
+    if n_restart:
+        shift[1:] = np.cumsum(np.where(restart, g, 0))
+    pos_u = u - u[0] - shift
+    expected = int(pos_u[-1]) + 1
+    total = int(run_len.sum())
+    within = np.arange(total) - np.repeat(np.cumsum(run_len) - run_len, run_len)
+    lost_seq = np.repeat(u[idx] + 1, run_len) + within
+    lost_pos = np.repeat(pos_u[idx] + 1, run_len) + within
+    if tu is not None and total:
+        t0 = np.repeat(tu[idx], run_len)
+        span = np.repeat(tu[idx + 1] - tu[idx], run_len)
+        lost_time = t0 + span * (within + 1) / np.repeat(run_len + 1, run_len)
+    else:
+        lost_time = np.full(total, np.nan)
+    received = int(u.size)
+    runs = int(run_len.size)
+    return LossPattern(
+        expected=expected, received=received, lost=total, duplicates=int(n - u.size),
+        late=int(np.count_nonzero(late)), sequence_restarts=n_restart, runs=runs,
+        max_run=int(run_len.max()) if runs else 0, run_histogram=run_histogram(run_len),
+        conditional_loss_probability=(total - runs) / total if total else None,
+        gilbert=gilbert(runs, total, received, n_restart + 1),
+        burst_gap=burst_gap(lost_pos, expected, gmin=gmin, frame_interval_s=frame_interval_s),
+        lost_seq=lost_seq, lost_time_s=lost_time, run_start_seq=u[idx] + 1,
+        run_length=run_len, duplicate=dup, late_mask=late)

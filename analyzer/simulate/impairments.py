@@ -86,7 +86,8 @@ class Impairment:
         return asdict(self)  # type: ignore[call-overload]
 
     def effect(self, onset_s: float | None) -> ImpairmentEffect:
-        return ImpairmentEffect(self.label, self.benign, self.params(), onset_s)
+        onset = None if onset_s is None else float(onset_s)
+        return ImpairmentEffect(self.label, self.benign, self.params(), onset)
 
 
 class PathImpairment(Impairment):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Largest number of bytes gathered per step (bounds the int64 index array to 128 MiB).
-GATHER_CHUNK_BYTES = 1 << 24
+#: Largest number of bytes gathered per step (bounds the int64 index arrays to 8 MiB each).
+GATHER_CHUNK_BYTES = 1 << 20
 
 
 def exclusive_cumsum(lengths: np.ndarray) -> np.ndarray:

@@ -57,8 +57,12 @@ PIDS=()
 now() { date +%s.%N; }
 
 teardown_ns() {
-    local ns
+    local ns pid
     for ns in "$NS_A" "$NS_B" "$NS_M"; do
+        # processes this script started inside its namespaces (if any are left)
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            kill "$pid" 2>/dev/null || true
+        done
         ip netns del "$ns" 2>/dev/null || true
     done
 }
@@ -70,7 +74,11 @@ cleanup() {
     done
     sleep 0.2
     teardown_ns
-    rm -rf "$WORK"
+    if [[ ${LAB_DEBUG:-0} == 1 ]]; then
+        echo "record.sh: LAB_DEBUG=1, work files kept in $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -87,7 +95,9 @@ setup_ns() {
     done
     ip link add veth-a netns "$NS_A" type veth peer name mb-a netns "$NS_M"
     ip link add veth-b netns "$NS_B" type veth peer name mb-b netns "$NS_M"
-    ip -n "$NS_M" link add br0 type bridge stp_state 0 forward_delay 0
+    # no STP, no multicast snooping: the bridge itself must not emit IGMP/STP frames
+    ip -n "$NS_M" link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+    ip -n "$NS_M" link set br0 multicast off
     ip -n "$NS_M" link set mb-a master br0
     ip -n "$NS_M" link set mb-b master br0
     ip -n "$NS_M" link set mb-a up
@@ -139,7 +149,7 @@ sender_pipeline() { # ns src_ip src_port dst_ip dst_port ssrc seq wave freq bitr
     local ns=$1 sip=$2 sport=$3 dip=$4 dport=$5 ssrc=$6 seq=$7 wave=$8 freq=$9
     local bitrate=${10} brtype=${11}
     local nbuf=$((DURATION * 50)) # 960 samples @ 48 kHz = 20 ms per buffer
-    ip netns exec "$ns" gst-launch-1.0 -q \
+    exec ip netns exec "$ns" gst-launch-1.0 -q \
         audiotestsrc is-live=true wave="$wave" freq="$freq" volume=0.5 \
         samplesperbuffer=960 num-buffers="$nbuf" \
         ! audio/x-raw,rate=48000,channels=1 ! audioconvert \
@@ -149,7 +159,7 @@ sender_pipeline() { # ns src_ip src_port dst_ip dst_port ssrc seq wave freq bitr
 }
 
 receiver_pipeline() { # ns port
-    ip netns exec "$1" gst-launch-1.0 -q udpsrc port="$2" ! fakesink
+    exec ip netns exec "$1" gst-launch-1.0 -q udpsrc port="$2" ! fakesink
 }
 
 scenario_defaults() {
@@ -213,8 +223,9 @@ scenario_config() {
         IMPAIR_JSON="{\"kind\": \"rate_cap\", \"direction\": \"a_to_b\", \"qdisc\": \"tbf\",
           \"rate_bps\": 48000, \"burst_bytes\": $TBF_BURST, \"latency_ms\": 100,
           \"accounting\": \"Ethernet frame bytes (14 B header + IP packet)\",
-          \"where\": \"$NS_M tc qdisc on mb-b egress (towards B)\",
-          \"tc\": \"tc qdisc add dev mb-b root tbf rate $TBF_RATE burst $TBF_BURST latency $TBF_LATENCY\"}"
+          \"where\": \"$NS_M tc on mb-b egress (towards B), A->B media only\",
+          \"classifier\": \"htb root 1: (1 Gbit/s classes), u32 $AB_MATCH -> 1:10, else 1:20\",
+          \"tc\": \"tc qdisc add dev mb-b parent 1:10 handle 10: tbf rate $TBF_RATE burst $TBF_BURST latency $TBF_LATENCY\"}"
         DESC="A->B shaped by tc tbf 48 kbit/s (Ethernet bytes) while Opus sends 48 kbit/s CBR:
  174-byte frames x 50/s = 69.6 kbit/s on the wire, so the shaper queues then tail-drops."
         ;;
@@ -250,18 +261,37 @@ run_scenario() {
         event loss_on "$LOSS_PCT%"
         ;;
     ratecap)
-        ip netns exec "$NS_M" tc qdisc add dev mb-b root tbf \
+        # Shape only the A->B media flow (as a flow-classifying DPI box would): an htb root
+        # used purely as a classifier (both classes 1 Gbit/s), a u32 filter sends the media
+        # to class 1:10 whose leaf qdisc is the tbf; everything else (ARP) goes to 1:20.
+        # So the tbf's drop counter equals the RTP losses exactly.
+        local tcm=(ip netns exec "$NS_M" tc)
+        "${tcm[@]}" qdisc add dev mb-b root handle 1: htb default 20
+        "${tcm[@]}" class add dev mb-b parent 1: classid 1:10 htb rate 1gbit quantum 1514
+        "${tcm[@]}" class add dev mb-b parent 1: classid 1:20 htb rate 1gbit quantum 1514
+        "${tcm[@]}" qdisc add dev mb-b parent 1:10 handle 10: tbf \
             rate "$TBF_RATE" burst "$TBF_BURST" latency "$TBF_LATENCY"
+        "${tcm[@]}" filter add dev mb-b parent 1: protocol ip prio 1 u32 \
+            match ip src "$IP_A"/32 match ip dst "$IP_B"/32 match ip dport "$PORT_B" 0xffff \
+            flowid 1:10
         event tbf_on "rate $TBF_RATE burst $TBF_BURST latency $TBF_LATENCY"
         ;;
     esac
 
     local pcap_a="$WORK/$s-sender.pcap" pcap_b="$WORK/$s-receiver.pcap"
-    ip netns exec "$NS_A" tcpdump -i veth-a -U -w "$pcap_a" 2>"$WORK/tcpdump-a.log" &
+    ip netns exec "$NS_A" tcpdump -i veth-a --immediate-mode -U -w "$pcap_a" 2>"$WORK/tcpdump-a.log" &
     local td_a=$!
-    ip netns exec "$NS_B" tcpdump -i veth-b -U -w "$pcap_b" 2>"$WORK/tcpdump-b.log" &
+    ip netns exec "$NS_B" tcpdump -i veth-b --immediate-mode -U -w "$pcap_b" 2>"$WORK/tcpdump-b.log" &
     local td_b=$!
     PIDS+=("$td_a" "$td_b")
+    local td_m=()
+    if [[ ${LAB_DEBUG:-0} == 1 ]]; then # middlebox-side captures, kept in $WORK only
+        for i in mb-a mb-b; do
+            ip netns exec "$NS_M" tcpdump -i "$i" --immediate-mode -U -w "$WORK/$s-$i.pcap" 2>"$WORK/tcpdump-$i.log" &
+            td_m+=($!)
+        done
+        PIDS+=("${td_m[@]}")
+    fi
     local i
     for i in $(seq 50); do
         grep -q listening "$WORK/tcpdump-a.log" && grep -q listening "$WORK/tcpdump-b.log" && break
@@ -331,6 +361,14 @@ run_scenario() {
     sleep 0.2
     stop_pid "$td_a" INT
     stop_pid "$td_b" INT
+    for i in "${td_m[@]}"; do stop_pid "$i" INT; done
+    local log cap filt
+    for log in "$WORK/tcpdump-a.log" "$WORK/tcpdump-b.log"; do
+        cap=$(awk '/packets captured/ { print $1 }' "$log")
+        filt=$(awk '/packets received by filter/ { print $1 }' "$log")
+        event tcpdump_stats "$(basename "$log" .log): $(grep packets "$log" | paste -sd, -)"
+        [[ -n $cap && $cap == "$filt" ]] || die "$s: $log: tcpdump missed packets ($cap/$filt)"
+    done
     PIDS=()
 
     # middlebox counters, for the truth file's cross-check
@@ -375,7 +413,7 @@ run_scenario() {
 EOF
     "$PY" "$HERE/truth.py" --scenario "$s" --dir "$OUT" --params "$WORK/$s.params.json" \
         --events "$EVENTS" --nft-counter "$WORK/$s.nft-counter.txt" \
-        --tc-stats "$WORK/$s.tc-stats.txt"
+        --tc-stats "$WORK/$s.tc-stats.txt" || FAILED+=("$s")
 }
 
 SCENARIOS=("$@")
@@ -383,6 +421,12 @@ SCENARIOS=("$@")
 for s in "${SCENARIOS[@]}"; do
     scenario_config "$s" # validate names before recording anything
 done
+FAILED=()
 for s in "${SCENARIOS[@]}"; do
     run_scenario "$s"
 done
+if [[ ${#FAILED[@]} -gt 0 ]]; then
+    echo "record.sh: truth checks failed for: ${FAILED[*]} (see checks in the .truth.json)" >&2
+    exit 1
+fi
+echo "record.sh: recorded ${SCENARIOS[*]} into $OUT"

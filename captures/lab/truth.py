@@ -2,7 +2,7 @@
 
 Both captures were taken on the same kernel (different network namespaces), so their
 timestamps share one clock: one-way delay and the send time of a lost packet are exact.
-Stdlib only (plain struct parsing), so it runs with any python3 >= 3.9.
+Stdlib only (plain struct parsing), so it runs with any python3 >= 3.10.
 
     python3 truth.py --scenario loss5 --dir captures/lab --params P.json --events E.jsonl
 
@@ -19,6 +19,7 @@ import statistics
 import struct
 import sys
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 SCHEMA = "anl-lab-truth/1"
@@ -113,19 +114,6 @@ def parse_tshark_rtp(path: Path) -> list[dict]:
 # ---------------------------------------------------------------- truth
 
 
-def unwrap(seqs: list[int]) -> list[int]:
-    out: list[int] = []
-    ext = None
-    for s in seqs:
-        if ext is None:
-            ext = s
-        else:
-            d = (s - ext) & 0xFFFF
-            ext += d - 0x10000 if d >= 0x8000 else d
-        out.append(ext)
-    return out
-
-
 def runs(sorted_idx: list[int]) -> list[tuple[int, int]]:
     """[(first_index, length)] of consecutive integers."""
     out: list[tuple[int, int]] = []
@@ -154,8 +142,6 @@ def stream_truth(
     recv = [p for p in recv_pk if p["ssrc"] == ssrc]
     if len(sent) >= 0x8000:
         raise ValueError("stream too long for exact seq matching")
-    ext = unwrap([p["seq"] for p in sent])
-    base = ext[0]
     by_seq = {p["seq"]: i for i, p in enumerate(sent)}
     if len(by_seq) != len(sent):
         raise ValueError(f"{direction}: duplicate sequence numbers on the sender side")
@@ -170,7 +156,7 @@ def stream_truth(
             idx_recv.append(i)
     got = set(idx_recv)
     duplicates = len(idx_recv) - len(got)
-    reordered = sum(1 for a, b in zip(idx_recv, idx_recv[1:]) if b < a)
+    reordered = sum(1 for a, b in pairwise(idx_recv) if b < a)
     lost_idx = [i for i in range(len(sent)) if i not in got]
 
     def rel(t: float) -> float:
@@ -220,7 +206,7 @@ def stream_truth(
         }
 
     ts_steps = [
-        (b["ts"] - a["ts"]) & 0xFFFFFFFF for a, b in zip(sent, sent[1:])
+        (b["ts"] - a["ts"]) & 0xFFFFFFFF for a, b in pairwise(sent)
     ]
     ts_step = statistics.median(ts_steps) if ts_steps else None
 
@@ -251,7 +237,7 @@ def stream_truth(
         "t_first_received": rel(recv[0]["t"]) if recv else None,
         "t_last_received": rel(recv[-1]["t"]) if recv else None,
         "first_seq": sent[0]["seq"], "last_seq": sent[-1]["seq"],
-        "seq_wraps": any(y["seq"] < x["seq"] for x, y in zip(sent, sent[1:])),
+        "seq_wraps": any(y["seq"] < x["seq"] for x, y in pairwise(sent)),
         "sent": len(sent), "received": len(idx_recv), "lost": len(lost_idx),
         "loss_pct": round(100.0 * len(lost_idx) / len(sent), 3),
         "lost_seq": [sent[i]["seq"] for i in lost_idx],
@@ -280,14 +266,40 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scenario", required=True)
     ap.add_argument("--dir", type=Path, required=True)
-    ap.add_argument("--params", type=Path, required=True)
+    ap.add_argument("--params", type=Path)
     ap.add_argument("--events", type=Path)
     ap.add_argument("--nft-counter", type=Path)
     ap.add_argument("--tc-stats", type=Path)
+    ap.add_argument(
+        "--check", action="store_true",
+        help="recompute from the committed pcaps/tshark texts, using the params, events and "
+        "middlebox counters stored in the existing truth file; exit 1 if anything differs",
+    )
     args = ap.parse_args()
 
     s = args.scenario
-    params = json.loads(args.params.read_text())
+    out = args.dir / f"{s}.truth.json"
+    old = None
+    nft_text = tc_text = None
+    if args.check:
+        old = json.loads(out.read_text())
+        params = old["params"]
+        events = [{k: e[k] for k in ("t", "event", "detail")} for e in old["events"]]
+        mb = old["middlebox"]
+        if mb.get("nft_dropped_packets") is not None:
+            nft_text = f"packets {mb['nft_dropped_packets']}"
+        tc_text = mb.get("tc_qdisc_stats")
+    else:
+        if args.params is None:
+            ap.error("--params is required unless --check")
+        params = json.loads(args.params.read_text())
+        events = []
+        if args.events and args.events.exists():
+            events = [json.loads(x) for x in args.events.read_text().splitlines() if x.strip()]
+        if args.nft_counter and args.nft_counter.exists():
+            nft_text = args.nft_counter.read_text()
+        if args.tc_stats and args.tc_stats.exists():
+            tc_text = args.tc_stats.read_text()
     ep = params["endpoints"]
     a = (ep["a"]["ip"], ep["a"]["rtp_port"])
     b = (ep["b"]["ip"], ep["b"]["rtp_port"])
@@ -304,9 +316,6 @@ def main() -> int:
                 rtp.append(p)
         caps[side] = {"records": recs, "rtp": rtp}
 
-    events = []
-    if args.events and args.events.exists():
-        events = [json.loads(x) for x in args.events.read_text().splitlines() if x.strip()]
     media_t0 = next((e["t"] for e in events if e["event"] == "t0"), None)
 
     def flow(side: str, src: tuple, dst: tuple) -> list[dict]:
@@ -377,15 +386,16 @@ def main() -> int:
 
     middlebox: dict[str, object] = {}
     ab = streams[0]
-    if args.nft_counter and args.nft_counter.exists():
-        n = counter_from(args.nft_counter.read_text(), r"packets (\d+)")
+    if nft_text is not None:
+        n = counter_from(nft_text, r"packets (\d+)")
         middlebox["nft_dropped_packets"] = n
         if imp["kind"] in ("random_loss", "cutoff", "periodic_drop"):
             checks["a_to_b.nft_dropped_equals_lost"] = n == ab["lost"]
-    if args.tc_stats and args.tc_stats.exists():
-        txt = args.tc_stats.read_text()
+    if tc_text is not None:
+        txt = tc_text
         middlebox["tc_qdisc_stats"] = txt.strip()
-        n = counter_from(txt, r"dropped (\d+)")
+        tbf = txt[txt.find("qdisc tbf") :] if "qdisc tbf" in txt else ""
+        n = counter_from(tbf, r"dropped (\d+)")
         middlebox["tc_dropped_packets"] = n
         if imp["kind"] == "rate_cap":
             checks["a_to_b.tc_dropped_equals_lost"] = n == ab["lost"]
@@ -419,7 +429,14 @@ def main() -> int:
         "tshark": tshark,
         "checks": checks,
     }
-    out = args.dir / f"{s}.truth.json"
+    if old is not None:
+        new = json.loads(json.dumps(truth))
+        diff = [k for k in set(new) | set(old) if new.get(k) != old.get(k)]
+        if diff:
+            print(f"{out}: differs from a recomputation in {sorted(diff)}", file=sys.stderr)
+            return 1
+        print(f"{out}: consistent with {files['sender']} and {files['receiver']}")
+        return 0
     out.write_text(json.dumps(truth, indent=1) + "\n")
 
     for st in streams:

@@ -1,0 +1,119 @@
+"""Speed and memory of ``analyzer flows --json`` against TShark, in the same run.
+
+    python benchmarks/bench_flows.py [--packets 1200000] [--runs 3] [--keep DIR]
+
+Writes a synthetic capture of many concurrent calls (``make_capture.py``: loss,
+reordering, duplicates, sequence wrap), then runs, each ``--runs`` times, alternating:
+
+* ``analyzer flows --json CAPTURE``
+* ``tshark -q -o rtp.heuristic_rtp:TRUE -z rtp,streams -r CAPTURE``
+
+and prints the best wall time, packets/s and peak RSS (of that child process alone, from
+``wait4``) of each, the speed ratio, and whether the peak RSS stays below the file size.
+It also checks that both tools count the same packets and lost packets on every stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_child(cmd: list[str], stdout_path: Path) -> tuple[float, int]:
+    """Run ``cmd``; return (wall seconds, peak RSS bytes of that process)."""
+    with open(stdout_path, "wb") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.strip()[:500]}")
+    return wall, usage.ru_maxrss * 1024
+
+
+TSHARK_ROW = re.compile(
+    r"^\s*[\d.]+\s+[\d.]+\s+(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(0x[0-9A-Fa-f]+)\s+.+?\s+(\d+)\s+"
+    r"(-?\d+)\s+\(")
+
+
+def compare(ours_json: Path, tshark_txt: Path) -> tuple[int, int, list[str]]:
+    ours = json.loads(ours_json.read_text())
+    mine = {(s["src"], s["sport"], s["dst"], s["dport"], s["ssrc"]): s
+            for s in ours["streams"] if s["kind"] == "rtp"}
+    total = agree = 0
+    diffs = []
+    for line in tshark_txt.read_text().splitlines():
+        m = TSHARK_ROW.match(line)
+        if not m:
+            continue
+        total += 1
+        key = (m[1], int(m[2]), m[3], int(m[4]), int(m[5], 16))
+        s = mine.get(key)
+        if s and s["packets"] == int(m[6]) and s["lost"] == int(m[7]):
+            agree += 1
+        elif len(diffs) < 5:
+            diffs.append(f"{key}: tshark {m[6]}/{m[7]}, ours "
+                         f"{(s['packets'], s['lost']) if s else 'missing'}")
+    return agree, total, diffs
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--packets", type=int, default=1_200_000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--keep", type=Path, help="directory to keep the capture and outputs in")
+    args = p.parse_args(argv)
+    tshark = shutil.which("tshark")
+    if not tshark:
+        print("tshark not found: install it (apt-get install tshark) to compare",
+              file=sys.stderr)
+        return 2
+    work = args.keep or Path(tempfile.mkdtemp(prefix="analyzer-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    cap = work / "bench.pcap"
+    subprocess.run([sys.executable, str(HERE / "make_capture.py"), str(cap), "--packets",
+                    str(args.packets), "--seed", str(args.seed), "--no-truth"], check=True)
+    size = cap.stat().st_size
+    ours_cmd = [sys.executable, "-m", "analyzer", "flows", "--json", str(cap)]
+    tshark_cmd = [tshark, "-q", "-o", "rtp.heuristic_rtp:TRUE", "-z", "rtp,streams", "-r",
+                  str(cap)]
+    res: dict[str, list[tuple[float, int]]] = {"analyzer": [], "tshark": []}
+    for _ in range(args.runs):
+        res["analyzer"].append(run_child(ours_cmd, work / "analyzer.json"))
+        res["tshark"].append(run_child(tshark_cmd, work / "tshark.txt"))
+    print(f"capture: {args.packets} packets, {size / 2**20:.1f} MiB ({cap})")
+    best = {}
+    for name, rs in res.items():
+        wall = min(r[0] for r in rs)
+        rss = max(r[1] for r in rs)
+        best[name] = (wall, rss)
+        print(f"{name:9s} best {wall:6.2f} s  {args.packets / wall / 1e6:5.2f} M packets/s  "
+              f"peak RSS {rss / 2**20:6.1f} MiB  (runs: "
+              f"{', '.join(f'{r[0]:.2f}' for r in rs)} s)")
+    ratio = best["tshark"][0] / best["analyzer"][0]
+    print(f"speed ratio (tshark / analyzer): {ratio:.1f}x")
+    print(f"analyzer peak RSS / file size: {best['analyzer'][1] / size:.2f}")
+    agree, total, diffs = compare(work / "analyzer.json", work / "tshark.txt")
+    print(f"streams with equal packets and lost: {agree}/{total}")
+    for d in diffs:
+        print("  differs:", d)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

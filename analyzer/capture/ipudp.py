@@ -162,7 +162,8 @@ def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> Ud
         l4 = np.where(v6, p, l4)
         ok |= v6 & (avail >= p)
     c.fragments = int((frag & ok).sum())
-    c.short = int(((v4 | v6) & ~ok).sum())
+    # cut short, or claiming to be IP with a version that is neither 4 nor 6 (malformed)
+    c.short = int(((v4 | v6) & ~ok).sum()) + int((~(v4 | v6)).sum())
     good = ok & ~frag
     c.tcp = int((good & (proto == IPPROTO_TCP)).sum())
     icmp_rows = good & ((v4 & (proto == IPPROTO_ICMP)) | (v6 & (proto == IPPROTO_ICMPV6)))

@@ -59,6 +59,13 @@ def network_offsets(link: np.ndarray, linktype: np.ndarray, caplen: np.ndarray
     (ARP, LLDP, an unsupported link type) or is too short to tell.
     """
     n = link.shape[0]
+    if n and linktype[0] == LINKTYPE_ETHERNET and (linktype == LINKTYPE_ETHERNET).all():
+        # the common case, fast: plain Ethernet with no VLAN tag anywhere in the batch
+        et = _be16(link, 12)
+        if not ((et == 0x8100) | (et == 0x88A8) | (et == 0x9100)).any():
+            ipver = ((et == ETHERTYPE_IPV4) * 4 + (et == ETHERTYPE_IPV6) * 6).astype(np.int8)
+            ipver[caplen <= ETH_HEADER_LEN] = 0
+            return np.full(n, ETH_HEADER_LEN, dtype=np.int64), ipver
     net_off = np.zeros(n, dtype=np.int64)
     proto = np.zeros(n, dtype=np.int32)  # ethertype-like protocol of the payload
     raw_ver = link[:, 0] >> 4  # used by raw-IP link types

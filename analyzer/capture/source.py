@@ -8,6 +8,7 @@ it can be kept.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zlib
 from typing import BinaryIO
@@ -56,10 +57,8 @@ class _Gunzip:
         """Decompress until ``want`` bytes are buffered, or the end, or an error."""
         self._fill_input()
         if not self._in:  # no compressed data left: take what the decompressor still holds
-            try:
+            with contextlib.suppress(zlib.error):
                 self._keep(self._d.flush())
-            except zlib.error:
-                pass
             if self._member_bytes and not self._d.eof:  # the data ends inside a member
                 self.ended_early = True
             self._done = True

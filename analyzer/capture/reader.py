@@ -332,7 +332,8 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         if walker.damage is not None:
             if walker.records == 0:
                 raise walker.damage
-            msg = f"{walker.damage}; kept the {walker.records} packets before it"
+            n = walker.records
+            msg = f"{walker.damage}; kept the {n} packet{'s' if n != 1 else ''} before it"
             warn.append(msg)
             cls = TruncatedCaptureWarning if isinstance(walker.damage, TruncatedCapture) \
                 else CaptureWarning

@@ -7,6 +7,7 @@ one line on stderr and a distinct exit status; data goes to stdout.
 from __future__ import annotations
 
 import argparse
+import os
 import contextlib
 import sys
 import warnings
@@ -97,6 +98,12 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> ExitStatus:
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
         return ExitStatus.OK
+    except Exception as exc:  # a bug: one line, the traceback only when asked for
+        if os.environ.get("ANALYZER_DEBUG"):
+            raise
+        err.write(f"{PROG}: internal error: {type(exc).__name__}: {exc} (a bug; please "
+                  "report it, with ANALYZER_DEBUG=1 set for the traceback)\n")
+        return ExitStatus.ERROR
 
 
 def run() -> None:

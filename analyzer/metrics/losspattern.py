@@ -137,7 +137,8 @@ class LossPattern:
     Arrays (left out of :meth:`to_dict`): ``lost_seq`` (extended sequence numbers never
     received), ``lost_time_s`` (their estimated arrival, interpolated between the received
     neighbours; NaN without arrival times), ``run_start_seq`` / ``run_length``, and the
-    per-packet masks ``duplicate`` and ``late`` (arrived after a higher sequence number).
+    per-packet masks ``duplicate`` and ``late_mask`` (arrived after a higher sequence number),
+    and ``position``: each packet's index among the expected ones (restarts closed up).
     """
 
     expected: int
@@ -158,6 +159,7 @@ class LossPattern:
     run_length: np.ndarray = field(repr=False)
     duplicate: np.ndarray = field(repr=False)
     late_mask: np.ndarray = field(repr=False)
+    position: np.ndarray = field(repr=False)  # per packet, in [0, expected)
 
     @property
     def loss_fraction(self) -> float:
@@ -197,7 +199,7 @@ def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
         return LossPattern(0, 0, 0, 0, 0, 0, 0, 0, (0,) * RUN_BUCKETS, None, gilbert(0, 0, 0),
                            burst_gap(e, 0, gmin=gmin, frame_interval_s=frame_interval_s),
                            e, np.zeros(0), e, e, np.zeros(0, dtype=bool),
-                           np.zeros(0, dtype=bool))
+                           np.zeros(0, dtype=bool), e)
     d = np.diff(s)
     if n == 1 or bool(np.all(d > 0)):
         u, first_idx = s, np.arange(n)
@@ -224,6 +226,9 @@ def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
     if n_restart:
         shift[1:] = np.cumsum(np.where(restart, g, 0))
     pos_u = u - u[0] - shift
+    position = s - u[0]
+    if n_restart:
+        position = position - shift[np.searchsorted(u, s)]
     expected = int(pos_u[-1]) + 1
     total = int(run_len.sum())
     within = np.arange(total) - np.repeat(np.cumsum(run_len) - run_len, run_len)
@@ -245,4 +250,4 @@ def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
         gilbert=gilbert(runs, total, received, n_restart + 1),
         burst_gap=burst_gap(lost_pos, expected, gmin=gmin, frame_interval_s=frame_interval_s),
         lost_seq=lost_seq, lost_time_s=lost_time, run_start_seq=u[idx] + 1,
-        run_length=run_len, duplicate=dup, late_mask=late)
+        run_length=run_len, duplicate=dup, late_mask=late, position=position)

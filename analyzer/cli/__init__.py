@@ -7,8 +7,8 @@ one line on stderr and a distinct exit status; data goes to stdout.
 from __future__ import annotations
 
 import argparse
-import os
 import contextlib
+import os
 import sys
 import warnings
 from collections.abc import Sequence

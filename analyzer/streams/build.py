@@ -63,6 +63,8 @@ OPAQUE_MAX_MEDIAN_SIZE = 700
 TELEGRAM_NETS = ((0x5B6C0000, 16), (0x959AA000, 20))  # 91.108.0.0/16, 149.154.160.0/20
 #: WhatsApp's audio payload types (MLow / Opus); video and other PTs inherit the call's app.
 WHATSAPP_PTS = (120, 121)
+#: Signal's RingRTC uses small fixed SSRCs (seen: 1001, 2001, 2002, 2013).
+SIGNAL_MAX_SSRC = 10_000
 #: UDP services that are never call media (DNS, DHCP, NTP, NetBIOS, SSDP, mDNS, LLMNR, WSD).
 NON_MEDIA_PORTS = frozenset((53, 67, 68, 123, 137, 138, 1900, 3702, 5353, 5355))
 
@@ -212,6 +214,7 @@ def build_streams(table: PacketTable) -> StreamSet:
     flows = table.flows
     rev = flows.reverse_index()
     flow_has_dtls = np.bincount(table.flow[dtls], minlength=len(flows)) > 0
+    flow_has_stun = np.bincount(table.flow[stun], minlength=len(flows)) > 0
 
     # --- RTP streams, all at once (grouped in key order; numbered by first packet)
     r_cnt = gcnt[acc_groups]
@@ -279,7 +282,8 @@ def build_streams(table: PacketTable) -> StreamSet:
                      payload_type=pt[a:b])
         app = _rtp_app(table, f, rev, pts, bool(sdp_flow[f]),
                        bool(flow_has_dtls[f] or (rev[f] >= 0 and flow_has_dtls[rev[f]])),
-                       bool(chan[rows].any() or (table.encap[rows] == 2).any()))
+                       bool(chan[rows].any() or (table.encap[rows] == 2).any()), ssrc,
+                       bool(flow_has_stun[f] or (rev[f] >= 0 and flow_has_stun[rev[f]])))
         streams.append(Stream(
             index=len(streams), flow=f, src=flows.src_str(f), sport=int(flows.sport[f]),
             dst=flows.dst_str(f), dport=int(flows.dport[f]), ssrc=ssrc, kind=KIND_RTP, app=app,
@@ -381,7 +385,14 @@ def _transport(table: PacketTable, rows: np.ndarray, chan: np.ndarray) -> str:
 
 
 def _rtp_app(table: PacketTable, f: int, rev: np.ndarray, pts: tuple[int, ...],
-             sdp: bool, dtls: bool, channel: bool) -> str | None:
+             sdp: bool, dtls: bool, channel: bool, ssrc: int = 0, ice: bool = False
+             ) -> str | None:
+    """Which app carried a stream, from what the wire shows (a guess, never certain).
+
+    WhatsApp: its audio payload types 120/121. Telegram: its relay networks. Signal
+    (RingRTC): small fixed SSRCs (1001, 2001, 2002, ...) on ICE/TURN paths. WebRTC in
+    general: DTLS or STUN on the same 5-tuple, or TURN framing.
+    """
     flows = table.flows
     if sdp:
         return "sip"
@@ -389,7 +400,9 @@ def _rtp_app(table: PacketTable, f: int, rev: np.ndarray, pts: tuple[int, ...],
         return "whatsapp"
     if _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS):
         return "telegram"
-    if dtls or channel:
+    if (ice or dtls or channel) and 1000 <= ssrc < SIGNAL_MAX_SSRC:
+        return "signal"
+    if dtls or channel or ice:
         return "webrtc"
     return None
 

@@ -57,7 +57,7 @@ def test_call_streams_found_labelled_with_jitter(rel: str) -> None:
 
 
 @pytest.mark.parametrize("rel", ["ndpi/telegram.pcap", "ndpi/telegram_videocall.pcapng",
-                                 "ndpi/imo.pcap", "ndpi/line.pcap"])
+                                 "ndpi/imo.pcap"])
 def test_heuristic_junk_is_not_rtp(rel: str) -> None:
     junk = [r for r in load_reference(public(rel + ".tshark-rtp.txt"))["heuristic"]
             if r.packets < 5]

@@ -161,10 +161,23 @@ def tshark_running_mean(x: np.ndarray, mask: np.ndarray, sid: np.ndarray, starts
     ``mean = sum_j x_j / k_j * prod_{i > j} (k_i - 1) / k_i`` over the counted packets.
     """
     n = x.size
-    k = (np.arange(n) - starts[sid]).astype(np.float64)
-    idx = np.flatnonzero(mask & (k >= 1))
-    if idx.size == 0:
+    if n == 0:
         return np.zeros(m)
+    counts = np.diff(np.append(starts, n))
+    first = np.zeros(n, dtype=bool)
+    first[starts] = True
+    counted = mask & ~first
+    n_counted = np.add.reduceat(counted, starts)
+    # Streams where every packet after the first counts: the formula is the plain mean.
+    full = (n_counted == counts - 1) & (counts > 1)
+    out = np.where(full, np.add.reduceat(np.where(counted, x, 0.0), starts) /
+                   np.maximum(counts - 1, 1), 0.0)
+    partial = ~full & (n_counted > 0)
+    if not partial.any():
+        return out
+    keep = counted & partial[sid]
+    k = (np.arange(n) - starts[sid]).astype(np.float64)
+    idx = np.flatnonzero(keep)
     kk, xs, ss = k[idx], x[idx], sid[idx]
     log_a = np.where(kk > 1, np.log(np.maximum(kk - 1, 1) / kk), 0.0)
     cum = np.cumsum(log_a)
@@ -175,7 +188,8 @@ def tshark_running_mean(x: np.ndarray, mask: np.ndarray, sid: np.ndarray, starts
     before[ss[first_in]] = cum[first_in] - log_a[first_in]
     # log of prod_{i > j} a_i within the stream = (before + total) - cum_j
     weight = np.exp(before[ss] + total[ss] - cum)
-    return np.bincount(ss, weights=xs / kk * weight, minlength=m)
+    res = np.bincount(ss, weights=xs / kk * weight, minlength=m)
+    return np.where(partial, res, out)
 
 
 def rtp_stats(cols: RtpColumns, derived: RtpDerived | None = None) -> list[StreamStats]:

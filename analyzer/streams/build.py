@@ -183,7 +183,7 @@ def build_streams(table: PacketTable) -> StreamSet:
     # group RTP candidates by (flow, ssrc): one stable sort keeps capture order per group
     ci = np.flatnonzero(cand)
     gkey = (table.flow[ci].astype(np.int64) << 32) | table.ssrc[ci].astype(np.int64)
-    order = np.argsort(gkey, kind="stable")
+    order = _group_order(table.flow[ci], gkey, len(table.flows))
     gk = gkey[order]
     rows_sorted = ci[order]
     g_starts = np.flatnonzero(np.r_[True, gk[1:] != gk[:-1]]) if gk.size else \
@@ -374,6 +374,17 @@ def _rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
         ts_ext[a:b] = dv.ts_ext
         k = k_end
     return seq_ext, ts_ext, stats
+
+
+def _group_order(flow: np.ndarray, gkey: np.ndarray, n_flows: int) -> np.ndarray:
+    """A stable order grouping equal keys. Usually each flow carries one SSRC, so a radix
+    sort on the (16-bit) flow id already sorts the keys; otherwise sort the keys."""
+    if n_flows < (1 << 16) and gkey.size:
+        order = np.argsort(flow.astype(np.uint16), kind="stable")  # radix sort: O(n)
+        gk = gkey[order]
+        if (gk[1:] >= gk[:-1]).all():
+            return order
+    return np.argsort(gkey, kind="stable")
 
 
 def _transport(table: PacketTable, rows: np.ndarray, chan: np.ndarray) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
+from analyzer.memory import release_free_memory
 from analyzer.streams.build import build_streams
 from analyzer.streams.model import Call, Stream
 from analyzer.streams.sdp import SipMessage
@@ -76,6 +77,7 @@ def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
     a capture damaged part-way warns and keeps the packets before the damage.
     """
     table = read_packets(source, name=name, progress=progress)
+    release_free_memory()
     ss = build_streams(table)
     # The per-datagram columns are not kept: streams hold what later layers need.
     return Capture(

@@ -21,6 +21,7 @@ from analyzer.capture.dissect import (
     F_TEXT,
 )
 from analyzer.capture.table import PacketTable
+from analyzer.memory import release_free_memory
 from analyzer.metrics.rtpstats import (
     RtpColumns,
     StreamStats,
@@ -186,12 +187,12 @@ def build_streams(table: PacketTable) -> StreamSet:
     order = _group_order(table.flow[ci], gkey, len(table.flows))
     gk = gkey[order]
     rows_sorted = ci[order]
+    del gkey, order, ci
     g_starts = np.flatnonzero(np.r_[True, gk[1:] != gk[:-1]]) if gk.size else \
         np.zeros(0, dtype=np.int64)
     gcnt = np.diff(np.r_[g_starts, gk.size])
     gu = gk[g_starts]
     g_flow = (gu >> 32).astype(np.int64)
-    del gkey, order, ci
     # sequence plausibility per group (vectorized): share of small forward steps
     step = np.zeros(rows_sorted.size, dtype=np.uint16)
     step[1:] = np.diff(table.seq[rows_sorted])  # wraps modulo 2**16
@@ -222,7 +223,7 @@ def build_streams(table: PacketTable) -> StreamSet:
         else np.zeros(0, dtype=np.int64)
     pt = table.payload_type[rs_rows].astype(np.int16)
     size = np.where(chan[rs_rows], length[rs_rows] - H.CHANNELDATA_HEADER_LEN, length[rs_rows])
-    clock = np.zeros(rs_rows.size, dtype=np.int64)
+    clock = np.zeros(rs_rows.size, dtype=np.int32)
     stream_meta = []
     need_clock = []
     for k, g in enumerate(acc_groups):
@@ -245,7 +246,7 @@ def build_streams(table: PacketTable) -> StreamSet:
                 break
         # per-packet clock as TShark sees it (static table or SDP)
         lut = {p: tshark_clock_hz(p, smap) for p in pt_list}
-        clock[a:b] = np.vectorize(lut.get, otypes=[np.int64])(pts) if len(lut) > 1 else \
+        clock[a:b] = np.vectorize(lut.get, otypes=[np.int32])(pts) if len(lut) > 1 else \
             lut[pt_list[0]]
         if not (clock[a:b] > 0).any():
             need_clock.append(k)
@@ -262,6 +263,7 @@ def build_streams(table: PacketTable) -> StreamSet:
                 stream_meta[k][4] = "inferred"
                 stream_meta[k][5] = int(rates[k])
     del gk, rows_sorted, fwd, same, acc_mask_sorted
+    release_free_memory()
     marker = (flags[rs_rows] & F_MARKER) != 0
     seq_ext, ts_ext, stats = _rtp_stats_batched(
         arrival, seq16, ts32, marker, pt, clock, size, r_starts)

@@ -1,0 +1,89 @@
+"""The flows and simulate commands, in-process, as a lab script or a shell would use them."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import analyzer
+from analyzer.cli import main
+from analyzer.cli.status import ExitStatus
+
+STREAM_KEYS = {"src", "sport", "dst", "dport", "ssrc", "kind", "app", "payload_type",
+               "clock_rate_hz", "packets", "lost", "max_delta_ms", "mean_jitter_ms",
+               "max_jitter_ms", "start_s", "end_s"}
+
+
+def run(*argv: str) -> tuple[ExitStatus, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def policed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sim") / "policed.pcap"
+    status, out, _ = run("simulate", "policer", str(path), "--seed", "3",
+                         "-p", "duration_s=20", "-p", "onset_s=5", "-p", "rate_bps=24000")
+    assert status == ExitStatus.OK and "wrote" in out
+    return path
+
+
+def test_simulate_writes_pcap_and_truth(policed: Path) -> None:
+    truth = json.loads(Path(str(policed) + ".truth.json").read_text())
+    assert truth["scenario"] == "policer"
+    assert truth["directions"]["caller_to_callee"]["cap_rate_bps"] == 24000
+
+
+def test_flows_json_schema(policed: Path) -> None:
+    status, out, err = run("flows", "--json", str(policed))
+    assert status == ExitStatus.OK and err == ""
+    doc = json.loads(out)
+    assert doc["schema"] == "analyzer.flows/1"
+    media = [s for s in doc["streams"] if s["kind"] == "rtp"]
+    assert len(media) == 2
+    for s in media:
+        assert STREAM_KEYS <= set(s)
+        assert isinstance(s["src"], str) and isinstance(s["sport"], int)
+        assert isinstance(s["ssrc"], int) and s["app"] == "whatsapp"
+        assert s["clock_rate_hz"] == 48000 and s["mean_jitter_ms"] > 0
+        assert 0 <= s["start_s"] < s["end_s"] <= doc["capture"]["duration_s"] + 1e-9
+    truth = json.loads(Path(str(policed) + ".truth.json").read_text())
+    inside = 0  # losses between the first and last delivered packet (what a receiver sees)
+    for d in truth["directions"].values():
+        pk = d["packets"]
+        media_rows = [i for i, k in enumerate(pk["kind"]) if k in (0, 1)]
+        got = [i for i in media_rows if pk["delivered"][i]]
+        inside += sum(1 for i in media_rows if got[0] < i < got[-1] and not pk["delivered"][i])
+    assert sum(s["lost"] for s in media) == inside
+
+
+def test_flows_table_names_streams(policed: Path) -> None:
+    status, out, _ = run("flows", str(policed))
+    assert status == ExitStatus.OK
+    assert "whatsapp" in out and "SSRC" in out and "48000/inferred" in out
+
+
+def test_simulate_usage_errors(tmp_path: Path) -> None:
+    status, _, err = run("simulate", "nope", str(tmp_path / "x.pcap"))
+    assert status == ExitStatus.USAGE and err.startswith("analyzer: error: unknown scenario")
+    status, _, err = run("simulate", "policer", str(tmp_path / "x.pcap"), "-p", "bogus=1")
+    assert status == ExitStatus.USAGE and "unknown parameter" in err
+    status, out, _ = run("simulate", "--list")
+    assert status == ExitStatus.OK and "periodic" in out
+
+
+def test_python_api_and_pandas(policed: Path) -> None:
+    cap = analyzer.read_capture(policed)
+    assert len(cap.media_streams) == 2 and len(cap.calls) == 1
+    s = cap.media_streams[0]
+    assert s.series.arrival_s.size == s.stats.packets
+    assert (s.series.seq[1:] > s.series.seq[:-1]).mean() > 0.9
+    pd = pytest.importorskip("pandas")
+    df = cap.to_pandas()
+    assert isinstance(df, pd.DataFrame) and len(df) == len(cap.streams)
+    with open(policed, "rb") as fh:  # a binary file object works too
+        assert analyzer.read_capture(fh).media_streams[0].stats == s.stats

@@ -60,29 +60,30 @@ class BurstGap:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def burst_gap(lost_pos: np.ndarray, expected: int, *, gmin: int = GMIN,
-              frame_interval_s: float | None = None) -> BurstGap:
-    """Burst/gap metrics from the sorted positions (0-based, in ``[0, expected)``) of the
-    lost (or discarded) packets among ``expected``."""
-    lost = int(lost_pos.size)
+def burst_gap(run_start: np.ndarray, run_length: np.ndarray, expected: int, *,
+              gmin: int = GMIN, frame_interval_s: float | None = None) -> BurstGap:
+    """Burst/gap metrics from the runs of lost (or discarded) packets among ``expected``:
+    ``run_start`` (0-based positions, ascending) and ``run_length`` (>= 1 each)."""
+    f = frame_interval_s
+    lost = int(run_length.sum())
     if lost == 0:
-        gap_s = expected * frame_interval_s if frame_interval_s else None
-        return BurstGap(gmin, 0, 0, 0, expected, 0, 0.0, 0.0,
-                        0.0 if frame_interval_s else None, gap_s)
-    received_between = np.diff(lost_pos) - 1
-    new_group = np.ones(lost, dtype=bool)
-    new_group[1:] = received_between >= gmin
+        return BurstGap(gmin, 0, 0, 0, expected, 0, 0.0, 0.0, 0.0 if f else None,
+                        expected * f if f else None)
+    run_end = run_start + run_length  # one past the last loss of the run
+    new_group = np.ones(run_start.size, dtype=bool)
+    # received packets between consecutive runs
+    new_group[1:] = (run_start[1:] - run_end[:-1]) >= gmin
     first = np.flatnonzero(new_group)
-    last = np.append(first[1:], lost) - 1
-    size = last - first + 1
+    last = np.append(first[1:], run_start.size) - 1
+    cum = np.cumsum(run_length)
+    size = cum[last] - cum[first] + run_length[first]
     burst = size >= 2
-    extent = lost_pos[last[burst]] - lost_pos[first[burst]] + 1
+    extent = run_end[last[burst]] - run_start[first[burst]]
     burst_packets = int(extent.sum())
     burst_lost = int(size[burst].sum())
-    bursts = int(burst.sum())
+    bursts = int(np.count_nonzero(burst))
     gap_packets = expected - burst_packets
     gap_lost = lost - burst_lost
-    f = frame_interval_s
     return BurstGap(
         gmin=gmin, bursts=bursts, burst_packets=burst_packets, burst_lost=burst_lost,
         gap_packets=gap_packets, gap_lost=gap_lost,
@@ -197,11 +198,10 @@ def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
     if n == 0:
         e = np.zeros(0, dtype=np.int64)
         return LossPattern(0, 0, 0, 0, 0, 0, 0, 0, (0,) * RUN_BUCKETS, None, gilbert(0, 0, 0),
-                           burst_gap(e, 0, gmin=gmin, frame_interval_s=frame_interval_s),
+                           burst_gap(e, e, 0, gmin=gmin, frame_interval_s=frame_interval_s),
                            e, np.zeros(0), e, e, np.zeros(0, dtype=bool),
                            np.zeros(0, dtype=bool), e)
-    d = np.diff(s)
-    if n == 1 or bool(np.all(d > 0)):
+    if n == 1 or bool(np.all(s[1:] > s[:-1])):
         u, first_idx = s, np.arange(n)
         dup = np.zeros(n, dtype=bool)
         late = dup
@@ -214,10 +214,10 @@ def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
         prev_max[1:] = np.maximum.accumulate(s)[:-1]
         late = (s < prev_max) & ~dup
     tu = t[first_idx] if t is not None else None
-    g = np.diff(u) - 1
+    g = u[1:] - u[:-1] - 1
     restart = g > max_dropout
     if restart.any() and tu is not None and frame_interval_s:
-        elapsed = np.abs(np.diff(tu))
+        elapsed = np.abs(tu[1:] - tu[:-1])
         restart &= elapsed < 0.5 * (g + 1) * frame_interval_s
     idx = np.flatnonzero((g > 0) & ~restart)
     run_len = g[idx]
@@ -233,7 +233,6 @@ def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
     total = int(run_len.sum())
     within = np.arange(total) - np.repeat(np.cumsum(run_len) - run_len, run_len)
     lost_seq = np.repeat(u[idx] + 1, run_len) + within
-    lost_pos = np.repeat(pos_u[idx] + 1, run_len) + within
     if tu is not None and total:
         t0 = np.repeat(tu[idx], run_len)
         span = np.repeat(tu[idx + 1] - tu[idx], run_len)
@@ -248,6 +247,7 @@ def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
         max_run=int(run_len.max()) if runs else 0, run_histogram=run_histogram(run_len),
         conditional_loss_probability=(total - runs) / total if total else None,
         gilbert=gilbert(runs, total, received, n_restart + 1),
-        burst_gap=burst_gap(lost_pos, expected, gmin=gmin, frame_interval_s=frame_interval_s),
+        burst_gap=burst_gap(pos_u[idx] + 1, run_len, expected, gmin=gmin,
+                            frame_interval_s=frame_interval_s),
         lost_seq=lost_seq, lost_time_s=lost_time, run_start_seq=u[idx] + 1,
         run_length=run_len, duplicate=dup, late_mask=late, position=position)

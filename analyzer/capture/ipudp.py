@@ -98,6 +98,21 @@ class UdpBatch:
     counters: DecodeCounters = field(default_factory=DecodeCounters)
 
 
+def _addresses(ipw: np.ndarray, is6: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Source and destination of each IP header window as 16-byte rows (IPv4 mapped)."""
+    n = ipw.shape[0]
+    src = np.empty((n, 16), dtype=np.uint8)
+    dst = np.empty((n, 16), dtype=np.uint8)
+    src[:, :12] = V4_MAPPED_PREFIX
+    dst[:, :12] = V4_MAPPED_PREFIX
+    src[:, 12:] = ipw[:, 12:16]
+    dst[:, 12:] = ipw[:, 16:20]
+    if is6.any():
+        src[is6] = ipw[is6, 8:24]
+        dst[is6] = ipw[is6, 24:40]
+    return src, dst
+
+
 def _windows(buf: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
     view = sliding_window_view(buf, width)
     return view[np.minimum(start, view.shape[0] - 1)]
@@ -186,15 +201,7 @@ def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> Ud
     w = ipw if u.size == n else ipw[u]
     uo = l4[u]
     is6 = v6[u]
-    src = np.empty((u.size, 16), dtype=np.uint8)
-    dst = np.empty((u.size, 16), dtype=np.uint8)
-    src[:, :12] = V4_MAPPED_PREFIX
-    dst[:, :12] = V4_MAPPED_PREFIX
-    src[:, 12:] = w[:, 12:16]
-    dst[:, 12:] = w[:, 16:20]
-    if is6.any():
-        src[is6] = w[is6, 8:24]
-        dst[is6] = w[is6, 24:40]
+    src, dst = _addresses(w, is6)
     rec = ip_rows[u]
     if u.size and (uo == uo[0]).all() and int(uo[0]) + UDP_HEADER_LEN + HEAD_BYTES <= IP_WINDOW:
         # the common case: one header layout for the whole batch, so plain column slices
@@ -260,15 +267,7 @@ def _tcp_segments(buf: np.ndarray, ipw: np.ndarray, tcp: np.ndarray, l4: np.ndar
         return None
     r = np.arange(rows.size)
     is6 = v6[rows]
-    src = np.empty((rows.size, 16), dtype=np.uint8)
-    dst = np.empty((rows.size, 16), dtype=np.uint8)
-    src[:, :12] = V4_MAPPED_PREFIX
-    dst[:, :12] = V4_MAPPED_PREFIX
-    src[:, 12:] = w[:, 12:16]
-    dst[:, 12:] = w[:, 16:20]
-    if is6.any():
-        src[is6] = w[is6, 8:24]
-        dst[is6] = w[is6, 24:40]
+    src, dst = _addresses(w, is6)
     seq = ((w[r, p + 4].astype(np.int64) << 24) | (w[r, p + 5].astype(np.int64) << 16)
            | (w[r, p + 6].astype(np.int64) << 8) | w[r, p + 7])
     start = ip_start[rows] + p + doff

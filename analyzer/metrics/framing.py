@@ -1,8 +1,10 @@
 """Frame timing of a media stream: the packet interval (ptime), its changes, and silence.
 
 The interval is never assumed (../shared/DOMAIN.md §5: Telegram sent 60 ms frames). For RTP
-with a known clock it is the most common RTP-timestamp step between consecutive sequence
-numbers, divided by the clock: exact, and immune to arrival jitter. Without RTP timestamps
+with a known clock it is the RTP-timestamp step between consecutive sequence numbers (the
+median within a packet-time segment), divided by the clock: exact, and immune to arrival
+jitter; the dominant interval is that of the segment with most packets. Without RTP
+timestamps
 it is estimated from arrival times: the mode of the inter-arrival times when it agrees with
 the typical packet rate, else the rate itself, snapped to a common packet time.
 
@@ -12,8 +14,9 @@ lower the packet rate with no sequence gaps"):
 * discontinuous transmission (DTX): a step to the next sequence number whose RTP timestamp
   jumps by more than the frames it could hold (RFC 3551 §4.1: the timestamp keeps running
   through silence, the sequence number does not);
-* comfort noise: payload type 13/19 (RFC 3389), or a tiny packet such as an Opus DTX
-  frame or WhatsApp's ~25-byte comfort noise (``cn_max_bytes``);
+* comfort noise: payload type 13/19 (RFC 3389), or a tiny packet (``cn_max_bytes``) next
+  to a silence step, such as an Opus DTX frame or WhatsApp's ~25-byte comfort noise (tiny
+  packets at the regular cadence are speech of a low-rate codec);
 * a change of packet time mid-call (20 -> 60 ms) starts a new :class:`FrameSegment`.
 
 None of these ever counts as loss: loss comes from sequence numbers only
@@ -22,15 +25,15 @@ None of these ever counts as loss: loss comes from sequence numbers only
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from analyzer.metrics.seqmath import merge_intervals, sorted_quantiles, true_runs
+from analyzer.streams.sdp import CN_PAYLOAD_TYPES  # RFC 3551: 13 CN, 19 the old CN
 
-#: RFC 3551 comfort-noise payload types (13 is CN, 19 the reserved old CN).
-CN_PAYLOAD_TYPES = (13, 19)
 #: A UDP payload this small (RTP header included) is comfort noise / a DTX frame, not speech.
 CN_MAX_BYTES = 30
 #: Packet times (s) an arrival-based estimate snaps to when within ``SNAP_TOLERANCE``.
@@ -72,7 +75,7 @@ class FrameTiming:
     arrays later metrics use; they are left out of :meth:`to_dict`.
     """
 
-    frame_interval_s: float | None  # the dominant interval; None with < 2 packets
+    frame_interval_s: float | None  # the dominant interval; None when it cannot be told
     source: str  # "rtp_timestamp", "arrival" or "none"
     segments: tuple[FrameSegment, ...]
     dtx_start_s: np.ndarray
@@ -142,6 +145,13 @@ def frame_timing(arrival_s: np.ndarray, size_bytes: np.ndarray, *,
 def _finish(t: np.ndarray, source: str, segs: tuple[FrameSegment, ...], interval: np.ndarray,
             dtx_step: np.ndarray, pt_cn: np.ndarray, tiny: np.ndarray) -> FrameTiming:
     """Comfort-noise mask, DTX periods (merged time spans) and the result."""
+    counts = [s.packets for s in segs]
+    dom = segs[int(np.argmax(counts))].frame_interval_s if len(segs) > 1 \
+        else segs[0].frame_interval_s
+    dominant = dom if math.isfinite(dom) and dom > 0 else None
+    if not dtx_step.any() and not pt_cn.any():
+        e = np.zeros(0)
+        return FrameTiming(dominant, source, segs, e, e, 0, interval, pt_cn, dtx_step)
     near_dtx = np.zeros(t.size, dtype=bool)
     near_dtx[:-1] |= dtx_step
     near_dtx[1:] |= dtx_step
@@ -150,20 +160,22 @@ def _finish(t: np.ndarray, source: str, segs: tuple[FrameSegment, ...], interval
     nxt = np.minimum(st + ln, t.size - 1)
     ds, de = merge_intervals(np.concatenate((t[:-1][dtx_step], t[st])),
                              np.concatenate((t[1:][dtx_step], t[nxt])))
-    counts = [s.packets for s in segs]
-    dominant = segs[int(np.argmax(counts))].frame_interval_s
     return FrameTiming(dominant, source, segs, ds, de, int(cn.sum()), interval, cn, dtx_step)
 
 
 def _rtp_timing(t: np.ndarray, seq: np.ndarray, ts: np.ndarray, clock: float,
                 pt_cn: np.ndarray, tiny: np.ndarray, min_steps: int) -> FrameTiming | None:
     n = t.size
-    d_seq = np.diff(seq)
-    d_ts = np.diff(ts)
-    voice = ~pt_cn
-    ok = (d_seq == 1) & (d_ts > 0) & voice[1:] & voice[:-1]
-    ok_idx = np.flatnonzero(ok)
-    if ok_idx.size == 0:
+    d_seq = seq[1:] - seq[:-1]
+    d_ts = ts[1:] - ts[:-1]
+    has_cn = bool(pt_cn.any())
+    ok = (d_seq == 1) & (d_ts > 0)
+    if has_cn:
+        ok &= ~(pt_cn[1:] | pt_cn[:-1])
+    steps = d_ts[ok]
+    segs: tuple[FrameSegment, ...]
+    frame_ts: np.ndarray | float
+    if steps.size == 0:
         # comfort noise only, or no clean steps: the most common timestamp step per frame
         fwd = (d_seq >= 1) & (d_ts > 0)
         if not fwd.any():
@@ -171,23 +183,35 @@ def _rtp_timing(t: np.ndarray, seq: np.ndarray, ts: np.ndarray, clock: float,
         per = np.rint(d_ts[fwd] / d_seq[fwd]).astype(np.int64)
         step_ts = float(_mode(per))
         segs = (FrameSegment(float(t[0]), float(t[-1]), step_ts / clock, 0, n),)
-        frame_ts = np.full(n, step_ts)
+        frame_ts = step_ts
+    elif int(steps.min()) == int(steps.max()):  # one packet time throughout (common)
+        step_ts = float(steps[0])
+        segs = (FrameSegment(float(t[0]), float(t[-1]), step_ts / clock, 0, n),)
+        frame_ts = step_ts
     else:
         # packet time per clean step on a 0.1 ms grid (tolerates senders whose timestamps
         # follow a wall clock); a segment is a run of one value lasting >= min_steps steps
-        q = np.rint(d_ts[ok_idx] * (10000.0 / clock)).astype(np.int64)
-        segs, frame_ts = _segments(t, ok_idx, q, d_ts[ok_idx], clock, min_steps)
+        ok_idx = ok.nonzero()[0]
+        q = np.rint(steps * (10000.0 / clock)).astype(np.int64)
+        segs, frame_ts = _segments(t, ok_idx, q, steps, clock, min_steps)
     # DTX: the timestamp advanced by more frames than sequence numbers were used; and the
     # steps inside a stretch of comfort-noise packets
-    dtx_step = ((d_seq >= 1) & (d_ts > (d_seq + DTX_EXTRA_FRAMES) * frame_ts[:-1])) \
-        | (pt_cn[1:] & pt_cn[:-1])
-    return _finish(t, "rtp_timestamp", segs, frame_ts / clock, dtx_step, pt_cn, tiny)
+    per_step = frame_ts if isinstance(frame_ts, float) else frame_ts[:-1]
+    dtx_step = (d_seq >= 1) & (d_ts > (d_seq + DTX_EXTRA_FRAMES) * per_step)
+    if has_cn:
+        dtx_step |= pt_cn[1:] & pt_cn[:-1]
+    interval = np.full(n, frame_ts / clock) if isinstance(frame_ts, float) else frame_ts / clock
+    return _finish(t, "rtp_timestamp", segs, interval, dtx_step, pt_cn, tiny)
 
 
 def _segments(t: np.ndarray, ok_idx: np.ndarray, q: np.ndarray, raw: np.ndarray, clock: float,
               min_steps: int) -> tuple[tuple[FrameSegment, ...], np.ndarray]:
     """Packet-time segments from the quantised clean steps ``q`` at packets ``ok_idx``."""
     n = t.size
+    if int(q.min()) == int(q.max()):  # one packet time, timestamps slightly irregular
+        step_ts = float(np.median(raw))
+        seg = FrameSegment(float(t[0]), float(t[-1]), step_ts / clock, 0, n)
+        return (seg,), np.full(n, step_ts)
     change = np.flatnonzero(q[1:] != q[:-1]) + 1
     run_start = np.concatenate(([0], change))
     run_len = np.diff(np.append(run_start, q.size))

@@ -19,6 +19,7 @@ Loss clustering, three ways:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,8 @@ GMIN = 16
 MAX_DROPOUT = 3000
 #: Run-length buckets: 1..9 and "10+".
 RUN_BUCKETS = 10
+#: Up to this many loss runs, burst/gap metrics are computed in plain Python.
+SMALL_RUNS = 64
 RUN_BUCKET_LABELS = (*(str(k) for k in range(1, RUN_BUCKETS)), f"{RUN_BUCKETS}+")
 
 
@@ -65,10 +68,9 @@ def burst_gap(run_start: np.ndarray, run_length: np.ndarray, expected: int, *,
     """Burst/gap metrics from the runs of lost (or discarded) packets among ``expected``:
     ``run_start`` (0-based positions, ascending) and ``run_length`` (>= 1 each)."""
     f = frame_interval_s
+    if run_start.size <= SMALL_RUNS or run_start.size == 0:
+        return _burst_gap_small(run_start.tolist(), run_length.tolist(), expected, gmin, f)
     lost = int(run_length.sum())
-    if lost == 0:
-        return BurstGap(gmin, 0, 0, 0, expected, 0, 0.0, 0.0, 0.0 if f else None,
-                        expected * f if f else None)
     run_end = run_start + run_length  # one past the last loss of the run
     new_group = np.ones(run_start.size, dtype=bool)
     # received packets between consecutive runs
@@ -82,6 +84,32 @@ def burst_gap(run_start: np.ndarray, run_length: np.ndarray, expected: int, *,
     burst_packets = int(extent.sum())
     burst_lost = int(size[burst].sum())
     bursts = int(np.count_nonzero(burst))
+    return _burst_gap_result(gmin, bursts, burst_packets, burst_lost, expected, lost, f)
+
+
+def _burst_gap_small(starts: list[int], lengths: list[int], expected: int, gmin: int,
+                     f: float | None) -> BurstGap:
+    """:func:`burst_gap` for a few runs, in plain Python (cheaper than numpy calls)."""
+    bursts = burst_packets = burst_lost = 0
+    lost = 0
+    g_first = g_end = g_size = 0
+    for k, (a, ln) in enumerate(zip(starts, lengths, strict=True)):
+        lost += ln
+        if k and a - g_end < gmin:  # fewer than gmin received since the last run
+            g_end, g_size = a + ln, g_size + ln
+            continue
+        if k and g_size >= 2:
+            bursts, burst_packets, burst_lost = (bursts + 1, burst_packets + g_end - g_first,
+                                                 burst_lost + g_size)
+        g_first, g_end, g_size = a, a + ln, ln
+    if starts and g_size >= 2:
+        bursts, burst_packets, burst_lost = (bursts + 1, burst_packets + g_end - g_first,
+                                             burst_lost + g_size)
+    return _burst_gap_result(gmin, bursts, burst_packets, burst_lost, expected, lost, f)
+
+
+def _burst_gap_result(gmin: int, bursts: int, burst_packets: int, burst_lost: int,
+                      expected: int, lost: int, f: float | None) -> BurstGap:
     gap_packets = expected - burst_packets
     gap_lost = lost - burst_lost
     return BurstGap(
@@ -135,9 +163,9 @@ def gilbert(runs: int, lost: int, received: int, epochs: int = 1) -> Gilbert:
 class LossPattern:
     """Loss of one RTP stream from its sequence numbers.
 
-    Arrays (left out of :meth:`to_dict`): ``lost_seq`` (extended sequence numbers never
-    received), ``lost_time_s`` (their estimated arrival, interpolated between the received
-    neighbours; NaN without arrival times), ``run_start_seq`` / ``run_length``, and the
+    Arrays (left out of :meth:`to_dict`): :attr:`lost_seq` (extended sequence numbers never
+    received) and :attr:`lost_time_s` (their estimated arrival), both computed on first
+    use; ``run_start_seq`` / ``run_start_position`` / ``run_length``, and the
     per-packet masks ``duplicate`` and ``late_mask`` (arrived after a higher sequence number),
     and ``position``: each packet's index among the expected ones (restarts closed up).
     """
@@ -154,13 +182,33 @@ class LossPattern:
     conditional_loss_probability: float | None  # P(lost | previous lost)
     gilbert: Gilbert
     burst_gap: BurstGap
-    lost_seq: np.ndarray = field(repr=False)
-    lost_time_s: np.ndarray = field(repr=False)
     run_start_seq: np.ndarray = field(repr=False)
+    run_start_position: np.ndarray = field(repr=False)
     run_length: np.ndarray = field(repr=False)
     duplicate: np.ndarray = field(repr=False)
     late_mask: np.ndarray = field(repr=False)
     position: np.ndarray = field(repr=False)  # per packet, in [0, expected)
+    run_before_s: np.ndarray = field(repr=False)  # arrival of the packet before each run
+    run_after_s: np.ndarray = field(repr=False)  # and of the packet after it (NaN: unknown)
+
+    @cached_property
+    def _within(self) -> np.ndarray:
+        ln = self.run_length
+        return np.arange(self.lost) - np.repeat(np.cumsum(ln) - ln, ln)
+
+    @cached_property
+    def lost_seq(self) -> np.ndarray:
+        """Extended sequence numbers never received, ascending."""
+        return np.repeat(self.run_start_seq, self.run_length) + self._within
+
+    @cached_property
+    def lost_time_s(self) -> np.ndarray:
+        """Estimated arrival time of each lost packet: spread evenly between the arrivals
+        of the received packets around its run (NaN without arrival times)."""
+        ln = self.run_length
+        t0 = np.repeat(self.run_before_s, ln)
+        span = np.repeat(self.run_after_s - self.run_before_s, ln)
+        return t0 + span * (self._within + 1) / np.repeat(ln + 1, ln)
 
     @property
     def loss_fraction(self) -> float:
@@ -199,46 +247,53 @@ def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
         e = np.zeros(0, dtype=np.int64)
         return LossPattern(0, 0, 0, 0, 0, 0, 0, 0, (0,) * RUN_BUCKETS, None, gilbert(0, 0, 0),
                            burst_gap(e, e, 0, gmin=gmin, frame_interval_s=frame_interval_s),
-                           e, np.zeros(0), e, e, np.zeros(0, dtype=bool),
-                           np.zeros(0, dtype=bool), e)
-    if n == 1 or bool(np.all(s[1:] > s[:-1])):
-        u, first_idx = s, np.arange(n)
+                           e, e, e, np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), e,
+                           np.zeros(0), np.zeros(0))
+    if n == 1 or bool((s[1:] > s[:-1]).all()):
+        u, first_idx = s, None
         dup = np.zeros(n, dtype=bool)
         late = dup
+        tu = t
     else:
-        u, first_idx = np.unique(s, return_index=True)
+        order = np.argsort(s, kind="stable")
+        ss = s[order]
+        first = np.empty(n, dtype=bool)
+        first[0] = True
+        np.not_equal(ss[1:], ss[:-1], out=first[1:])
+        u, first_idx = ss[first], order[first]
         dup = np.ones(n, dtype=bool)
         dup[first_idx] = False
-        prev_max = np.empty(n, dtype=np.int64)
-        prev_max[0] = s[0]
-        prev_max[1:] = np.maximum.accumulate(s)[:-1]
-        late = (s < prev_max) & ~dup
-    tu = t[first_idx] if t is not None else None
+        late = np.zeros(n, dtype=bool)
+        np.less(s[1:], np.maximum.accumulate(s)[:-1], out=late[1:])
+        late &= ~dup
+        tu = t[first_idx] if t is not None else None
     g = u[1:] - u[:-1] - 1
     restart = g > max_dropout
-    if restart.any() and tu is not None and frame_interval_s:
+    n_restart = int(np.count_nonzero(restart))
+    if n_restart and tu is not None and frame_interval_s:
         elapsed = np.abs(tu[1:] - tu[:-1])
         restart &= elapsed < 0.5 * (g + 1) * frame_interval_s
-    idx = np.flatnonzero((g > 0) & ~restart)
-    run_len = g[idx]
-    n_restart = int(restart.sum())
-    shift = np.zeros(u.size, dtype=np.int64)
+        n_restart = int(np.count_nonzero(restart))
+    u0 = int(u[0])
+    position = s - u0
     if n_restart:
+        idx = ((g > 0) & ~restart).nonzero()[0]
+        shift = np.zeros(u.size, dtype=np.int64)
         shift[1:] = np.cumsum(np.where(restart, g, 0))
-    pos_u = u - u[0] - shift
-    position = s - u[0]
-    if n_restart:
-        position = position - shift[np.searchsorted(u, s)]
-    expected = int(pos_u[-1]) + 1
-    total = int(run_len.sum())
-    within = np.arange(total) - np.repeat(np.cumsum(run_len) - run_len, run_len)
-    lost_seq = np.repeat(u[idx] + 1, run_len) + within
-    if tu is not None and total:
-        t0 = np.repeat(tu[idx], run_len)
-        span = np.repeat(tu[idx + 1] - tu[idx], run_len)
-        lost_time = t0 + span * (within + 1) / np.repeat(run_len + 1, run_len)
+        pos_u = u - u0 - shift
+        position -= shift[np.searchsorted(u, s)]
+        expected = int(pos_u[-1]) + 1
+        run_pos = pos_u[idx] + 1
     else:
-        lost_time = np.full(total, np.nan)
+        idx = (g > 0).nonzero()[0]
+        expected = int(u[-1]) - u0 + 1
+        run_pos = u[idx] + (1 - u0)
+    run_len = g[idx]
+    total = int(run_len.sum())
+    if tu is not None:
+        before, after = tu[idx], tu[idx + 1]
+    else:
+        before = after = np.full(idx.size, np.nan)
     received = int(u.size)
     runs = int(run_len.size)
     return LossPattern(
@@ -247,7 +302,8 @@ def loss_pattern(seq: np.ndarray, arrival_s: np.ndarray | None = None, *,
         max_run=int(run_len.max()) if runs else 0, run_histogram=run_histogram(run_len),
         conditional_loss_probability=(total - runs) / total if total else None,
         gilbert=gilbert(runs, total, received, n_restart + 1),
-        burst_gap=burst_gap(pos_u[idx] + 1, run_len, expected, gmin=gmin,
+        burst_gap=burst_gap(run_pos, run_len, expected, gmin=gmin,
                             frame_interval_s=frame_interval_s),
-        lost_seq=lost_seq, lost_time_s=lost_time, run_start_seq=u[idx] + 1,
-        run_length=run_len, duplicate=dup, late_mask=late, position=position)
+        run_start_seq=u[idx] + 1,
+        run_start_position=run_pos, run_length=run_len, duplicate=dup, late_mask=late,
+        position=position, run_before_s=before, run_after_s=after)

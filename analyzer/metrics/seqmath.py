@@ -188,13 +188,3 @@ def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, n
     last = np.append(first[1:], s.size) - 1
     return s[first], reach[last]
 
-
-def segmented_cummin(x: np.ndarray, segment: np.ndarray) -> np.ndarray:
-    """Running minimum of ``x`` that restarts where ``segment`` (non-decreasing ints)
-    changes."""
-    if x.size == 0:
-        return x.astype(np.float64)
-    span = float(np.max(x) - np.min(x)) + 1.0
-    seg = (segment - segment[0]).astype(np.float64)
-    shifted = x - seg * span
-    return np.minimum.accumulate(shifted) + seg * span

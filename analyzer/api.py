@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
 from analyzer.memory import release_free_memory
+from analyzer.metrics.quality import StreamQuality, capture_quality
 from analyzer.streams.build import build_streams
 from analyzer.streams.model import Call, Stream
 from analyzer.streams.sdp import SipMessage
@@ -51,12 +52,32 @@ class Capture:
             "counters": self.counters.to_dict(), "warnings": list(self.warnings),
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``analyzer flows --json`` (schema in the README)."""
+    @property
+    def bye_times_s(self) -> tuple[float, ...]:
+        """Times of SIP BYE requests (seconds from the capture's first packet)."""
+        return tuple(m.ts_ns / 1e9 - self.start_epoch_s for m in self.sip if m.method == "BYE")
+
+    def quality(self, *, window_s: float = 1.0, network_delay_s: float = 0.0
+                ) -> dict[int, StreamQuality]:
+        """Quality metrics of every media stream, keyed by stream index (see
+        :func:`analyzer.metrics.quality.stream_quality`)."""
+        return capture_quality(self.streams, self.calls, bye_times_s=self.bye_times_s,
+                               window_s=window_s, network_delay_s=network_delay_s)
+
+    def to_dict(self, quality: dict[int, StreamQuality] | None = None, *,
+                detail: bool = False) -> dict[str, Any]:
+        """The JSON document of ``analyzer flows --json`` (schema in the README); with
+        ``quality``, each media stream also carries its quality figures."""
+        streams = []
+        for s in self.streams:
+            d = s.to_dict()
+            if quality is not None and s.index in quality:
+                d.update(quality[s.index].to_dict(detail=detail))
+            streams.append(d)
         return {
             "schema": "analyzer.flows/1",
             "capture": self.summary(),
-            "streams": [s.to_dict() for s in self.streams],
+            "streams": streams,
             "calls": [c.to_dict() for c in self.calls],
         }
 

@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--json", action="store_true", help="write a JSON document to stdout")
     f.add_argument("--all", action="store_true",
                    help="also list non-media flows (STUN, DTLS, RTCP, SIP, other)")
+    f.add_argument("--csv", metavar="DIR", help="write each media stream's windowed series "
+                   "(packets/s, bit rate, loss, jitter, gaps, MOS per window) as CSV to DIR")
+    f.add_argument("--window", type=float, default=1.0, metavar="S",
+                   help="window length for --csv and the quality figures, seconds")
     from analyzer.cli import commands
     commands.register(sub)
     return p

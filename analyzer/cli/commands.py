@@ -10,6 +10,15 @@ from analyzer.cli.status import ExitStatus
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Sub-commands beyond ``flows`` register here."""
+    st = sub.add_parser(
+        "stats", help="detailed call quality per media stream: frame interval, loss runs, "
+        "burst/gap, gaps, cut-off, jitter buffers, MOS")
+    st.add_argument("capture", help="pcap or pcapng file (may be gzip-compressed)")
+    st.add_argument("--json", action="store_true",
+                    help="the flows JSON with every quality figure (detail)")
+    st.add_argument("--csv", metavar="DIR", help="write each stream's windowed series as CSV")
+    st.add_argument("--window", type=float, default=1.0, metavar="S",
+                    help="window length for the series, seconds (default 1)")
     sim = sub.add_parser(
         "simulate", help="write a simulated two-way call with a labelled impairment (pcap "
         "plus a truth JSON beside it)",
@@ -37,13 +46,40 @@ def _read(path: str, err: TextIO):
             bar.close()
 
 
+def _window(args: argparse.Namespace) -> float:
+    from analyzer.errors import UsageError
+    w = getattr(args, "window", 1.0)
+    if not (0.01 <= w <= 3600):
+        raise UsageError(f"--window must be between 0.01 and 3600 s, got {w}")
+    return w
+
+
 def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
-    from analyzer.cli.flows import render_table, to_json
+    from analyzer.cli.flows import render_table, to_json, write_csv
     cap = _read(args.capture, err)
+    quality = cap.quality(window_s=_window(args)) if (args.json or args.csv) else None
+    if args.csv:
+        for path in write_csv(cap, quality or {}, args.csv):
+            err.write(f"wrote {path}\n")
     if args.json:
-        to_json(cap.to_dict(), out)
+        to_json(cap.to_dict(quality), out)
     else:
         out.write(render_table(cap, show_all=args.all) + "\n")
+    return ExitStatus.OK
+
+
+def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
+    from analyzer.cli.flows import to_json, write_csv
+    from analyzer.cli.stats import render_stats
+    cap = _read(args.capture, err)
+    quality = cap.quality(window_s=_window(args))
+    if args.csv:
+        for path in write_csv(cap, quality, args.csv):
+            err.write(f"wrote {path}\n")
+    if args.json:
+        to_json(cap.to_dict(quality, detail=True), out)
+    else:
+        out.write(render_stats(cap, quality) + "\n")
     return ExitStatus.OK
 
 
@@ -69,7 +105,7 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStat
     return ExitStatus.OK
 
 
-COMMANDS = {"flows": cmd_flows, "simulate": cmd_simulate}
+COMMANDS = {"flows": cmd_flows, "stats": cmd_stats, "simulate": cmd_simulate}
 
 
 def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:

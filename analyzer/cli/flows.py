@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, TextIO
 
 from analyzer.api import Capture
+from analyzer.errors import UsageError
 from analyzer.streams.model import Stream
 
 COLUMNS = ("Start(s)", "End(s)", "Src", "Port", "Dst", "Port", "SSRC", "Kind", "App",
@@ -63,3 +65,22 @@ def _default(o: object) -> Any:
     if hasattr(o, "item"):
         return o.item()
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def write_csv(cap: Capture, quality: dict, directory: str) -> list[Path]:
+    """Each media stream's windowed series as ``DIR/stream<i>_<src>_<sport>-<dst>_<dport>.csv``."""
+    d = Path(directory)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create --csv directory {directory}: {exc.strerror}") from None
+    out = []
+    for s in cap.streams:
+        q = quality.get(s.index)
+        if q is None:
+            continue
+        safe = f"stream{s.index}_{s.src}_{s.sport}-{s.dst}_{s.dport}".replace(":", ".")
+        path = d / f"{safe}.csv"
+        q.windows.to_csv(path)
+        out.append(path)
+    return out

@@ -12,6 +12,8 @@ import numpy as np
 COMMON_CLOCK_RATES_HZ = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 90000)
 MAX_RELATIVE_ERROR = 0.12
 MIN_SPAN_S = 0.2
+#: Packet times codecs use (ms), to settle between close clock rates.
+COMMON_PTIMES_MS = (2.5, 5.0, 10.0, 20.0, 30.0, 40.0, 60.0, 80.0, 100.0, 120.0)
 
 
 def infer_clock_hz(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray) -> int | None:
@@ -36,10 +38,25 @@ def infer_clock_hz(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray) -
         slope = float(np.median(d_ts[ok]) / max(np.median(d_t[ok]), 1e-6))
     if not np.isfinite(slope) or slope <= 0:
         return None
+    return _snap(slope, int(np.median(d_ts[ok])))
+
+
+def _snap(slope: float, step: int | None = None) -> int | None:
+    """The common rate nearest ``slope``; among the rates close enough, one for which the
+    modal timestamp ``step`` is a common packet time (960 → 20 ms at 48 kHz, not 21.8 ms
+    at 44.1 kHz) wins — short streams give a noisy slope."""
     rates = np.array(COMMON_CLOCK_RATES_HZ, dtype=float)
     rel = np.abs(rates - slope) / rates
-    k = int(np.argmin(rel))
-    return int(rates[k]) if rel[k] <= MAX_RELATIVE_ERROR else None
+    close = np.flatnonzero(rel <= MAX_RELATIVE_ERROR)
+    if close.size == 0:
+        return None
+    if step and close.size > 1:
+        ptime_ms = step / rates[close] * 1000.0
+        nice = np.abs(ptime_ms[:, None] - np.array(COMMON_PTIMES_MS)[None, :]).min(axis=1) \
+            <= 0.01 * ptime_ms
+        if nice.any():
+            close = close[nice]
+    return int(rates[close[np.argmin(rel[close])]])
 
 
 #: Streams are handled in batches of about this many packets (bounded temporary memory).

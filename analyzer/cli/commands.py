@@ -10,6 +10,29 @@ from analyzer.cli.status import ExitStatus
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Sub-commands beyond ``flows`` register here."""
+    an = sub.add_parser(
+        "analyze", help="decide whether the calls in a capture were degraded on purpose "
+        "(rate cap, cut-off, periodic drops, burst loss, jitter, blocked setup)",
+        description="Analyse a capture against a baseline: another capture of the same call "
+        "(VPN, other network, minutes before), a saved profile, or else the other direction "
+        "/ the clean part of the call / the built-in profile of clean calls.")
+    an.add_argument("capture", help="pcap or pcapng file (may be gzip-compressed)")
+    base = an.add_mutually_exclusive_group()
+    base.add_argument("--baseline", metavar="CAPTURE", help="a capture of the same call "
+                      "without the suspected interference")
+    base.add_argument("--profile", metavar="FILE", help="a profile from 'analyzer baseline "
+                      "build'")
+    an.add_argument("--json", action="store_true", help="write the analysis as JSON")
+    an.add_argument("--fail-on-detect", action="store_true",
+                    help="exit with status 3 when degradation or blocking is found")
+    an.add_argument("--report", metavar="PDF", help="also write a PDF report")
+    an.add_argument("--png", metavar="DIR", help="also write each report figure as PNG")
+    bl = sub.add_parser("baseline", help="build a baseline profile from clean captures")
+    blsub = bl.add_subparsers(dest="baseline_command", metavar="ACTION")
+    bb = blsub.add_parser("build", help="build a profile from clean captures")
+    bb.add_argument("captures", nargs="+", metavar="CAPTURE")
+    bb.add_argument("-o", "--output", required=True, metavar="FILE")
+    bb.add_argument("--description", default="")
     st = sub.add_parser(
         "stats", help="detailed call quality per media stream: frame interval, loss runs, "
         "burst/gap, gaps, cut-off, jitter buffers, MOS")
@@ -105,7 +128,47 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStat
     return ExitStatus.OK
 
 
-COMMANDS = {"flows": cmd_flows, "stats": cmd_stats, "simulate": cmd_simulate}
+def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
+    from analyzer.baseline.profile import Profile
+    from analyzer.cli.flows import to_json
+    from analyzer.verdict import analyze, render_text
+    cap = _read(args.capture, err)
+    baseline = None
+    if args.baseline:
+        baseline = _read(args.baseline, err)
+    elif args.profile:
+        baseline = Profile.load(args.profile)
+    analysis = analyze(cap, baseline=baseline)
+    if args.report or args.png:
+        from analyzer.report import write_pdf, write_pngs
+        base_cap = baseline if args.baseline else None
+        if args.report:
+            write_pdf(args.report, cap, analysis, baseline=base_cap)
+            err.write(f"wrote {args.report}\n")
+        if args.png:
+            for path in write_pngs(args.png, cap, analysis, baseline=base_cap):
+                err.write(f"wrote {path}\n")
+    if args.json:
+        to_json(analysis.to_dict(), out)
+    else:
+        out.write(render_text(analysis) + "\n")
+    if args.fail_on_detect and analysis.flagged:
+        return ExitStatus.DETECTED
+    return ExitStatus.OK
+
+
+def cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
+    from analyzer.errors import UsageError
+    from analyzer.verdict import build_profile_file
+    if args.baseline_command != "build":
+        raise UsageError("baseline needs an action: build")
+    prof = build_profile_file(args.captures, args.output, description=args.description)
+    out.write(f"wrote {args.output} ({prof.summary() if hasattr(prof, 'summary') else ''})\n")
+    return ExitStatus.OK
+
+
+COMMANDS = {"flows": cmd_flows, "stats": cmd_stats, "analyze": cmd_analyze,
+            "baseline": cmd_baseline, "simulate": cmd_simulate}
 
 
 def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:

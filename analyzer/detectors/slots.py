@@ -1,0 +1,206 @@
+"""Sequence numbers for media that has none: send slots inferred from arrival times.
+
+Telegram's reflector traffic and other opaque encrypted media carry no visible sequence
+number, but the sender still emits one frame per frame interval ``c`` (../shared/DOMAIN.md
+§5). Each packet is put on the slot grid ``t = a + k c``:
+
+1. the phase ``a`` is the circular mean of ``t mod c`` (robust to jitter well below ``c/2``);
+2. ``k = round((t - a) / c)``, made strictly increasing with ``k_i = i + cummax(k_i - i)``
+   (two packets never share a slot; a late packet pushes the grid at most once per new
+   record of lateness, so jitter adds very few false losses);
+3. missing slots between two packets are *silence*, not loss, when either packet is small
+   (comfort noise / DTX frame: at most ``max(CN_MAX_BYTES, small_fraction x median
+   size)``), and are closed up - like RTP sequence numbers, which do not advance in
+   silence;
+4. a change of packet time (codec change, 20 -> 60 ms) starts a new grid: a sustained
+   change of the median inter-arrival time *and* of the median packet size in the same
+   direction (a policer dropping every other packet doubles the spacing but not the size).
+
+The result is a virtual sequence number per packet (:class:`Slots`), fed to
+:func:`analyzer.metrics.losspattern.loss_pattern` like a real one, and a nominal sender
+time ``a + k c`` for jitter (not for one-way delay: the grid absorbs any constant delay).
+A shaper's queue growing by ``D`` seconds shows as ``D / c`` lost slots: a bias toward
+loss that the rate-cap detector does not depend on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analyzer.metrics.framing import CN_MAX_BYTES, COMMON_FRAME_INTERVALS_S, snap_interval
+
+#: A packet at most this fraction of the stream's median size marks silence around it.
+SMALL_FRACTION = 0.5
+#: Bins (s) for the packet-time segmentation, and how many bins a new packet time must hold.
+SEGMENT_BIN_S = 2.0
+SEGMENT_MIN_BINS = 3
+#: A packet-time change must change the median packet size by at least this ratio.
+SEGMENT_SIZE_RATIO = 1.3
+
+
+@dataclass(frozen=True, eq=False)
+class Slots:
+    """Inferred send slots of one stream (arrays per packet, arrival order)."""
+
+    seq: np.ndarray  # int64 virtual sequence numbers, silence closed up
+    sender_s: np.ndarray  # nominal send time a + k c (grid time)
+    small: np.ndarray = field(repr=False)  # bool, comfort-noise-sized packets
+    silent_slots: int = 0
+    segments: tuple[tuple[float, float], ...] = ()  # (start_s, frame_interval_s)
+
+
+def small_packets(size_bytes: np.ndarray) -> np.ndarray:
+    """Packets small enough to be comfort noise / DTX frames rather than speech."""
+    size = np.asarray(size_bytes, dtype=np.float64)
+    if size.size == 0:
+        return np.zeros(0, dtype=bool)
+    limit = max(float(CN_MAX_BYTES), SMALL_FRACTION * float(np.median(size)))
+    return size <= limit
+
+
+def _segments(t: np.ndarray, size: np.ndarray, small: np.ndarray, c0: float
+              ) -> list[tuple[int, float]]:
+    """``[(first packet index, frame interval)]``: packet-time segments of the stream."""
+    n = t.size
+    if n < 20 or t[-1] - t[0] < 3 * SEGMENT_BIN_S * SEGMENT_MIN_BINS:
+        return [(0, c0)]
+    b = ((t - t[0]) / SEGMENT_BIN_S).astype(np.int64)
+    nb = int(b[-1]) + 1
+    d = np.diff(t)
+    ok = ~small[1:] & ~small[:-1] & (d > 0.002)
+    med_iat = np.full(nb, np.nan)
+    med_size = np.full(nb, np.nan)
+    for k in range(nb):  # nb is small (one per 2 s)
+        sel = ok & (b[1:] == k)
+        if np.count_nonzero(sel) >= 5:
+            med_iat[k] = snap_interval(float(np.median(d[sel])))
+            med_size[k] = float(np.median(size[1:][sel]))
+    segs = [(0, c0)]
+    cur = c0
+    k = 0
+    while k < nb:
+        v = med_iat[k]
+        if np.isfinite(v) and abs(v - cur) > 0.25 * cur:
+            run = k
+            while run < nb and np.isfinite(med_iat[run]) and abs(med_iat[run] - v) <= 0.25 * v:
+                run += 1
+            if run - k >= SEGMENT_MIN_BINS:
+                # the run's typical value (its first bin may straddle the change)
+                v = float(np.median(med_iat[k:run]))
+                v = snap_interval(v)
+                before = med_size[max(0, k - SEGMENT_MIN_BINS):k]
+                after = med_size[k:run]
+                sb, sa = np.nanmedian(before) if np.isfinite(before).any() else np.nan, \
+                    np.nanmedian(after)
+                ratio = sa / sb if np.isfinite(sb) and sb > 0 else np.nan
+                if np.isfinite(ratio) and ((v > cur and ratio >= SEGMENT_SIZE_RATIO) or
+                                           (v < cur and ratio <= 1 / SEGMENT_SIZE_RATIO)):
+                    first = _refine_boundary(d, ok, int(np.searchsorted(b, k - 1)),
+                                             int(np.searchsorted(b, k + 1)), cur)
+                    segs.append((first, float(v)))
+                    cur = float(v)
+                    k = run
+                    continue
+        k += 1
+    return segs
+
+
+def _refine_boundary(d: np.ndarray, ok: np.ndarray, lo: int, hi: int, old: float) -> int:
+    """First packet of the new packet time: the one after the last speech step in
+    ``[lo, hi)`` that still had the old spacing (within 25 %)."""
+    idx = np.arange(lo, min(hi, d.size))
+    same = ok[idx] & (np.abs(d[idx] - old) <= 0.25 * old)
+    if not same.any():
+        return lo + 1
+    return int(idx[same][-1]) + 2  # d[j] is the step from packet j to j + 1
+
+
+def _grid(t: np.ndarray, c: float, small: np.ndarray) -> tuple[np.ndarray, float]:
+    """Slot numbers (strictly increasing, from 0) and the phase of the grid.
+
+    Small (comfort-noise) packets are sent off the speech grid; they take the slot at or
+    before them (``floor``), so that one never pushes the next speech frame a slot later.
+    """
+    ang = 2 * np.pi * np.mod(t[~small] if (~small).any() else t, c) / c
+    phase = float(np.angle(np.mean(np.exp(1j * ang))))
+    a = phase / (2 * np.pi) * c
+    x = (t - a) / c
+    k = np.where(small, np.floor(x), np.rint(x)).astype(np.int64)
+    i = np.arange(t.size)
+    k = i + np.maximum.accumulate(k - i)
+    base = int(k[0]) if k.size else 0
+    return k - base, a + base * c
+
+
+def estimate_interval(t: np.ndarray, small: np.ndarray) -> float:
+    """Packet interval from arrivals.
+
+    Per 2-s bin, the median inter-arrival time of speech packets (refined over the steps
+    within 50 % of it) snapped to a common packet time; the interval is the *smallest*
+    common packet time that at least ``SEGMENT_MIN_BINS`` bins and a fifth of them agree
+    on (else the whole stream's median). Loss, a policer and a shaper's
+    queue only ever stretch the spacing, so the sender's cadence is the shortest regular
+    one (a stream shaped for half the call would otherwise read 27 ms instead of 20).
+    """
+    if t.size < 3:
+        return float("nan")
+    ts = np.sort(t)
+    d = np.diff(ts)
+    ok = ~small[1:] & ~small[:-1] & (d >= 0.002) & (d <= 0.3)
+    if np.count_nonzero(ok) < 5:
+        ok = (d >= 0.002) & (d <= 0.3)
+    if not ok.any():
+        return float("nan")
+
+    def robust(x: np.ndarray) -> float:
+        m = float(np.median(x))
+        near = x[(x > 0.5 * m) & (x < 1.5 * m)]
+        return snap_interval(float(np.median(near)) if near.size else m)
+
+    whole = robust(d[ok])
+    b = ((ts[1:] - ts[0]) / SEGMENT_BIN_S).astype(np.int64)
+    values = []
+    for k in np.unique(b[ok]):
+        sel = ok & (b == k)
+        if np.count_nonzero(sel) >= 5:
+            values.append(robust(d[sel]))
+    if not values:
+        return whole
+    common = np.asarray(COMMON_FRAME_INTERVALS_S)
+    vals = np.asarray(values)
+    snapped = vals[np.isin(np.round(vals, 6), np.round(common, 6))]
+    need = max(SEGMENT_MIN_BINS, int(0.2 * vals.size))
+    v, counts = np.unique(np.round(snapped, 6), return_counts=True)
+    frequent = v[counts >= need]
+    return float(frequent.min()) if frequent.size else whole
+
+
+def infer_slots(arrival_s: np.ndarray, size_bytes: np.ndarray, frame_interval_s: float
+                ) -> Slots:
+    """Virtual sequence numbers and grid send times of a stream without RTP."""
+    t = np.asarray(arrival_s, dtype=np.float64)
+    size = np.asarray(size_bytes, dtype=np.float64)
+    n = t.size
+    small = small_packets(size)
+    if n == 0 or not np.isfinite(frame_interval_s) or frame_interval_s <= 0:
+        return Slots(np.arange(n, dtype=np.int64), t.copy(), small)
+    segs = _segments(t, size, small, float(frame_interval_s))
+    bounds = [s for s, _ in segs] + [n]
+    k_all = np.empty(n, dtype=np.int64)
+    sender = np.empty(n)
+    offset = 0
+    for j, (start, c) in enumerate(segs):
+        stop = bounds[j + 1]
+        k, a = _grid(t[start:stop], c, small[start:stop])
+        k_all[start:stop] = k + offset
+        sender[start:stop] = a + k * c
+        offset = int(k_all[stop - 1]) + 1 if stop > start else offset
+    # missing slots next to a small packet are silence: close them up
+    step = np.diff(k_all)
+    silent_gap = (step > 1) & (small[1:] | small[:-1])
+    closed = np.concatenate(([0], np.cumsum(np.where(silent_gap, step - 1, 0))))
+    seq = k_all - closed
+    return Slots(seq, sender, small, int(closed[-1]) if n else 0,
+                 tuple((float(t[s]), float(c)) for s, c in segs))

@@ -1,0 +1,417 @@
+"""Statistical building blocks of the detectors, on plain numpy arrays.
+
+* Wehe's comparison of two samples (Kakhki et al., IMC 2015; ../shared/DOMAIN.md §4): the
+  two-sample Kolmogorov-Smirnov test plus the *area test* - the integral over
+  ``q in [0.001, 1]`` of ``|F1^-1(q) - F2^-1(q)|`` divided by ``min(max1, max2)`` - read
+  with Wehe's band: area > 0.1 and p < 0.05 "different", area < 0.1 and p > 0.05 "same",
+  otherwise "inconclusive" (:func:`wehe_compare`);
+* the Mann-Whitney rank test with the Hodges-Lehmann shift and its distribution-free
+  (Moses) confidence interval (:func:`rank_shift`);
+* a one-sided test of an event rate against a null rate with over-dispersion estimated from
+  windows (quasi-binomial, :func:`excess_rate_test`);
+* change-point scans: Pettitt's rank test for a windowed series (:func:`pettitt`) and the
+  Bernoulli likelihood-ratio scan for a loss indicator (:func:`bernoulli_scan`);
+* the Markov (Gilbert) against Bernoulli likelihood ratio for loss runs
+  (:func:`markov_vs_bernoulli`);
+* a moving-block bootstrap percentile interval (:func:`block_bootstrap_ci`).
+
+scipy is imported inside the functions that need it (``scipy.stats`` costs import time).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Wehe's decision band.
+WEHE_AREA_THRESHOLD = 0.1
+WEHE_ALPHA = 0.05
+#: Quantile grid of the area test.
+AREA_Q_MIN = 0.001
+AREA_Q_POINTS = 1000
+#: Smallest p-value reported (permutation and asymptotic tails are not trusted below it).
+P_FLOOR = 1e-16
+
+
+def _clean(x: Any) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64).ravel()
+    return a[np.isfinite(a)]
+
+
+def area_statistic(x: Any, y: Any, *, scale_floor: float = 0.0) -> float:
+    """Wehe's area between the quantile functions of ``x`` and ``y``, normalised.
+
+    ``scale_floor`` keeps the normaliser ``min(max x, max y)`` away from zero (e.g. a loss
+    fraction that is 0 in every window of one sample).
+    """
+    a, b = _clean(x), _clean(y)
+    if a.size == 0 or b.size == 0:
+        return float("nan")
+    q = np.linspace(AREA_Q_MIN, 1.0, AREA_Q_POINTS)
+    qa = np.quantile(a, q, method="inverted_cdf")
+    qb = np.quantile(b, q, method="inverted_cdf")
+    f = np.abs(qa - qb)
+    integral = float(np.sum((f[1:] + f[:-1]) * np.diff(q)) / 2)  # trapezoid rule
+    scale = max(min(float(a.max()), float(b.max())), scale_floor)
+    if scale <= 0:
+        return 0.0 if integral == 0 else float("inf")
+    return integral / scale
+
+
+@dataclass(frozen=True)
+class WeheComparison:
+    """KS two-sample test and area statistic with Wehe's three-way decision."""
+
+    statistic: float  # KS D
+    pvalue: float
+    area: float
+    decision: str  # "different", "same" or "inconclusive"
+    n: int
+    m: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ks_statistic": self.statistic, "ks_pvalue": self.pvalue, "area": self.area,
+                "decision": self.decision, "n": self.n, "m": self.m}
+
+
+def wehe_decision(area: float, pvalue: float, *, area_threshold: float = WEHE_AREA_THRESHOLD,
+                  alpha: float = WEHE_ALPHA) -> str:
+    if area > area_threshold and pvalue < alpha:
+        return "different"
+    if area < area_threshold and pvalue > alpha:
+        return "same"
+    return "inconclusive"
+
+
+def wehe_compare(x: Any, y: Any, *, scale_floor: float = 0.0,
+                 area_threshold: float = WEHE_AREA_THRESHOLD,
+                 alpha: float = WEHE_ALPHA) -> WeheComparison:
+    """Wehe's KS + area comparison of sample ``x`` against reference ``y``."""
+    from scipy.stats import ks_2samp
+    a, b = _clean(x), _clean(y)
+    if a.size < 2 or b.size < 2:
+        return WeheComparison(float("nan"), float("nan"), float("nan"), "inconclusive",
+                              int(a.size), int(b.size))
+    ks = ks_2samp(a, b)
+    area = area_statistic(a, b, scale_floor=scale_floor)
+    p = max(float(ks.pvalue), P_FLOOR)
+    return WeheComparison(float(ks.statistic), p, area,
+                          wehe_decision(area, p, area_threshold=area_threshold, alpha=alpha),
+                          int(a.size), int(b.size))
+
+
+@dataclass(frozen=True)
+class RankShift:
+    """Mann-Whitney U test of ``x`` against ``y`` and the Hodges-Lehmann shift ``x - y``."""
+
+    statistic: float  # U of x
+    pvalue: float
+    shift: float
+    interval: tuple[float, float]
+    confidence: float
+    alternative: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"u_statistic": self.statistic, "pvalue": self.pvalue,
+                "hodges_lehmann": self.shift, "interval": list(self.interval),
+                "confidence_level": self.confidence, "alternative": self.alternative}
+
+
+#: Above this many pairs the reference is thinned to its quantiles for the HL estimate.
+HL_MAX_PAIRS = 400_000
+
+
+def hodges_lehmann(x: Any, y: Any, *, confidence: float = 0.95
+                   ) -> tuple[float, tuple[float, float]]:
+    """Hodges-Lehmann shift (median of all ``x_i - y_j``) and its Moses interval.
+
+    The interval takes the order statistics of the pairwise differences at the ranks the
+    normal approximation of the Mann-Whitney null gives (ties make it slightly wide).
+    """
+    from scipy.stats import norm
+    a, b = _clean(x), _clean(y)
+    if a.size == 0 or b.size == 0:
+        return float("nan"), (float("nan"), float("nan"))
+    if a.size * b.size > HL_MAX_PAIRS:  # thin the larger sample to evenly spaced quantiles
+        if b.size >= a.size:
+            b = np.quantile(b, (np.arange(max(1, HL_MAX_PAIRS // a.size)) + 0.5)
+                            / max(1, HL_MAX_PAIRS // a.size))
+        else:
+            a = np.quantile(a, (np.arange(max(1, HL_MAX_PAIRS // b.size)) + 0.5)
+                            / max(1, HL_MAX_PAIRS // b.size))
+    d = np.sort((a[:, None] - b[None, :]).ravel())
+    n, m = a.size, b.size
+    nm = d.size
+    z = float(norm.ppf(0.5 + confidence / 2))
+    c = math.floor(nm / 2 - z * math.sqrt(n * m * (n + m + 1) / 12.0))
+    c = min(max(c, 0), nm - 1)
+    lo, hi = float(d[c]), float(d[max(nm - 1 - c, c)])
+    return float(np.median(d)), (lo, hi)
+
+
+def rank_shift(x: Any, y: Any, *, alternative: str = "greater",
+               confidence: float = 0.95) -> RankShift:
+    """Mann-Whitney U (asymptotic, tie-corrected) and the Hodges-Lehmann shift of x - y."""
+    from scipy.stats import mannwhitneyu
+    a, b = _clean(x), _clean(y)
+    if a.size < 2 or b.size < 2:
+        return RankShift(float("nan"), float("nan"), float("nan"), (float("nan"),) * 2,
+                         confidence, alternative)
+    if np.ptp(np.concatenate([a, b])) == 0:
+        p = 1.0
+        u = a.size * b.size / 2.0
+    else:
+        res = mannwhitneyu(a, b, alternative=alternative, method="asymptotic")
+        u, p = float(res.statistic), float(res.pvalue)
+    shift, ci = hodges_lehmann(a, b, confidence=confidence)
+    return RankShift(u, max(p, P_FLOOR), shift, ci, confidence, alternative)
+
+
+@dataclass(frozen=True)
+class RateTest:
+    """One-sided test of an event rate (e.g. loss) against ``null_rate``."""
+
+    statistic: float  # z
+    pvalue: float
+    rate: float
+    interval: tuple[float, float]
+    null_rate: float
+    dispersion: float
+    events: int
+    trials: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"z": self.statistic, "pvalue": self.pvalue, "rate": self.rate,
+                "interval": list(self.interval), "null_rate": self.null_rate,
+                "dispersion": self.dispersion, "events": self.events, "trials": self.trials}
+
+
+def wilson_interval(k: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (``k`` and ``n`` may be effective,
+    non-integer counts)."""
+    from scipy.stats import norm
+    if n <= 0:
+        return (0.0, 1.0)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = min(max(k / n, 0.0), 1.0)
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return (max(0.0, mid - half), min(1.0, mid + half))
+
+
+def dispersion(events: np.ndarray, trials: np.ndarray) -> float:
+    """Pearson dispersion of per-window event counts around their pooled rate (>= 1)."""
+    ok = trials > 0
+    e, t = events[ok].astype(np.float64), trials[ok].astype(np.float64)
+    if e.size < 3:
+        return 1.0
+    p = e.sum() / t.sum()
+    if p <= 0 or p >= 1:
+        return 1.0
+    chi2 = float(np.sum((e - t * p) ** 2 / (t * p * (1 - p))))
+    return max(1.0, chi2 / (e.size - 1))
+
+
+def excess_rate_test(events: np.ndarray, trials: np.ndarray, null_rate: float, *,
+                     confidence: float = 0.95) -> RateTest:
+    """Is the pooled rate of ``events`` among ``trials`` (per window) above ``null_rate``?
+
+    z = (p - p0) / sqrt(phi p0 (1 - p0) / N), phi the windows' Pearson dispersion (>= 1),
+    so loss that comes in bursts does not pass for stronger evidence than it is. The
+    interval is Wilson's, widened by sqrt(phi).
+    """
+    from scipy.stats import norm
+    e = np.asarray(events, dtype=np.float64)
+    t = np.asarray(trials, dtype=np.float64)
+    k, n = round(e.sum()), round(t.sum())
+    if n <= 0:
+        return RateTest(float("nan"), 1.0, float("nan"), (0.0, 1.0), null_rate, 1.0, k, n)
+    phi = dispersion(e, t)
+    p = k / n
+    p0 = min(max(null_rate, 1e-9), 1 - 1e-9)
+    z = (p - p0) / math.sqrt(phi * p0 * (1 - p0) / n)
+    pval = max(float(norm.sf(z)), P_FLOOR)
+    lo, hi = wilson_interval(k / phi, n / phi, confidence=confidence)
+    return RateTest(z, pval, p, (lo, hi), null_rate, phi, k, n)
+
+
+@dataclass(frozen=True)
+class ChangePoint:
+    """A single change point: ``index`` is the first element of the second segment."""
+
+    index: int
+    statistic: float
+    pvalue: float
+    before: float  # mean (or rate) before
+    after: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "statistic": self.statistic, "pvalue": self.pvalue,
+                "before": self.before, "after": self.after}
+
+
+def pettitt(x: Any, *, min_size: int = 3, direction: str = "increase") -> ChangePoint | None:
+    """Pettitt's rank change-point test on a series.
+
+    ``U_t = 2 * sum(ranks[:t]) - t (n + 1)``; for an increase the statistic is
+    ``K = max(-U_t)`` over ``t`` in ``[min_size, n - min_size]`` and the one-sided p-value
+    ``exp(-6 K^2 / (n^3 + n^2))`` (Pettitt 1979; ``"both"`` doubles it). ``None`` when the
+    series is too short.
+    """
+    from scipy.stats import rankdata
+    a = np.asarray(x, dtype=np.float64)
+    n = a.size
+    if n < 2 * min_size or not np.all(np.isfinite(a)):
+        return None
+    r = rankdata(a)
+    t = np.arange(1, n)
+    u = 2 * np.cumsum(r)[:-1] - t * (n + 1)
+    sel = slice(min_size - 1, n - min_size)
+    if direction == "increase":
+        s = -u[sel]
+    elif direction == "decrease":
+        s = u[sel]
+    else:
+        s = np.abs(u[sel])
+    if s.size == 0:
+        return None
+    j = int(np.argmax(s))
+    k = float(s[j])
+    tau = j + min_size  # first index of the second segment
+    p = math.exp(-6.0 * k * k / (n ** 3 + n ** 2))
+    if direction == "both":
+        p *= 2
+    return ChangePoint(tau, k, min(1.0, max(p, P_FLOOR)), float(a[:tau].mean()),
+                       float(a[tau:].mean()))
+
+
+def _bernoulli_ll(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, k / np.maximum(n, 1), 0.0)
+        a = np.where(k > 0, k * np.log(np.where(p > 0, p, 1.0)), 0.0)
+        b = np.where(n - k > 0, (n - k) * np.log(np.where(p < 1, 1 - p, 1.0)), 0.0)
+    return a + b
+
+
+def _scan_llr(ind: np.ndarray, min_size: int) -> tuple[int, float]:
+    n = ind.size
+    c = np.concatenate(([0], np.cumsum(ind)))
+    t = np.arange(min_size, n - min_size + 1)
+    if t.size == 0:
+        return -1, 0.0
+    k1, k2 = c[t], c[n] - c[t]
+    ll = _bernoulli_ll(k1, t) + _bernoulli_ll(k2, n - t) - _bernoulli_ll(
+        np.array([c[n]]), np.array([n]))[0]
+    inc = k2 / (n - t) > k1 / t
+    ll = np.where(inc, ll, 0.0)
+    j = int(np.argmax(ll))
+    return int(t[j]), float(ll[j])
+
+
+def gumbel_pvalue(observed: float, null: np.ndarray) -> float:
+    """Upper-tail p-value of ``observed`` from a Gumbel fitted (by moments) to ``null``
+    maxima, never below the plain permutation p-value's resolution floor of P_FLOOR."""
+    null = np.asarray(null, dtype=np.float64)
+    exceed = int(np.sum(null >= observed))
+    emp = (1 + exceed) / (1 + null.size)
+    sd = float(null.std())
+    if exceed or sd <= 0:
+        return emp
+    # beyond the permutation resolution: extrapolate with the fitted tail
+    beta = sd * math.sqrt(6) / math.pi
+    mu = float(null.mean()) - 0.5772156649 * beta
+    tail = -math.expm1(-math.exp(-(observed - mu) / beta))
+    return max(P_FLOOR, min(emp, tail))
+
+
+def bernoulli_scan(ind: Any, *, min_size: int = 50, n_perm: int = 99,
+                   rng: np.random.Generator | None = None) -> ChangePoint | None:
+    """Single change point (an increase) in a 0/1 series by the Bernoulli likelihood
+    ratio, with a permutation p-value (Gumbel tail beyond the permutation resolution)."""
+    a = np.asarray(ind, dtype=np.int8)
+    n = a.size
+    if n < 2 * min_size or a.sum() == 0:
+        return None
+    tau, llr = _scan_llr(a, min_size)
+    if tau < 0:
+        return None
+    rng = rng or np.random.default_rng(0)
+    null = np.empty(n_perm)
+    for b in range(n_perm):
+        null[b] = _scan_llr(rng.permutation(a), min_size)[1]
+    p = gumbel_pvalue(llr, null)
+    return ChangePoint(tau, llr, p, float(a[:tau].mean()), float(a[tau:].mean()))
+
+
+@dataclass(frozen=True)
+class MarkovTest:
+    """Gilbert (two-state Markov) against Bernoulli loss: likelihood ratio ``G``."""
+
+    statistic: float
+    pvalue: float
+    p_loss: float  # pooled loss rate
+    p_loss_after_received: float  # P(lost | previous received)
+    p_loss_after_lost: float  # P(lost | previous lost)
+    mean_run: float  # observed mean run length of losses
+    bernoulli_mean_run: float  # 1 / (1 - p_loss)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def markov_vs_bernoulli(ind: Any) -> MarkovTest | None:
+    """Likelihood ratio of a first-order Markov chain against independent losses.
+
+    ``G = 2 (l_markov - l_bernoulli)`` is asymptotically chi-square with one degree of
+    freedom; the p-value is one-sided (losses cluster: ``P(lost|lost) > P(lost|received)``).
+    ``None`` without at least one loss and one received packet.
+    """
+    from scipy.stats import chi2
+    a = np.asarray(ind, dtype=np.int8)
+    if a.size < 3 or a.sum() == 0 or a.sum() == a.size:
+        return None
+    prev, cur = a[:-1], a[1:]
+    n00 = int(np.sum((prev == 0) & (cur == 0)))
+    n01 = int(np.sum((prev == 0) & (cur == 1)))
+    n10 = int(np.sum((prev == 1) & (cur == 0)))
+    n11 = int(np.sum((prev == 1) & (cur == 1)))
+    k = n01 + n11
+    n = n00 + n01 + n10 + n11
+    ll_b = float(_bernoulli_ll(np.array([k]), np.array([n]))[0])
+    ll_m = float(_bernoulli_ll(np.array([n01]), np.array([n00 + n01]))[0]
+                 + _bernoulli_ll(np.array([n11]), np.array([n10 + n11]))[0])
+    g = max(0.0, 2 * (ll_m - ll_b))
+    p01 = n01 / (n00 + n01) if n00 + n01 else 0.0
+    p11 = n11 / (n10 + n11) if n10 + n11 else 0.0
+    p = float(chi2.sf(g, 1))
+    p = p / 2 if p11 > p01 else 1 - p / 2  # one-sided
+    lost = int(a.sum())
+    edges = np.diff(np.concatenate(([0], a, [0])))
+    runs = int(np.sum(edges == 1))
+    pl = lost / a.size
+    return MarkovTest(g, max(p, P_FLOOR), pl, p01, p11, lost / runs if runs else 0.0,
+                      1.0 / (1.0 - pl) if pl < 1 else float("inf"))
+
+
+def block_bootstrap_ci(values: Any, statistic: Callable[[np.ndarray], float], *,
+                       n_boot: int = 400, block: int | None = None, confidence: float = 0.95,
+                       rng: np.random.Generator | None = None) -> tuple[float, float]:
+    """Moving-block bootstrap percentile interval of ``statistic`` over a series."""
+    a = _clean(values)
+    n = a.size
+    if n < 3:
+        v = statistic(a) if n else float("nan")
+        return (v, v)
+    rng = rng or np.random.default_rng(0)
+    b = block or max(1, round(n ** (1 / 3)))
+    nblocks = math.ceil(n / b)
+    starts = rng.integers(0, n - b + 1, size=(n_boot, nblocks))
+    idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(n_boot, -1)[:, :n]
+    stats = np.array([statistic(a[row]) for row in idx])
+    lo, hi = np.quantile(stats, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(lo), float(hi)

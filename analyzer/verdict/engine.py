@@ -1,0 +1,464 @@
+"""The analysis: every detector on every media stream, one correction, one verdict.
+
+1. Blocked setup is judged on the whole capture (:class:`BlockedSetupDetector`).
+2. Per call: features of its media streams with confounders left out
+   (:func:`~analyzer.detectors.callfeatures.call_features`); streams shorter than
+   ``min_stream_s`` / ``min_stream_packets``, not speech-like (packet time outside
+   5-150 ms) or opaque without being Telegram media (no sequence numbers and no known
+   cadence to infer them from) are reported, not tested.
+3. Per stream: the onset (change point), the baseline chosen automatically
+   (:func:`~analyzer.baseline.choose.choose_reference`), then the pattern detectors (loss,
+   burst loss, periodic drops, rate cap, jitter with p-values; cut-off and metallic-sound
+   risk with scores) and Wehe-style distribution comparisons of each windowed metric.
+4. The p-values of the whole capture are adjusted together (Holm by default,
+   :mod:`analyzer.verdict.multitest`). A finding is a detector whose own effect
+   thresholds are met and whose adjusted p-value is below ``alpha`` (score detectors: their
+   threshold).
+   A more specific finding explains a less specific one on the same stream: a rate cap
+   hides "burst loss" (its drops are rate-driven), periodic drops hide a "rate cap". A
+   metallic-sound risk is reported beside another finding of its stream, never alone: it
+   is the audible consequence, measured without a baseline (alone it makes the call
+   ``inconclusive``).
+5. Verdict per call: ``degraded`` with findings; ``inconclusive`` without, when something
+   was suspicious (effect thresholds met, raw p below ``suspicious_alpha``, or a medium
+   metallic-sound risk) or nothing could be tested; ``clean`` otherwise. The capture:
+   ``blocked`` when setup was blocked, else the worst call verdict
+   (degraded > inconclusive > clean); ``inconclusive`` without any call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from analyzer.baseline.choose import DEGRADATION_SIGNALS, choose_reference
+from analyzer.baseline.profile import Profile
+from analyzer.detectors.blocked import BlockedSetupDetector
+from analyzer.detectors.burst import BurstLossDetector
+from analyzer.detectors.callfeatures import call_features, call_streams
+from analyzer.detectors.cutoff import CutoffDetector
+from analyzer.detectors.features import StreamFeatures
+from analyzer.detectors.jitter import JitterDetector
+from analyzer.detectors.loss import LossDetector
+from analyzer.detectors.metallic import MetallicRiskDetector
+from analyzer.detectors.onset import OnsetDetector, onset_of
+from analyzer.detectors.periodic import PeriodicDropDetector
+from analyzer.detectors.ratecap import RateCapDetector
+from analyzer.detectors.result import Detection
+from analyzer.detectors.shift import DistributionShift
+from analyzer.verdict.model import Analysis, CallReport, Finding, StreamReport
+from analyzer.verdict.multitest import adjust
+from analyzer.verdict.settings import Settings
+from analyzer.verdict.words import summary
+
+if TYPE_CHECKING:
+    from analyzer.api import Capture
+    from analyzer.streams.model import Call
+
+#: Detectors whose p-values form the family; then the score detectors.
+TESTED = ("loss", "burst_loss", "periodic_drop", "rate_cap", "jitter")
+SCORED = ("cutoff", "metallic_risk")
+SHIFT_METRICS = ("loss", "jitter", "interarrival", "bitrate")
+#: A cut-off needs a stream that ran this long first, and the other direction carrying on
+#: at this many packets a second right after the stop.
+MIN_CUTOFF_STREAM_S = 1.0
+MIN_CUTOFF_PACKETS = 50
+MIN_CONTINUE_PPS = 5.0
+
+
+@dataclass
+class _Stream:
+    f: StreamFeatures
+    report: StreamReport
+    detections: dict[str, Detection] = field(default_factory=dict)
+
+
+def _caller(capture: Capture, call: Call) -> str | None:
+    """Address of the caller: the sender of the call's first setup request (SIP INVITE,
+    STUN binding request, Telegram reflector hello), else the private side of a call
+    between a private and a public address; ``None`` when it cannot be told."""
+    members = call_streams(capture, call)
+    hosts = {s.src for s in members} | {s.dst for s in members}
+    best: tuple[float, str] | None = None
+    t0 = capture.start_epoch_s
+    for m in capture.sip:
+        if m.method == "INVITE":
+            best = (m.ts_ns / 1e9 - t0, "")
+            break
+    if best is not None:  # the INVITE's sender: the side whose SIP stream starts first
+        sip = [s for s in capture.streams if s.kind == "sip" and s.src in hosts
+               and len(s.series)]
+        if sip:
+            return min(sip, key=lambda s: s.series.arrival_s[0]).src
+    for s in members:
+        asks = s.extra.get("stun_requests", 0) or s.extra.get("telegram_hellos", 0)
+        if asks and len(s.series) and (best is None or s.series.arrival_s[0] < best[0]):
+            best = (float(s.series.arrival_s[0]), s.src)
+    if best is not None and best[1]:
+        return best[1]
+    private = {h for h in hosts if _is_private(h)}
+    return next(iter(private)) if len(private) == 1 and len(hosts) == 2 else None
+
+
+def _is_private(addr: str) -> bool:
+    import ipaddress
+    try:
+        a = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    nets = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+    return any(a in ipaddress.ip_network(n) for n in nets if a.version == (6 if ":" in n
+                                                                          else 4))
+
+
+def _direction(f: StreamFeatures, caller: str | None) -> str:
+    if caller is None:
+        return f"{f.src}:{f.sport}→{f.dst}:{f.dport}"
+    return "caller→callee" if f.src == caller else "callee→caller"
+
+
+def _flow_counts(capture: Capture, f: StreamFeatures, t: float) -> tuple[int, int]:
+    """Packets and IP-layer bytes of the stream's 5-tuple (every kind) before ``t``."""
+    n = b = 0
+    for s in capture.streams:
+        if (s.src, s.sport, s.dst, s.dport) == (f.src, f.sport, f.dst, f.dport):
+            sel = s.series.arrival_s < t
+            k = int(sel.sum())
+            n += k
+            b += int(s.series.size_bytes[sel].astype(np.int64).sum()) + k * f.ip_overhead_bytes
+    return n, b
+
+
+def _reverse_of(f: StreamFeatures, feats: Sequence[StreamFeatures], capture: Capture
+                ) -> StreamFeatures | None:
+    rev = capture.streams[f.stream].reverse if f.stream is not None else None
+    for g in feats:
+        if g.stream == rev:
+            return g
+    opposite = [g for g in feats if g.src == f.dst and g.dst == f.src]
+    if not opposite:
+        return None
+    return max(opposite, key=lambda g: min(g.end_s, f.end_s) - max(g.start_s, f.start_s))
+
+
+class Analyzer:
+    """Runs an analysis with fixed settings (``analyze`` is the one-call form)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        s = self.settings
+        self.onset = s.make(OnsetDetector)
+        self.loss = s.make(LossDetector, min_excess=s.min_excess_loss)
+        self.burst = s.make(BurstLossDetector)
+        self.periodic = s.make(PeriodicDropDetector)
+        self.ratecap = s.make(RateCapDetector)
+        self.jitter = s.make(JitterDetector)
+        self.metallic = s.make(MetallicRiskDetector)
+        self.cutoff = s.make(CutoffDetector)
+        self.blocked = s.make(BlockedSetupDetector)
+
+    def run(self, capture: Capture, baseline: Capture | Profile | None = None) -> Analysis:
+        s = self.settings
+        profile: Profile | None = baseline if isinstance(baseline, Profile) else None
+        base_feats: list[StreamFeatures] | None = None
+        warnings = list(capture.warnings)
+        if baseline is not None and not isinstance(baseline, Profile):
+            base_feats = [f for call in baseline.calls
+                          for f in call_features(baseline, call, window_s=s.window_s)[0]
+                          if f.speech_like and f.packets >= s.min_stream_packets
+                          and (f.source == "rtp" or f.app == "telegram")]
+            if not base_feats:
+                warnings.append(f"baseline capture {baseline.path} holds no media stream to "
+                                "compare with; profiles used instead")
+        blocked = self.blocked.detect(capture)
+        calls = [self._call(capture, call, base_feats, profile) for call in capture.calls]
+        family: list[tuple[int, str, float]] = []  # (index in streams list, name, p)
+        flat = [st for _, sts, _ in calls for st in sts]
+        for i, st in enumerate(flat):
+            for name in TESTED:
+                d = st.detections.get(name)
+                if d is not None and d.pvalue is not None:
+                    family.append((i, name, d.pvalue))
+        block_p = blocked.pvalue if blocked.pvalue is not None else None
+        ps = [p for _, _, p in family] + ([block_p] if block_p is not None else [])
+        adj = adjust(ps, s.correction) if ps else np.zeros(0)
+        adjusted = {(i, name): float(a) for (i, name, _), a in zip(family, adj, strict=False)}
+        block_adj = float(adj[-1]) if block_p is not None else None
+        reports: list[CallReport] = []
+        findings: list[Finding] = []
+        k = 0
+        for call, sts, confounders in calls:
+            caller = _caller(capture, call)
+            call_findings: list[Finding] = []
+            suspicious = False
+            for st in sts:
+                found: dict[str, tuple[Detection, float | None]] = {}
+                for name in TESTED + SCORED:
+                    d = st.detections.get(name)
+                    if d is None:
+                        continue
+                    p_adj = adjusted.get((k, name))
+                    if d.detected and (name in SCORED or (p_adj is not None and
+                                                           p_adj < s.alpha)):
+                        found[name] = (d, p_adj)
+                    elif _suspicious(name, d, s.suspicious_alpha):
+                        suspicious = True
+                for name in _explained(found):
+                    found.pop(name)
+                if set(found) == {"metallic_risk"}:  # a symptom, not evidence on its own
+                    found.pop("metallic_risk")
+                    suspicious = True
+                made = [self._finding(capture, call, st, name, d, p_adj, caller)
+                        for name, (d, p_adj) in found.items()]
+                if "metallic_risk" in found and all(m.confidence == "medium" for m in made
+                                                    if m.pattern != "metallic_risk"):
+                    made = [replace(m, confidence="medium") for m in made]
+                call_findings.extend(made)
+                k += 1
+            analysed = [st for st in sts if st.report.analysed]
+            if call_findings:
+                verdict = "degraded"
+            elif suspicious or not analysed:
+                verdict = "inconclusive"
+            else:
+                verdict = "clean"
+            call_warn = [w for st in sts if st.report.reference is not None
+                         for w in st.report.reference.warnings]
+            if not analysed:
+                call_warn.append("no media stream long enough to analyse")
+            reports.append(CallReport(
+                call=call.index, app=call.app, start_s=call.start_s, end_s=call.end_s,
+                verdict=verdict, caller=caller, streams=tuple(st.report for st in sts),
+                findings=tuple(call_findings), confounders=tuple(confounders),
+                warnings=tuple(dict.fromkeys(call_warn))))
+            findings.extend(call_findings)
+        if blocked.detected and block_adj is not None and block_adj < s.alpha:
+            findings.insert(0, self._blocked_finding(blocked, block_adj))
+            verdict = "blocked"
+        elif any(r.verdict == "degraded" for r in reports):
+            verdict = "degraded"
+        elif not reports or any(r.verdict == "inconclusive" for r in reports):
+            verdict = "inconclusive"
+            if not reports:
+                warnings.append("no call with media found in the capture")
+        else:
+            verdict = "clean"
+        used = [st.report.reference.kind for _, sts, _ in calls for st in sts
+                if st.report.reference is not None]
+        base = {"given": None if baseline is None else (
+            "profile" if isinstance(baseline, Profile) else f"capture {baseline.path}"),
+            "used": {kind: used.count(kind) for kind in dict.fromkeys(used)}}
+        return Analysis(file=capture.path, duration_s=capture.duration_s, verdict=verdict,
+                        findings=tuple(findings), calls=tuple(reports),
+                        blocked=blocked, baseline=base, settings=s.to_dict(),
+                        warnings=tuple(warnings))
+
+    # -- per call / per stream --------------------------------------------------------------
+
+    def _call(self, capture: Capture, call: Call, base_feats: list[StreamFeatures] | None,
+              profile: Profile | None) -> tuple[Call, list[_Stream], list]:
+        s = self.settings
+        feats, confounders = call_features(capture, call, window_s=s.window_s)
+        caller = _caller(capture, call)
+        tested = {f.stream for f in feats
+                  if f.packets >= s.min_stream_packets and f.duration_s >= s.min_stream_s
+                  and f.speech_like and not (f.source == "arrival" and f.app != "telegram")}
+        onsets = {f.stream: self.onset.detect(f) for f in feats if f.stream in tested}
+        out: list[_Stream] = []
+        for f in feats:
+            direction = _direction(f, caller)
+            if f.stream not in tested:
+                cut = self._cutoff(capture, f, feats, call.start_s)
+                if not f.speech_like:
+                    why = f"not speech-like (packet time {f.frame_interval_s * 1000:.0f} ms)"
+                elif f.source == "arrival" and f.app != "telegram":
+                    why = "opaque traffic of unknown structure (not RTP, not Telegram media)"
+                else:
+                    why = f"too short ({f.packets} packets, {f.duration_s:.1f} s)"
+                rep = StreamReport(stream=f.stream, label=f.label, direction=direction,
+                                   kind=f.kind, app=f.app, analysed=False, skipped_reason=why,
+                                   detections={"cutoff": cut})
+                out.append(_Stream(f, rep, {"cutoff": cut}))
+                continue
+            rev = _reverse_of(f, feats, capture)
+            onset = onsets[f.stream]
+            kw = {"baseline": base_feats, "reverse": rev, "onset": onset, "profile": profile,
+                  "reverse_onset": onsets.get(rev.stream) if rev is not None else None,
+                  "min_excess_loss": s.min_excess_loss}
+            ref, passed = choose_reference(f, **kw)
+            jref = ref if ref.kind != "reverse" else choose_reference(
+                f, allow_reverse=False, **kw)[0]
+            out.append(self._stream(capture, f, direction, onset, ref, passed, jref,
+                                    call.start_s))
+            out[-1].detections["cutoff"] = self._cutoff(capture, f, feats, call.start_s)
+        return call, out, confounders
+
+    def _cutoff(self, capture: Capture, f: StreamFeatures, feats: Sequence[StreamFeatures],
+                call_start: float) -> Detection:
+        """Cut-off of ``f``, unless the other direction only outlived it by draining a
+        queue: its last packets were sent no later than ``f`` stopped (RTP timestamps)."""
+        d = self.cutoff.detect(f)
+        if not d.detected:
+            return d
+        at = float(d.estimate["at_s"])
+        n, b = _flow_counts(capture, f, at + 1e-6)
+        d = _with_estimate(d, after_packets=n, after_bytes=b, after_call_s=at - call_start)
+        if f.duration_s < MIN_CUTOFF_STREAM_S or f.packets < MIN_CUTOFF_PACKETS:
+            return replace(d, detected=False, notes=(*d.notes, (
+                f"the stream lasted only {f.duration_s:.1f} s / {f.packets} packets: a "
+                "probe or a relay switch, too short to call a cut-off")))
+        rev = _reverse_of(f, feats, capture)
+        if rev is not None:
+            window = self.cutoff.min_missing_s
+            after = int(np.count_nonzero((rev.arrival_s > at) & (rev.arrival_s <= at + window)))
+            if after < MIN_CONTINUE_PPS * window:
+                return replace(d, detected=False, notes=(*d.notes, (
+                    f"the other direction did not carry on at once ({after} packets in the "
+                    f"{window:.0f} s after the stop)")))
+        if rev is None or not rev.delay_measurable:
+            return d
+        tail = np.argsort(rev.arrival_s)[-10:]
+        queued = float(np.nanmedian(rev.delay_s[tail]))
+        sent_until = float(rev.arrival_s.max()) - queued
+        if np.isfinite(queued) and sent_until - d.estimate["at_s"] < \
+                self.cutoff.min_missing_s:
+            return replace(d, detected=False, notes=(*d.notes, (
+                f"the other direction's last packets waited {queued:.2f} s in a queue: it "
+                f"was sent until {sent_until:.1f} s, not after this stream stopped")))
+        return d
+
+    def _stream(self, capture: Capture, f: StreamFeatures, direction: str, onset: Detection,
+                ref: Any, passed: list[str], jref: Any, call_start: float) -> _Stream:
+        onset_s = onset.estimate.get("onset_s") if onset.detected else None
+        if onset_s is not None:
+            n, b = _flow_counts(capture, f, onset_s)
+            onset = _with_estimate(onset, after_packets=n, after_bytes=b,
+                                   after_stream_packets=onset.estimate.get("after_packets"),
+                                   after_call_s=onset_s - call_start)
+        d: dict[str, Detection] = {}
+        d["loss"] = self.loss.detect(f, ref)
+        d["burst_loss"] = self.burst.detect(f)
+        d["periodic_drop"] = self.periodic.detect(f)
+        since = onset_s if onset_s is not None else None
+        d["rate_cap"] = self.ratecap.detect(f, since_s=since, reference=ref)
+        # the split a pre-onset baseline was cut at (a change in loss, jitter or delay)
+        split = onset_of(onset, DEGRADATION_SIGNALS)
+        split_s = split[0] if split is not None else None
+        split_p = None
+        if jref.kind == "pre_onset" and split is not None and split[1] in ("jitter", "delay"):
+            split_p = onset.estimate["signals"][split[1]]["pvalue"]
+        d["jitter"] = self.jitter.detect(
+            f, jref, since_s=split_s if jref.kind == "pre_onset" else None,
+            split_pvalue=split_p)
+        d["metallic_risk"] = self.metallic.detect(f, since_s=since)
+        for name in ("loss", "burst_loss", "periodic_drop", "rate_cap", "jitter",
+                     "metallic_risk"):
+            if onset_s is not None and d[name].detected:
+                d[name] = _with_estimate(d[name], onset_s=onset_s,
+                                         after_packets=onset.estimate.get("after_packets"),
+                                         after_bytes=onset.estimate.get("after_bytes"),
+                                         after_call_s=onset_s - call_start)
+        shifts = {}
+        for m in SHIFT_METRICS:
+            x = f.windows.metric(m) if ref.kind != "pre_onset" else _after(f, m, split_s)
+            shifts[m] = DistributionShift(m).detect(x, ref.sample(m))
+        use = f.slot_usable
+        rep = StreamReport(
+            stream=f.stream, label=f.label, direction=direction, kind=f.kind, app=f.app,
+            analysed=True, source=f.source, frame_interval_s=f.frame_interval_s,
+            duration_s=f.duration_s, packets=f.packets,
+            loss_fraction=float(np.count_nonzero(f.slot_lost & use)) / max(1, int(use.sum())),
+            reference=ref, jitter_reference=jref if jref is not ref else None,
+            passed_over=tuple(passed), onset=onset, detections=d,
+            shifts=shifts)
+        return _Stream(f, rep, d)
+
+    def _finding(self, capture: Capture, call: Call, st: _Stream, name: str, d: Detection,
+                 p_adj: float | None, caller: str | None) -> Finding:
+        f = st.f
+        e = dict(d.estimate)
+        start = e.get("onset_s", e.get("since_s", e.get("from_s", e.get("at_s"))))
+        if start is None and d.evidence:
+            start = d.evidence[0][0]
+        end = d.evidence[-1][1] if d.evidence else f.end_s
+        if name == "cutoff":
+            end = e.get("continued_until_s", end)
+        ctx = {k: v.estimate for k, v in st.detections.items()}
+        direction = _direction(f, caller)
+        if p_adj is not None:
+            conf = "high" if p_adj < 1e-4 else "medium"
+        elif name == "cutoff":
+            conf = "high" if (d.score or 0) >= 10 and e.get("basis") == "reverse_media" \
+                else "medium"
+        else:
+            conf = "high" if (d.score or 0) >= 2 else "medium"
+        return Finding(
+            pattern=name, call=call.index, stream=f.stream, direction=direction, src=f.src,
+            sport=f.sport, dst=f.dst, dport=f.dport, start_s=start, end_s=end,
+            pvalue=p_adj, raw_pvalue=d.pvalue, score=d.score, effect=d.effect,
+            interval=d.interval, estimate=e, confidence=conf,
+            summary=summary(name, direction, e, p_adj, effect=d.effect, interval=d.interval,
+                            context=ctx))
+
+    def _blocked_finding(self, d: Detection, p_adj: float) -> Finding:
+        e = dict(d.estimate)
+        unanswered = [t for t in e.get("targets", []) if t["answers"] == 0]
+        t = max(unanswered, key=lambda x: x["requests"], default={})
+        return Finding(
+            pattern="blocked_setup", call=None, stream=None, direction=None,
+            src=t.get("src"), sport=t.get("sport"), dst=t.get("dst"), dport=t.get("dport"),
+            start_s=d.evidence[0][0] if d.evidence else None,
+            end_s=d.evidence[-1][1] if d.evidence else None, pvalue=p_adj,
+            raw_pvalue=d.pvalue, score=d.score, effect=d.effect, interval=None, estimate=e,
+            confidence="high" if p_adj < 1e-4 else "medium",
+            summary=summary("blocked_setup", "", e, p_adj))
+
+
+def _suspicious(name: str, d: Detection, level: float) -> bool:
+    """Effect thresholds met with a raw p-value below ``level``, or a medium risk."""
+    if d.detected and d.pvalue is not None and d.pvalue < level:
+        return True
+    return name == "metallic_risk" and d.estimate.get("level") == "medium"
+
+
+def _explained(found: dict[str, Any]) -> list[str]:
+    """Patterns a more specific finding on the same stream explains: a rate cap's evenly
+    spread drops are not "bursts"; drop windows that recur are periodic drops, whatever
+    the windowed rate looks like when the period matches the window."""
+    out = []
+    if "rate_cap" in found and "burst_loss" in found and "periodic_drop" not in found:
+        out.append("burst_loss")
+    if "periodic_drop" in found and "rate_cap" in found:
+        out.append("rate_cap")
+    return out
+
+
+def _after(f: StreamFeatures, metric: str, t: float | None) -> np.ndarray:
+    w = f.windows
+    if t is None:
+        return w.metric(metric)
+    keep = w.start_s >= t - 1e-9
+    sub = {"loss": (w.loss_fraction, w.usable), "jitter": (w.ipdv_s, w.usable),
+           "interarrival": (w.iat_p50_s, w.usable_for_rate),
+           "bitrate": (w.bitrate_bps, w.usable_for_rate)}[metric]
+    v = sub[0][sub[1] & keep]
+    return v[np.isfinite(v)]
+
+
+def _with_estimate(d: Detection, **extra: Any) -> Detection:
+    return replace(d, estimate={**d.estimate, **extra})
+
+
+def analyze(capture: Capture, *, baseline: Capture | Profile | None = None,
+            settings: Settings | None = None) -> Analysis:
+    """Analyse a capture: findings, verdicts, the baselines used and the warnings.
+
+    ``baseline`` is another capture of the same call (over a VPN, another network), a
+    :class:`~analyzer.baseline.profile.Profile` of clean calls, or ``None`` (the other
+    direction, the part before an onset, or the embedded default profile are then used,
+    stream by stream).
+    """
+    return Analyzer(settings).run(capture, baseline)

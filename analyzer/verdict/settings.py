@@ -1,0 +1,56 @@
+"""Settings of an analysis: error rate, correction, window length, detector overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzer.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How :func:`analyzer.verdict.analyze` decides.
+
+    ``alpha``: family-wise error rate per capture (Holm) or false discovery rate (BH) -
+    at most this share of clean captures gets a finding (1 %). ``suspicious_alpha``: a
+    detector whose effect is large enough and whose raw p-value is below this, but which
+    does not survive the correction, makes the call ``inconclusive`` rather than clean.
+    ``detectors`` overrides detector settings by name, e.g.
+    ``{"loss": {"min_excess": 0.02}, "rate_cap": {"max_ratio": 0.4}}``.
+    """
+
+    alpha: float = 0.01
+    correction: str = "holm"
+    suspicious_alpha: float = 0.05
+    window_s: float = 1.0
+    min_stream_packets: int = 100
+    min_stream_s: float = 5.0
+    min_excess_loss: float = 0.01
+    detectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise UsageError(f"Settings.alpha must lie in (0, 1), not {self.alpha!r}")
+        if self.correction not in ("holm", "bh"):
+            raise UsageError(f"Settings.correction must be 'holm' or 'bh', not "
+                             f"{self.correction!r}")
+        if self.window_s <= 0:
+            raise UsageError(f"Settings.window_s must be positive, not {self.window_s!r}")
+
+    def make(self, cls: type, **defaults: Any) -> Any:
+        """An instance of detector class ``cls`` with ``defaults`` and the overrides."""
+        kwargs = {**defaults, **self.detectors.get(getattr(cls, "name", ""), {})}
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise UsageError(f"settings for detector {getattr(cls, 'name', cls)!r}: {exc}"
+                             ) from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"alpha": self.alpha, "correction": self.correction,
+                "suspicious_alpha": self.suspicious_alpha, "window_s": self.window_s,
+                "min_stream_packets": self.min_stream_packets,
+                "min_stream_s": self.min_stream_s, "min_excess_loss": self.min_excess_loss,
+                "detectors": {k: dict(v) for k, v in self.detectors.items()}}

@@ -1,0 +1,135 @@
+"""analyze(): verdicts, findings, baselines, multiple testing and the report, on simulated
+calls with known ground truth."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analyzer.baseline import Profile
+from analyzer.errors import UsageError
+from analyzer.verdict import Settings, analyze, analyze_path, render_text
+from tests.detectors.simcache import simulated
+
+
+def patterns_of(a, src: str | None = None) -> set[str]:
+    return {f.pattern for f in a.findings if src is None or f"{f.src}:{f.sport}" == src}
+
+
+@pytest.mark.parametrize("framing", ["whatsapp", "telegram", "rtp", "rtp_sdp"])
+def test_clean_call_is_clean(framing: str) -> None:
+    cap, _ = simulated("clean", seed=21, framing=framing, jitter_std_ms=5.0)
+    a = analyze(cap)
+    assert a.verdict == "clean" and not a.findings
+    assert not a.flagged
+    json.dumps(a.to_dict(), allow_nan=False)
+
+
+@pytest.mark.parametrize("kind,params", [
+    ("dtx", {}), ("codec_change", {"framing": "telegram"}), ("handover", {}),
+    ("handover", {"framing": "telegram", "new_source_port": False}),
+])
+def test_benign_calls_are_not_throttling(kind: str, params: dict) -> None:
+    cap, _ = simulated(kind, seed=22, **params)
+    a = analyze(cap)
+    assert a.verdict == "clean", render_text(a)
+    kinds = {c.kind for call in a.calls for c in call.confounders}
+    expected = {"dtx": "dtx", "codec_change": "codec_change", "handover": "handover"}[kind]
+    assert expected in kinds or (kind == "handover" and "outage" in kinds)
+
+
+def test_policer_finding_has_cap_onset_and_words() -> None:
+    cap, truth = simulated("policer", seed=23, rate_bps=28000, onset_s=15.0,
+                           direction="caller_to_callee")
+    a = analyze(cap)
+    assert a.verdict == "degraded"
+    src = truth.directions["caller_to_callee"].src
+    f = next(f for f in a.findings if f.pattern == "rate_cap")
+    assert f"{f.src}:{f.sport}" == src
+    assert f.estimate["rate_bps"] == pytest.approx(28000, rel=0.15)
+    assert f.estimate["mode"] == "policing"
+    assert f.pvalue is not None and f.pvalue < 0.01 and f.confidence == "high"
+    assert f.start_s is not None and 14.0 <= f.start_s <= 17.5
+    assert "rate capped at ≈28 kbit/s" in f.summary and "caller→callee" in f.summary
+    assert "metallic-sound risk" in f.summary
+    # the untouched direction has no finding, and the loss figure sits beside the cap
+    assert not patterns_of(a, truth.directions["callee_to_caller"].src)
+    assert "loss" in patterns_of(a, src)
+    text = render_text(a)
+    assert text.splitlines()[0].startswith("verdict: DEGRADED")
+
+
+def test_cutoff_and_blocked_verdicts() -> None:
+    cap, _truth = simulated("cutoff", seed=24, after_packets=600)
+    a = analyze(cap)
+    f = next(f for f in a.findings if f.pattern == "cutoff")
+    assert f.estimate["after_packets"] == pytest.approx(600, abs=20)
+    assert f.end_s > f.start_s + 10
+    blocked, _ = simulated("blocked", seed=25, framing="whatsapp")
+    b = analyze(blocked)
+    assert b.verdict == "blocked" and b.findings[0].pattern == "blocked_setup"
+    assert "none answered" in b.findings[0].summary
+
+
+def test_periodic_call() -> None:
+    cap, _truth = simulated("periodic", seed=26, period_s=3.0, drop_s=0.4, onset_s=15.0)
+    a = analyze(cap)
+    f = [f for f in a.findings if f.pattern == "periodic_drop"]
+    assert len(f) == 2
+    assert all(x.estimate["period_s"] == pytest.approx(3.0, rel=0.1) for x in f)
+    assert "rate_cap" not in patterns_of(a)
+
+
+def test_baseline_capture_is_used_and_reported() -> None:
+    cap, _ = simulated("bernoulli", seed=27, p=0.04, onset_s=0.0)
+    base, _ = simulated("clean", seed=28)
+    a = analyze(cap, baseline=base)
+    kinds = {st.reference.kind for c in a.calls for st in c.streams if st.reference}
+    assert kinds == {"capture"}
+    assert a.baseline["given"].startswith("capture")
+    assert "loss" in patterns_of(a)
+
+
+def test_profile_baseline_and_bh(tmp_path) -> None:
+    clean, _ = simulated("clean", seed=29, jitter_std_ms=3.0)
+    other, _ = simulated("clean", seed=30, framing="telegram")
+    from analyzer.baseline import build_profile
+    prof = build_profile([clean, other], description="two calls")
+    path = tmp_path / "p.json"
+    prof.save(path)
+    loaded = Profile.load(path)
+    cap, _ = simulated("bernoulli", seed=31, p=0.05, onset_s=0.0, direction="both")
+    a = analyze(cap, baseline=loaded, settings=Settings(correction="bh"))
+    assert {st.reference.kind for c in a.calls for st in c.streams} == {"profile"}
+    assert a.settings["correction"] == "bh" and "loss" in patterns_of(a)
+
+
+def test_settings_override_and_validation() -> None:
+    cap, _ = simulated("bernoulli", seed=32, p=0.03, onset_s=20.0)
+    strict = analyze(cap, settings=Settings(detectors={"loss": {"min_excess": 0.2}}))
+    assert "loss" not in patterns_of(strict)
+    with pytest.raises(UsageError):
+        Settings(alpha=2.0)
+    with pytest.raises(UsageError):
+        analyze(cap, settings=Settings(detectors={"loss": {"nonsense": 1}}))
+
+
+def test_analyze_path_rejects_two_baselines(tmp_path) -> None:
+    cap, _ = simulated("clean", seed=33)
+    with pytest.raises(UsageError):
+        analyze_path(cap.path, baseline_path=cap.path, profile_path=tmp_path / "x.json")
+    a = analyze_path(cap.path, baseline_path=cap.path)
+    assert a.verdict == "clean"
+
+
+def test_family_wise_error_on_clean_calls() -> None:
+    """Holm over every stream and detector: no clean call of a small batch is flagged,
+    and no raw p-value of a detector that could fire falls below 1e-3."""
+    flagged = 0
+    for seed in range(40, 52):
+        framing = ("whatsapp", "telegram", "rtp", "rtp_sdp")[seed % 4]
+        cap, _ = simulated("clean", seed=seed, framing=framing, duration_s=40.0,
+                           jitter_std_ms=0.5 + (seed % 6) * 1.5)
+        flagged += analyze(cap).flagged
+    assert flagged == 0

@@ -68,4 +68,4 @@ def test_baseline_capture_and_profile(sims: dict[str, Path], tmp_path: Path) -> 
     assert status == ExitStatus.OK and out.startswith("verdict: CLEAN")
     status, _, err = run("analyze", str(sims["clean"]), "--profile", str(prof),
                          "--baseline", str(sims["clean"]))
-    assert status == ExitStatus.USAGE
+    assert status == ExitStatus.USAGE and "not allowed with" in err

@@ -7,7 +7,7 @@ import queue
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from analyzer.errors import (
 )
 
 ProgressFn = Callable[[int, int | None], None]
+T = TypeVar("T")
 
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -203,10 +204,10 @@ def _unwrap_stun_data(ub: UdpBatch) -> None:
             ub.kept[r] = data  # RTCP inside
 
 
-def _prefetch(batches: Iterable[RecordBatch], depth: int = 1) -> Iterator[RecordBatch]:
-    """Walk the records in a background thread while the caller decodes the previous
-    batch: the walk is Python code, the decoding mostly numpy (which releases the GIL), so
-    the two overlap on a second core. Exceptions are re-raised in the caller."""
+def _prefetch(batches: Iterable[T], depth: int = 1) -> Iterator[T]:
+    """Walk and decode the records in a background thread while the caller dissects and
+    stores the previous batch, so the two overlap on a second core (numpy releases the GIL
+    in its loops). Exceptions are re-raised in the caller."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
@@ -303,14 +304,20 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         t0: int | None = None
         rows = 0
         linktypes_seen: set[int] = set()
-        for batch in _prefetch(walker):
+        def decoded() -> Iterator[tuple[RecordBatch, UdpBatch]]:
+            budget = MAX_KEPT_PAYLOADS
+            for b in walker:
+                u = decode_batch(b, kept_budget=budget)
+                budget -= len(u.kept)
+                yield b, u
+
+        for batch, ub in _prefetch(decoded()):
             lt0 = int(batch.linktype[0]) if len(batch) else 0
             lts = [lt0] if (batch.linktype == lt0).all() else np.unique(batch.linktype)
             linktypes_seen.update(int(x) for x in lts)
             unsupported = ~np.isin(batch.linktype, list(SUPPORTED_LINKTYPES))
             if t0 is None and len(batch):
                 t0 = int(batch.ts_ns[0])
-            ub = decode_batch(batch, kept_budget=MAX_KEPT_PAYLOADS - len(kept))
             ub.counters.unsupported_linktype = int(unsupported.sum())
             ub.counters.non_ip -= ub.counters.unsupported_linktype
             counters.add(ub.counters)

@@ -80,7 +80,8 @@ def _window(args: argparse.Namespace) -> float:
 def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import render_table, to_json, write_csv
     cap = _read(args.capture, err)
-    quality = cap.quality(window_s=_window(args)) if (args.json or args.csv) else None
+    want = args.csv or (args.json and not args.no_quality)
+    quality = cap.quality(window_s=_window(args)) if want else None
     if args.csv:
         for path in write_csv(cap, quality or {}, args.csv):
             err.write(f"wrote {path}\n")

@@ -1,0 +1,257 @@
+"""What a report draws, gathered once: the capture's calls, their media streams in drawing
+order, each stream's quality metrics and windowed series, the findings that concern each
+call, and the baseline streams matched to the call's directions.
+
+Nothing here imports matplotlib. All statistics come from :mod:`analyzer.metrics` on the
+full data; the figures only thin what they draw (:mod:`analyzer.report.downsample`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from analyzer.metrics.quality import StreamQuality, capture_quality
+from analyzer.report import findings as fnd
+
+if TYPE_CHECKING:
+    from analyzer.api import Capture
+    from analyzer.metrics.windows import WindowSeries
+    from analyzer.streams.model import Call, Stream
+
+#: At most this many streams of one call are drawn on its timeline (the busiest ones);
+#: the stream table lists them all.
+MAX_TIMELINE_STREAMS = 6
+#: At most this many calls get their own pages (those with findings first, then the
+#: busiest); the stream table lists the streams of every call.
+MAX_CALLS = 10
+#: Voice is sent in frames of 10-120 ms: slower flows are connection attempts or keepalives.
+MIN_MEDIA_PACKETS_PER_S = 5.0
+#: The jitter buffer whose concealment and MOS the timelines show.
+TIMELINE_BUFFER = "adaptive_500ms"
+
+
+@dataclass(frozen=True, eq=False)
+class CallData:
+    """One call (or, with ``call`` None, the capture's traffic outside any call)."""
+
+    number: int  # the call's index + 1, as in the stream table (0: outside any call)
+    call: Call | None
+    streams: tuple[Stream, ...]  # drawn, in order (colours follow this order)
+    hidden_streams: int  # media streams of the call not drawn on the timeline
+    findings: tuple[Any, ...]
+    baseline_streams: tuple[Stream | None, ...]  # matched to ``streams`` one by one
+    span_s: tuple[float, float]
+
+    @property
+    def title(self) -> str:
+        if self.call is None:
+            return "Traffic outside any call"
+        app = f" ({self.call.app})" if self.call.app else ""
+        return f"Call {self.number}{app}"
+
+    @property
+    def has_media(self) -> bool:
+        """Whether a stream carried sound (media at a voice packet rate), not just
+        connection attempts: only then is a comparison with a baseline drawn."""
+        return any(s.is_media and len(s.series) > 1 and s.stats.duration_s > 0
+                   and len(s.series) / s.stats.duration_s >= MIN_MEDIA_PACKETS_PER_S
+                   for s in self.streams)
+
+
+@dataclass(frozen=True, eq=False)
+class ReportData:
+    """Everything the pages and figures read. Build it with :func:`report_data`."""
+
+    capture: Capture
+    analysis: Any | None
+    quality: Mapping[int, StreamQuality]
+    baseline: Capture | None
+    baseline_quality: Mapping[int, StreamQuality]
+    calls: tuple[CallData, ...]
+    findings: tuple[Any, ...]
+    omitted_calls: int = 0  # calls not drawn (beyond MAX_CALLS); the stream table has all
+    window_cache: dict[tuple[str, int, float | None], WindowSeries] = field(
+        default_factory=dict)
+
+    @property
+    def verdict(self) -> str | None:
+        return fnd.verdict_of(self.analysis)
+
+    def windows(self, stream: Stream, *, baseline: bool = False,
+                window_s: float | None = None) -> WindowSeries | None:
+        """The windowed series of a stream of the capture (or of the baseline), at the
+        quality metrics' window length unless ``window_s`` is given."""
+        q = (self.baseline_quality if baseline else self.quality).get(stream.index)
+        if q is None:
+            return None
+        if window_s is not None and abs(window_s - q.window_s) < 1e-9:
+            window_s = None
+        key = ("baseline" if baseline else "call", stream.index, window_s)
+        if key not in self.window_cache:
+            self.window_cache[key] = (q.windows if window_s is None
+                                      else q.window_series(window_s))
+        return self.window_cache[key]
+
+    def describe(self, stream: Stream) -> str:
+        """``#0 caller→callee: 192.168.1.23:63730 → 157.240.195.62:3478 (sent by the
+        local device)`` - how legends name a stream of the capture."""
+        d = fnd.direction_of(self.analysis, stream.index)
+        return f"#{stream.index}" + (f" {d}" if d else "") + f":  {direction_label(stream)}"
+
+    def call_verdict(self, call: CallData) -> str | None:
+        rep = fnd.call_report(self.analysis, call.call.index if call.call else None)
+        v = getattr(rep, "verdict", None)
+        return v if isinstance(v, str) else None
+
+    def stream_quality(self, stream: Stream, *, baseline: bool = False
+                       ) -> StreamQuality | None:
+        return (self.baseline_quality if baseline else self.quality).get(stream.index)
+
+
+def _is_private(addr: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_link_local or ip.is_loopback
+
+
+def orientation(stream: Stream) -> str:
+    """``"up"`` (private -> public: from the phone), ``"down"``, or ``"?"``."""
+    a, b = _is_private(stream.src), _is_private(stream.dst)
+    if a and not b:
+        return "up"
+    if b and not a:
+        return "down"
+    return "?"
+
+
+def direction_label(stream: Stream) -> str:
+    o = orientation(stream)
+    way = {"up": "sent by the local device", "down": "received by the local device"}.get(o)
+    return f"{stream.label}" + (f" ({way})" if way else "")
+
+
+def _order_streams(streams: Sequence[Stream]) -> list[Stream]:
+    """Uplink before downlink, a stream followed by its reverse, busiest first."""
+    left = sorted(streams, key=lambda s: (-len(s.series), s.index))
+    out: list[Stream] = []
+    by_index = {s.index: s for s in streams}
+    while left:
+        s = left.pop(0)
+        rev = by_index.get(s.reverse) if s.reverse is not None else None
+        pair = [s] if rev is None or rev not in left else [s, rev]
+        if rev is not None and rev in left:
+            left.remove(rev)
+        pair.sort(key=lambda x: (orientation(x) != "up", x.index))
+        out.extend(pair)
+    return out
+
+
+def _span(streams: Sequence[Stream], call: Call | None) -> tuple[float, float]:
+    lo, hi = np.inf, -np.inf
+    for s in streams:
+        if len(s.series):
+            lo = min(lo, float(s.series.arrival_s[0]))
+            hi = max(hi, float(s.series.arrival_s[-1]))
+    if call is not None:
+        lo, hi = min(lo, call.start_s), max(hi, call.end_s)
+    if not np.isfinite(lo):
+        return 0.0, 1.0
+    return float(lo), float(max(hi, lo + 1e-3))
+
+
+def _match_baseline(streams: Sequence[Stream], baseline: Capture | None
+                    ) -> tuple[Stream | None, ...]:
+    """For each call stream, the baseline stream going the same way: same orientation
+    (phone -> network or back) in the baseline's busiest call, else the same rank."""
+    if baseline is None:
+        return tuple(None for _ in streams)
+    media = [s for s in baseline.media_streams if len(s.series)]
+    if not media:
+        return tuple(None for _ in streams)
+    calls = sorted(baseline.calls, key=lambda c: -sum(
+        len(baseline.streams[i].series) for i in c.streams))
+    pool = ([baseline.streams[i] for i in calls[0].streams if baseline.streams[i].is_media]
+            if calls else media)
+    pool = _order_streams(pool)
+    used: set[int] = set()
+    out: list[Stream | None] = []
+    for rank, s in enumerate(streams):
+        o = orientation(s)
+        cand = [b for b in pool if b.index not in used and o != "?" and orientation(b) == o
+                and b.kind == s.kind]
+        if not cand:
+            cand = [b for b in pool if b.index not in used and o != "?"
+                    and orientation(b) == o]
+        if not cand and rank < len(pool) and pool[rank].index not in used:
+            cand = [pool[rank]]
+        if cand:
+            used.add(cand[0].index)
+            out.append(cand[0])
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+def _streams_of(capture: Capture, call: Call | None) -> list[Stream]:
+    if call is not None:
+        return [capture.streams[i] for i in call.streams if capture.streams[i].is_media]
+    in_call = {i for c in capture.calls for i in c.streams}
+    rest = [s for s in capture.media_streams if s.index not in in_call]
+    if rest or capture.calls:
+        return rest
+    # no media at all (a blocked call): show the setup attempts
+    return [s for s in capture.streams if len(s.series)]
+
+
+def report_data(capture: Capture, analysis: Any | None = None, *,
+                quality: Mapping[int, StreamQuality] | None = None,
+                baseline: Capture | Any | None = None,
+                baseline_quality: Mapping[int, StreamQuality] | None = None) -> ReportData:
+    """Gather what a report shows. ``quality`` and ``baseline_quality`` (stream index ->
+    :class:`~analyzer.metrics.quality.StreamQuality`) are computed when not given;
+    ``baseline`` is the baseline capture (a profile, having no packets to draw, is taken
+    as none: the analysis still says it was used)."""
+    from analyzer.api import Capture
+
+    if not isinstance(baseline, Capture):  # None, or a profile: no capture to draw
+        baseline = fnd.baseline_capture(analysis)
+    if quality is None:
+        quality = fnd.analysis_quality(analysis) or capture_quality(capture.streams,
+                                                                    capture.calls)
+    if baseline is not None and baseline_quality is None:
+        baseline_quality = capture_quality(baseline.streams, baseline.calls)
+    findings = fnd.findings_of(analysis)
+    calls: list[CallData] = []
+    groups: list[Call | None] = list(capture.calls)
+    in_call = {i for c in capture.calls for i in c.streams}
+    if any(s.index not in in_call for s in capture.media_streams) or not capture.calls:
+        groups.append(None)
+    for call in groups:
+        streams = _order_streams(_streams_of(capture, call))
+        if call is None and not streams:
+            continue
+        shown = streams[:MAX_TIMELINE_STREAMS]
+        mine = tuple(f for f in findings if fnd.concerns(f, streams, call))
+        calls.append(CallData(
+            number=call.index + 1 if call is not None else 0, call=call,
+            streams=tuple(shown), hidden_streams=len(streams) - len(shown), findings=mine,
+            baseline_streams=_match_baseline(shown, baseline), span_s=_span(streams, call)))
+    kept = calls
+    if len(calls) > MAX_CALLS:
+        # the calls with findings first, then the busiest; drawn in capture order
+        ranked = sorted(calls, key=lambda c: (not c.findings,
+                                              -sum(len(s.series) for s in c.streams),
+                                              c.number))
+        keep = {id(c) for c in ranked[:MAX_CALLS]}
+        kept = [c for c in calls if id(c) in keep]
+    return ReportData(capture=capture, analysis=analysis, quality=quality or {},
+                      baseline=baseline, baseline_quality=baseline_quality or {},
+                      calls=tuple(kept), findings=findings,
+                      omitted_calls=len(calls) - len(kept))

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench accuracy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-captures/example-call.pcap: captures/make_example.py $(STAMP)
+captures/example-call.pcap: | $(STAMP)
 	$(BIN)/python captures/make_example.py
 
 demo: $(STAMP) captures/example-call.pcap
 	mkdir -p reports
 	$(BIN)/analyzer flows --json captures/example-call.pcap > reports/example-call.flows.json
-	$(BIN)/analyzer flows captures/example-call.pcap
-	@echo "wrote reports/example-call.flows.json"
+	$(BIN)/analyzer analyze captures/example-call.pcap \
+		--baseline captures/example-baseline.pcap \
+		--report reports/example-call.pdf --png reports/example-call \
+		--json > reports/example-call.analysis.json
+	$(BIN)/analyzer analyze captures/example-call.pcap --baseline captures/example-baseline.pcap
+	@echo "wrote reports/example-call.pdf, reports/example-call/*.png and the JSON beside them"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -29,6 +33,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_flows.py
+
+accuracy: $(STAMP)
+	$(BIN)/python benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -35,7 +35,7 @@ CALLS = {
 AUDIO_CLOCKS = (8000, 16000, 24000, 48000)
 
 
-def _read(rel: str):  # noqa: ANN202
+def _read(rel: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return read_capture(public(rel))

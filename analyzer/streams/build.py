@@ -43,6 +43,8 @@ from analyzer.streams.model import (
     Series,
     Stream,
 )
+from analyzer.streams.rtcp import ReportBlock, parse_compound
+from analyzer.streams.rtcp import summarize as rtcp_summary
 from analyzer.streams.sdp import (
     STATIC_PAYLOAD_TYPES,
     SdpMedia,
@@ -342,6 +344,7 @@ def build_streams(table: PacketTable) -> StreamSet:
             transport="udp", payload_types=(), codec=None, clock_rate_hz=None,
             clock_source=None, sdp_signalled=bool(sdp_flow[f]), series=ser,
             stats=timing_stats(t_s[rows], length[rows]), extra=extra))
+    streams = _attach_rtcp(table, streams)
     streams = _link(streams, rev)
     calls = _calls(streams)
     return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs))
@@ -439,6 +442,28 @@ def _classify_other(table: PacketTable, f: int, rows: np.ndarray, t_s: np.ndarra
                 np.median(length[rows]) <= OPAQUE_MAX_MEDIAN_SIZE:
             return KIND_OPAQUE, "telegram" if tele_net else None
     return KIND_OTHER, "telegram" if tele_net else None
+
+
+def _attach_rtcp(table: PacketTable, streams: list[Stream]) -> list[Stream]:
+    """Attach what RTCP receiver/sender reports said about each RTP stream (by SSRC)."""
+    blocks: dict[int, list[ReportBlock]] = {}
+    srtcp = 0
+    for row, payload in table.kept.items():
+        if not table.flags[row] & F_RTCP and not (payload[:1] and payload[0] >> 6 == 2):
+            continue
+        found, encrypted = parse_compound(payload, (int(table.ts_ns[row]) - table.t0_ns) / 1e9)
+        srtcp += encrypted
+        for b in found:
+            blocks.setdefault(b.ssrc, []).append(b)
+    if not blocks:
+        return streams
+    out = []
+    for st in streams:
+        if st.kind == KIND_RTP and st.ssrc in blocks:
+            extra = {**st.extra, "rtcp": rtcp_summary(blocks[st.ssrc], st.clock_rate_hz)}
+            st = _replace(st, extra=extra)
+        out.append(st)
+    return out
 
 
 def _link(streams: list[Stream], rev: np.ndarray) -> list[Stream]:

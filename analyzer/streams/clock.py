@@ -113,7 +113,16 @@ def _infer_batch(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray,
     k = np.argmin(rel, axis=1)
     good = (rel[np.arange(m), k] <= MAX_RELATIVE_ERROR) & (slope > 0)
     long = (span >= MIN_SPAN_S) & (counts >= 3)
-    out[long & good] = rates[k[long & good]].astype(np.int64)
+    # the modal timestamp step per stream settles between close rates (a queue building
+    # up or draining bends the slope by a few per cent: 48 kHz must not become 44.1 kHz)
+    d_ts = np.diff(ts, prepend=ts[:1])
+    d_seq = np.diff(seq16.astype(np.int64), prepend=seq16[:1].astype(np.int64)) & 0xFFFF
+    step_ok = (d_seq == 1) & (d_ts > 0)
+    step_ok[starts] = False
+    for i in np.flatnonzero(long & good):
+        a, b = int(starts[i]), int(ends[i])
+        steps = d_ts[a:b][step_ok[a:b]]
+        out[i] = _snap(float(slope[i]), int(np.median(steps)) if steps.size else None) or 0
     for i in np.flatnonzero(~long | ~good):
         a, b = int(starts[i]), int(ends[i])
         out[i] = infer_clock_hz(arrival_s[a:b], ts32[a:b], seq16[a:b]) or 0

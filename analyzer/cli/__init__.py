@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(packets/s, bit rate, loss, jitter, gaps, MOS per window) as CSV to DIR")
     f.add_argument("--window", type=float, default=1.0, metavar="S",
                    help="window length for --csv and the quality figures, seconds")
+    f.add_argument("--cross-check", action="store_true",
+                   help="also run tshark -z rtp,streams on the capture and compare every "
+                   "stream it lists (needs tshark)")
     f.add_argument("--no-quality", action="store_true",
                    help="--json without the quality figures (TShark-style statistics only; "
                    "faster on huge captures)")

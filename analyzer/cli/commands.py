@@ -85,11 +85,32 @@ def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     if args.csv:
         for path in write_csv(cap, quality or {}, args.csv):
             err.write(f"wrote {path}\n")
+    check = None
+    if args.cross_check:
+        from analyzer.crosscheck import cross_check
+        check = cross_check(cap)
     if args.json:
-        to_json(cap.to_dict(quality), out)
+        doc = cap.to_dict(quality)
+        if check is not None:
+            doc["cross_check"] = check.to_dict()
+        to_json(doc, out)
     else:
         out.write(render_table(cap, show_all=args.all) + "\n")
+        if check is not None:
+            out.write(render_cross_check(check) + "\n")
     return ExitStatus.OK
+
+
+def render_cross_check(check) -> str:
+    lines = [f"cross-check with tshark (heuristic RTP): {check.agreeing} of "
+             f"{len(check.streams)} streams agree (packets, lost; delta and jitter within "
+             "0.01 ms)"]
+    for c in check.streams:
+        if not c.agrees:
+            src, sport, dst, dport, ssrc = c.key
+            lines.append(f"  {src}:{sport} -> {dst}:{dport} 0x{ssrc:08X}: "
+                         + "; ".join(c.differences))
+    return "\n".join(lines)
 
 
 def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:

@@ -423,11 +423,20 @@ def _rtp_app(table: PacketTable, f: int, rev: np.ndarray, pts: tuple[int, ...],
     return None
 
 
+def _broadcast_or_multicast(addr16: np.ndarray) -> bool:
+    """LAN discovery chatter (broadcast, multicast) is never a call's media."""
+    b = bytes(addr16)
+    if b[:12] == b"\x00" * 10 + b"\xff\xff":
+        return b[12] >= 224 or b[15] == 255
+    return b[0] == 0xFF
+
+
 def _classify_other(table: PacketTable, f: int, rows: np.ndarray, t_s: np.ndarray,
                     length: np.ndarray) -> tuple[str, str | None]:
     flows = table.flows
     tele_net = _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS)
-    if int(flows.sport[f]) in NON_MEDIA_PORTS or int(flows.dport[f]) in NON_MEDIA_PORTS:
+    if int(flows.sport[f]) in NON_MEDIA_PORTS or int(flows.dport[f]) in NON_MEDIA_PORTS \
+            or _broadcast_or_multicast(flows.dst[f]):
         return KIND_OTHER, None
     if rows.size >= 3:
         _, cnt = np.unique(table.tag[rows], return_counts=True)

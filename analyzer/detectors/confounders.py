@@ -96,15 +96,20 @@ class ConfounderFinder:
         for a, b, idx, how in events:
             if merged and a <= merged[-1][1] + self.tolerance_s:
                 m = merged[-1]
+                if a >= m[1]:  # a further pause, not an overlap: count it
+                    m[4] += 1
+                    m[5] += b - a
+                elif b > m[1]:
+                    m[5] += b - m[1]
                 m[1] = max(m[1], b)
                 m[2] |= set(idx)
                 m[3] |= {how}
             else:
-                merged.append([a, b, set(idx), {how}])
+                merged.append([a, b, set(idx), {how}, 1, b - a])
         out: list[Confounder] = []
         masks: dict[int, list[tuple[float, float]]] = {}
         if 0 < len(merged) <= self.max_events:
-            for a, b, idx, how in merged:
+            for a, b, idx, how, count, paused in merged:
                 silent_all = self._all_silent(all_streams, a + self.tolerance_s,
                                               b - self.tolerance_s)
                 if "switch" in how:
@@ -113,8 +118,9 @@ class ConfounderFinder:
                     kind, text = "outage", "every flow of the capture was silent"
                 else:
                     kind, text = "handover", "both directions paused together"
-                out.append(Confounder(kind, a, b, tuple(sorted(idx)),
-                                      f"{text} for {b - a:.2f} s at {a:.2f} s"))
+                when = (f"for {b - a:.2f} s at {a:.2f} s" if count == 1 else
+                        f"{count} times from {a:.2f} s to {b:.2f} s ({paused:.2f} s in all)")
+                out.append(Confounder(kind, a, b, tuple(sorted(idx)), f"{text} {when}"))
                 for f in feats:
                     if f.stream is not None:
                         masks.setdefault(f.stream, []).append((a - 0.1, b + 0.1))
@@ -151,9 +157,11 @@ class ConfounderFinder:
                     continue
                 for a, b in gaps[i]:
                     for c, d in gaps[j]:
-                        if a <= d + self.tolerance_s and c <= b + self.tolerance_s:
-                            out.append((min(a, c), max(b, d),
-                                        {fi.stream, feats[j].stream} - {None}, "pause"))
+                        # both directions silent at the same time: the gaps' intersection
+                        lo, hi = max(a, c), min(b, d)
+                        if hi - lo >= self.min_gap_s / 2:
+                            out.append((lo, hi, {fi.stream, feats[j].stream} - {None},
+                                        "pause"))
         return out
 
     def _switches(self, feats: Sequence[StreamFeatures]) -> list[tuple]:

@@ -35,6 +35,7 @@ class Capture:
     warnings: tuple[str, ...]
     counters: DecodeCounters
     icmp: tuple[IcmpError, ...]
+    small_other_flows: int = 0
 
     @property
     def media_streams(self) -> tuple[Stream, ...]:
@@ -50,6 +51,7 @@ class Capture:
             "udp_datagrams": self.udp_datagrams, "duration_s": self.duration_s,
             "start_epoch_s": self.start_epoch_s, "linktypes": list(self.linktypes),
             "counters": self.counters.to_dict(), "warnings": list(self.warnings),
+            "small_other_flows": self.small_other_flows,
         }
 
     @property
@@ -105,4 +107,5 @@ def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         path=table.path, fmt=table.fmt, packets=table.records, udp_datagrams=len(table),
         duration_s=table.duration_s, start_epoch_s=table.t0_ns / 1e9,
         linktypes=table.linktypes, streams=ss.streams, calls=ss.calls, sip=ss.sip,
-        warnings=table.warnings, counters=table.counters, icmp=table.icmp)
+        warnings=table.warnings, counters=table.counters, icmp=table.icmp,
+        small_other_flows=ss.small_other_flows)

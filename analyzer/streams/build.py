@@ -59,6 +59,9 @@ from analyzer.streams.sdp import (
 MIN_HEURISTIC_PACKETS = 5
 MIN_SEQ_STEP_SHARE = 0.6
 MAX_MISORDER = 100
+#: Unclassified UDP flows with fewer packets than this are counted, not listed as streams
+#: (no call's media is that short; a capture of DNS chatter or a scan has thousands).
+MIN_LISTED_OTHER_PACKETS = 5
 #: Opaque media: at least this many packets, median spacing under this, small datagrams.
 OPAQUE_MIN_PACKETS = 20
 OPAQUE_MAX_MEDIAN_GAP_S = 0.25
@@ -87,6 +90,7 @@ class StreamSet:
     streams: tuple[Stream, ...]
     calls: tuple[Call, ...]
     sip: tuple[SipMessage, ...]
+    small_other_flows: int = 0  # unclassified flows too short to list (counted only)
 
 
 def _sip_messages(table: PacketTable) -> list[SipMessage]:
@@ -317,7 +321,11 @@ def build_streams(table: PacketTable) -> StreamSet:
         rows = osorted[ostarts[j]: ostarts[j] + ocnt[j]]
         groups.append((int(rows[0]), int(ou[j] // 8), int(ou[j] % 8), rows))
     groups.sort()
+    small_other = 0
     for _, f, kcode, rows in groups:
+        if kcode == 4 and rows.size < MIN_LISTED_OTHER_PACKETS:
+            small_other += 1  # DNS-like chatter, scans: counted, not one object each
+            continue
         kind = kind_names[kcode]
         app = None
         if kind == KIND_OTHER:
@@ -347,7 +355,8 @@ def build_streams(table: PacketTable) -> StreamSet:
     streams = _attach_rtcp(table, streams)
     streams = _link(streams, rev)
     calls = _calls(streams)
-    return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs))
+    return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs),
+                     small_other_flows=small_other)
 
 
 #: Streams are analysed in batches of about this many packets, to bound temporary memory.

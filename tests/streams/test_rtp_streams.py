@@ -127,3 +127,15 @@ def test_random_udp_is_not_rtp(tmp_path: Path) -> None:
     cap = read_capture(write_rtp_capture(tmp_path / "junk.pcap", packets))
     assert not [s for s in cap.streams if s.kind == "rtp"]
     assert [s.kind for s in cap.streams] == ["opaque"]  # regular small datagrams
+
+
+def test_many_tiny_flows_are_counted_not_listed(tmp_path: Path) -> None:
+    """A scan or DNS chatter: thousands of 1-2 packet flows must not each become a stream."""
+    from tests.support.craft import Rec, frame, pcap_bytes, udp4
+    recs = [Rec(T0 + i * 1_000_000, frame(1, udp4(10000 + i, 53, b"\x12\x34" + b"q" * 30)))
+            for i in range(3000)]
+    path = tmp_path / "scan.pcap"
+    path.write_bytes(pcap_bytes(recs))
+    cap = read_capture(path)
+    assert cap.streams == () and cap.small_other_flows == 3000
+    assert cap.summary()["small_other_flows"] == 3000

@@ -15,8 +15,10 @@ from typing import Any
 from analyzer.api import Capture
 from analyzer.crosscheck.tshark_text import RefStream, parse_rtp_streams
 from analyzer.errors import UsageError
+from analyzer.streams.model import Stream
 
 TOLERANCE_MS = 0.01
+START_TOLERANCE_S = 2e-6
 TIMEOUT_S = 3600
 
 
@@ -76,6 +78,31 @@ class CrossCheck:
                 "streams": [c.to_dict() for c in self.streams]}
 
 
+def stream_differences(s: Stream, r: RefStream) -> list[str]:
+    """How our statistics of ``s`` differ from TShark's row ``r`` (empty: they agree).
+
+    Packets and lost must be equal; max delta and, where TShark knows the clock, mean and
+    max jitter within :data:`TOLERANCE_MS`; the start time within 2 µs (TShark prints µs).
+    """
+    st, diffs = s.stats, []
+    if st.packets != r.packets:
+        diffs.append(f"packets {st.packets} vs {r.packets}")
+    if st.lost != r.lost:
+        diffs.append(f"lost {st.lost} vs {r.lost}")
+    if abs(st.max_delta_ms - r.max_delta_ms) > TOLERANCE_MS:
+        diffs.append(f"max delta {st.max_delta_ms:.3f} vs {r.max_delta_ms:.3f} ms")
+    if s.extra.get("jitter_by_tshark"):
+        for name in ("mean_jitter_ms", "max_jitter_ms"):
+            a, b = getattr(st, name), getattr(r, name)
+            if a is None or abs(a - b) > TOLERANCE_MS:
+                diffs.append(f"{name} {a} vs {b:.3f}")
+    elif r.max_jitter_ms != 0:
+        diffs.append("tshark measured jitter but analyzer found no clock tshark knows")
+    if abs(st.start_s - r.start_s) > START_TOLERANCE_S:
+        diffs.append(f"start {st.start_s:.6f} vs {r.start_s:.6f} s")
+    return diffs
+
+
 def cross_check(cap: Capture, *, heuristic: bool = True, tshark: str | None = None
                 ) -> CrossCheck:
     """Compare our statistics with TShark's on every stream TShark lists: packets and lost
@@ -94,16 +121,6 @@ def cross_check(cap: Capture, *, heuristic: bool = True, tshark: str | None = No
             st = s.stats
             mine = {"packets": st.packets, "lost": st.lost, "max_delta_ms": st.max_delta_ms,
                     "mean_jitter_ms": st.mean_jitter_ms, "max_jitter_ms": st.max_jitter_ms}
-            if st.packets != r.packets:
-                diffs.append(f"packets {st.packets} vs {r.packets}")
-            if st.lost != r.lost:
-                diffs.append(f"lost {st.lost} vs {r.lost}")
-            if abs(st.max_delta_ms - r.max_delta_ms) > TOLERANCE_MS:
-                diffs.append(f"max delta {st.max_delta_ms:.3f} vs {r.max_delta_ms:.3f} ms")
-            if s.extra.get("jitter_by_tshark"):
-                for name in ("mean_jitter_ms", "max_jitter_ms"):
-                    a, b = getattr(st, name), getattr(r, name)
-                    if a is None or abs(a - b) > TOLERANCE_MS:
-                        diffs.append(f"{name} {a} vs {b:.3f}")
+            diffs = stream_differences(s, r)
         out.append(StreamComparison(r.key, r, mine, tuple(diffs)))
     return CrossCheck(heuristic=heuristic, streams=tuple(out))

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from analyzer import read_capture
+from analyzer.crosscheck.tshark import stream_differences
 from tests.support.paths import PUBLIC, public_captures
 from tests.support.tshark_ref import RefStream, load_reference
 
-TOL_MS = 0.01
 MIN_HEURISTIC_PACKETS = 5
 
 #: (capture name, ssrc, source port) -> why our numbers differ from tshark's heuristic mode.
@@ -62,24 +62,7 @@ def _refs(mode: str) -> list[tuple[Path, RefStream]]:
 
 def _differences(cap: Path, r: RefStream) -> list[str]:
     s = _ours(cap).get(r.key)
-    if s is None:
-        return ["stream not found"]
-    st, probs = s.stats, []
-    if st.packets != r.packets:
-        probs.append(f"packets {st.packets} != {r.packets}")
-    if st.lost != r.lost:
-        probs.append(f"lost {st.lost} != {r.lost}")
-    if abs(st.max_delta_ms - r.max_delta_ms) > TOL_MS:
-        probs.append(f"max delta {st.max_delta_ms:.3f} != {r.max_delta_ms:.3f}")
-    if s.extra.get("jitter_by_tshark"):
-        for name in ("max_jitter_ms", "mean_jitter_ms"):
-            if abs(getattr(st, name) - getattr(r, name)) > TOL_MS:
-                probs.append(f"{name} {getattr(st, name):.3f} != {getattr(r, name):.3f}")
-    elif r.max_jitter_ms != 0:
-        probs.append("tshark measured jitter but we found no tshark-known clock")
-    if abs(st.start_s - r.start_s) > 2e-6:
-        probs.append(f"start {st.start_s:.6f} != {r.start_s:.6f}")
-    return probs
+    return ["stream not found"] if s is None else stream_differences(s, r)
 
 
 DEFAULT = _refs("default")

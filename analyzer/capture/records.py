@@ -193,6 +193,25 @@ class RecordWalker:
             self._fail(TruncatedCapture, "the gzip-compressed data ends early (the .gz file is "
                        "cut short)", file_off)
 
+    def _next_data(self, pending: bytes, file_off: int) -> tuple[bytes, bool] | None:
+        """The bytes left from the last chunk plus the next chunk, and whether the file
+        ended; ``None`` when there is nothing more to read (damage or a clean end)."""
+        chunk = self._read_chunk()
+        if chunk is None:
+            return None
+        data = pending + chunk if pending else chunk
+        if not data:
+            self._check_complete(file_off)
+            return None
+        return data, len(chunk) == 0
+
+    def _left_over(self, pending: bytes, file_off: int, what: str) -> bool:
+        """At the end of the file: bytes that do not make a whole record are truncation."""
+        if pending:
+            self._fail(TruncatedCapture, f"capture ends in the middle of a {what} "
+                       f"({len(pending)} bytes left over)", file_off)
+        return bool(pending)
+
     def __iter__(self) -> Iterator[RecordBatch]:
         if self.fmt == "pcap":
             yield from self._iter_pcap()
@@ -218,14 +237,10 @@ class RecordWalker:
         file_off = PCAP_GLOBAL_HEADER_LEN  # file offset of pending[0]
         eof = False
         while not eof:
-            chunk = self._read_chunk()
-            if chunk is None:
+            step = self._next_data(pending, file_off)
+            if step is None:
                 return
-            eof = len(chunk) == 0
-            data = pending + chunk if pending else chunk
-            if not data:
-                self._check_complete(file_off)
-                break
+            data, eof = step
             offs, pos, bad = _walk_pcap(data, u32)
             if offs:
                 yield self._pcap_batch(data, offs, nanos, linktype)
@@ -236,9 +251,7 @@ class RecordWalker:
                 return
             pending = data[pos:]
             file_off += pos
-            if eof and pending:
-                self._fail(TruncatedCapture, "capture ends in the middle of a packet record "
-                           f"({len(pending)} bytes left over)", file_off)
+            if eof and self._left_over(pending, file_off, "packet record"):
                 return
 
     def _pcap_batch(self, data: bytes, offs: array, nanos: bool, linktype: int) -> RecordBatch:
@@ -268,14 +281,10 @@ class RecordWalker:
         ifaces: list[tuple[int, int, int, int]] = []
         seen_shb = False
         while not eof:
-            chunk = self._read_chunk()
-            if chunk is None:
+            step = self._next_data(pending, file_off)
+            if step is None:
                 return
-            eof = len(chunk) == 0
-            data = pending + chunk if pending else chunk
-            if not data:
-                self._check_complete(file_off)
-                break
+            data, eof = step
             n = len(data)
             pos = 0
             offs = array("q")
@@ -355,9 +364,7 @@ class RecordWalker:
                 return
             pending = data[pos:]
             file_off += pos
-            if eof and pending:
-                self._fail(TruncatedCapture, "capture ends in the middle of a pcapng block "
-                           f"({len(pending)} bytes left over)", file_off)
+            if eof and self._left_over(pending, file_off, "pcapng block"):
                 return
 
     def _parse_idb(self, data: bytes, pos: int, blen: int, big: bool) -> tuple[int, int, int, int]:

@@ -6,9 +6,13 @@ Lab-script entry points::
     cap = analyzer.read_capture("call.pcapng")
     for s in cap.media_streams:
         print(s.label, s.stats.lost, s.stats.max_jitter_ms)
+
+    analysis = analyzer.analyze(cap, baseline="over-vpn.pcapng")
+    print(analysis.verdict, [f.summary for f in analysis.findings])
+    analyzer.write_report(analysis, "report.pdf", png_dir="figures")
 """
 
-from analyzer.api import Capture, read_capture
+from analyzer.api import Capture, analyze, read_capture, write_report
 from analyzer.errors import (
     AnalyzerError,
     CaptureError,
@@ -39,5 +43,7 @@ __all__ = [
     "UnsupportedLinkType",
     "UsageError",
     "__version__",
+    "analyze",
     "read_capture",
+    "write_report",
 ]

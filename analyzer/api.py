@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
+from analyzer.errors import UsageError
 from analyzer.memory import release_free_memory
 from analyzer.metrics.quality import StreamQuality, capture_quality
 from analyzer.streams.build import build_streams
@@ -15,7 +16,14 @@ from analyzer.streams.model import Call, Stream
 from analyzer.streams.sdp import SipMessage
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
+
+    from analyzer.baseline.profile import Profile
+    from analyzer.verdict.engine import CallProgress
+    from analyzer.verdict.model import Analysis
+    from analyzer.verdict.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -109,3 +117,40 @@ def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         linktypes=table.linktypes, streams=ss.streams, calls=ss.calls, sip=ss.sip,
         warnings=table.warnings, counters=table.counters, icmp=table.icmp,
         small_other_flows=ss.small_other_flows)
+
+
+def analyze(capture: Capture | str | os.PathLike[str], *,
+            baseline: Capture | str | os.PathLike[str] | None = None,
+            profile: Profile | str | os.PathLike[str] | None = None,
+            settings: Settings | None = None,
+            progress: CallProgress | None = None) -> Analysis:
+    """Analyse a capture (a path or a :class:`Capture`): the one typed
+    :class:`~analyzer.verdict.model.Analysis` every output renders.
+
+    ``baseline``: another capture of the same call without the suspected interference
+    (a path or a :class:`Capture`); ``profile``: a profile of clean calls (a path or a
+    :class:`~analyzer.baseline.profile.Profile`); give at most one. Without either, each
+    stream is compared with the other direction, its own part before an onset, or the
+    built-in profile.
+    """
+    from analyzer.baseline.profile import Profile
+    from analyzer.verdict.engine import analyze as run
+
+    if baseline is not None and profile is not None:
+        raise UsageError("give either a baseline capture or a profile, not both")
+    cap = capture if isinstance(capture, Capture) else read_capture(capture)
+    base: Capture | Profile | None = None
+    if baseline is not None:
+        base = baseline if isinstance(baseline, Capture) else read_capture(baseline)
+    elif profile is not None:
+        base = profile if isinstance(profile, Profile) else Profile.load(profile)
+    return run(cap, baseline=base, settings=settings, progress=progress)
+
+
+def write_report(analysis: Analysis, pdf_path: str | os.PathLike[str] | None = None,
+                 png_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Write the PDF report of ``analysis`` and/or its figures as PNGs (see
+    :func:`analyzer.report.write_report`); returns the paths written."""
+    from analyzer.report import write_report as write
+
+    return write(analysis, pdf_path, png_dir)

@@ -162,14 +162,9 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatu
         baseline = Profile.load(args.profile)
     analysis = analyze(cap, baseline=baseline)
     if args.report or args.png:
-        from analyzer.report import write_pdf, write_pngs
-        base_cap = baseline if args.baseline else None
-        if args.report:
-            write_pdf(args.report, cap, analysis, baseline=base_cap)
-            err.write(f"wrote {args.report}\n")
-        if args.png:
-            for path in write_pngs(args.png, cap, analysis, baseline=base_cap):
-                err.write(f"wrote {path}\n")
+        from analyzer.report import write_report
+        for path in write_report(analysis, args.report, args.png):
+            err.write(f"wrote {path}\n")
     if args.json:
         to_json(analysis.to_dict(), out)
     else:

@@ -8,13 +8,16 @@ hang-up, and pauses shared by both directions or a move to a new port are confou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from analyzer.detectors.confounders import Confounder, ConfounderFinder
 from analyzer.detectors.features import WINDOW_S, StreamFeatures, stream_features
+from analyzer.metrics.quality import call_members
 
 if TYPE_CHECKING:
     from analyzer.api import Capture
+    from analyzer.metrics.quality import StreamQuality
     from analyzer.streams.model import Call, Stream
 
 #: Media streams with fewer packets are left out (probes, retransmission bursts), and so
@@ -25,12 +28,7 @@ MIN_RATE_PPS = 1.0
 
 def call_streams(capture: Capture, call: Call) -> list[Stream]:
     """The call's media streams plus the other flows on the same address pairs."""
-    media = [capture.streams[i] for i in call.streams]
-    pairs = {(s.src, s.sport, s.dst, s.dport) for s in media}
-    pairs |= {(d, dp, s, sp) for s, sp, d, dp in pairs}
-    others = [s for s in capture.streams
-              if s.index not in call.streams and (s.src, s.sport, s.dst, s.dport) in pairs]
-    return media + others
+    return call_members(capture.streams, call, {s.index: s for s in capture.streams})
 
 
 def bye_time(capture: Capture, after_s: float) -> float | None:
@@ -65,15 +63,19 @@ def dense(stream: Stream, min_packets: int = MIN_PACKETS) -> bool:
 
 def call_features(capture: Capture, call: Call, *, window_s: float = WINDOW_S,
                   min_packets: int = MIN_PACKETS,
-                  finder: ConfounderFinder | None = None
+                  finder: ConfounderFinder | None = None,
+                  quality: Mapping[int, StreamQuality] | None = None
                   ) -> tuple[list[StreamFeatures], list[Confounder]]:
     """Features of the call's media streams (``min_packets`` or more, at least
     ``MIN_RATE_PPS`` a second) and its confounders (found among the speech-like streams
-    whose timing is known: RTP or Telegram media)."""
+    whose timing is known: RTP or Telegram media). ``quality``: the streams' quality
+    metrics when already computed (:func:`~analyzer.metrics.quality.capture_quality`),
+    so that they are computed once per analysis."""
     members = call_streams(capture, call)
     bye = bye_time(capture, call.start_s)
+    q = quality or {}
     feats = [stream_features(capture.streams[i], call_streams=members, bye_s=bye,
-                             window_s=window_s)
+                             window_s=window_s, quality=q.get(i))
              for i in call.streams if dense(capture.streams[i], min_packets)]
     media = [f for f in feats if f.speech_like and (f.source == "rtp" or f.app == "telegram")]
     confounders, masks = (finder or ConfounderFinder()).find(media, capture.streams,

@@ -408,6 +408,18 @@ def stream_quality(stream: Stream, *, call_streams: Iterable[Stream] = (),
         _sender_s=sender, _frames=frames, _span_s=(span_lo, span_hi))
 
 
+def call_members(streams: Sequence[Stream], call: Call, by_index: Mapping[int, Stream]
+                  ) -> list[Stream]:
+    """A call's streams plus the other flows on the same address pairs (STUN, RTCP on
+    the media ports: cut-off evidence)."""
+    media = [by_index[i] for i in call.streams if i in by_index]
+    pairs = {(s.src, s.sport, s.dst, s.dport) for s in media}
+    pairs |= {(d, dp, s, sp) for s, sp, d, dp in pairs}
+    mine = set(call.streams)
+    return media + [s for s in streams
+                    if s.index not in mine and (s.src, s.sport, s.dst, s.dport) in pairs]
+
+
 def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
                     bye_times_s: Sequence[float] = (), window_s: float = WINDOW_S,
                     network_delay_s: float = 0.0) -> dict[int, StreamQuality]:
@@ -422,11 +434,11 @@ def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
     rtp = {s.index: _is_rtp(s) for s in media}
     timings = {s.index: stream_timing(s, rtp=rtp[s.index]) for s in media}
     gaps = {i: stream_gaps(by_index[i], tm, rtp=rtp[i]) for i, tm in timings.items()}
-    call_members = {c.index: [by_index[i] for i in c.streams if i in by_index] for c in calls}
+    members_of = {c.index: call_members(streams, c, by_index) for c in calls}
     byes = np.sort(np.asarray(bye_times_s, dtype=np.float64))
     out: dict[int, StreamQuality] = {}
     for s in media:
-        members = call_members.get(s.call, []) if s.call is not None else []
+        members = members_of.get(s.call, []) if s.call is not None else []
         if not members and s.reverse is not None and s.reverse in by_index:
             members = [by_index[s.reverse]]
         bye = None

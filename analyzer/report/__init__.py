@@ -3,16 +3,13 @@
 ::
 
     import analyzer
-    from analyzer.report import write_pdf, write_pngs
 
-    cap = analyzer.read_capture("call.pcap")
-    base = analyzer.read_capture("baseline.pcap")
-    write_pdf("reports/call.pdf", cap, analysis, baseline=base)
-    write_pngs("reports/call-figures", cap, analysis, baseline=base)
+    analysis = analyzer.analyze("call.pcap", baseline="baseline.pcap")
+    analyzer.write_report(analysis, "reports/call.pdf", png_dir="reports/call-figures")
 
     # single figures (matplotlib Figures; nothing is shown)
     from analyzer.report import report_data, timeline_figure
-    fig = timeline_figure(report_data(cap, analysis, baseline=base), call=0)
+    fig = timeline_figure(report_data(analysis), call=0)
     fig.savefig("timeline.png", dpi=150)
 
 This is the only part of ``analyzer`` that uses matplotlib, and it imports it only when a
@@ -30,6 +27,7 @@ from analyzer.report.document import (
     render_pngs,
     write_pdf,
     write_pngs,
+    write_report,
 )
 from analyzer.report.streamtable import stream_table_figures
 from analyzer.report.summary import summary_figure
@@ -50,4 +48,5 @@ __all__ = [
     "timeline_figure",
     "write_pdf",
     "write_pngs",
+    "write_report",
 ]

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analyzer.metrics.quality import StreamQuality, capture_quality
 from analyzer.report import findings as fnd
 
 if TYPE_CHECKING:
     from analyzer.api import Capture
+    from analyzer.metrics.quality import StreamQuality
     from analyzer.metrics.windows import WindowSeries
     from analyzer.streams.model import Call, Stream
+    from analyzer.verdict.model import Analysis
 
 #: At most this many streams of one call are drawn on its timeline (the busiest ones);
 #: the stream table lists them all.
@@ -68,7 +69,7 @@ class ReportData:
     """Everything the pages and figures read. Build it with :func:`report_data`."""
 
     capture: Capture
-    analysis: Any | None
+    analysis: Analysis
     quality: Mapping[int, StreamQuality]
     baseline: Capture | None
     baseline_quality: Mapping[int, StreamQuality]
@@ -210,24 +211,16 @@ def _streams_of(capture: Capture, call: Call | None) -> list[Stream]:
     return [s for s in capture.streams if len(s.series)]
 
 
-def report_data(capture: Capture, analysis: Any | None = None, *,
-                quality: Mapping[int, StreamQuality] | None = None,
-                baseline: Capture | Any | None = None,
-                baseline_quality: Mapping[int, StreamQuality] | None = None) -> ReportData:
-    """Gather what a report shows. ``quality`` and ``baseline_quality`` (stream index ->
-    :class:`~analyzer.metrics.quality.StreamQuality`) are computed when not given;
-    ``baseline`` is the baseline capture (a profile, having no packets to draw, is taken
-    as none: the analysis still says it was used)."""
-    from analyzer.api import Capture
-
-    if not isinstance(baseline, Capture):  # None, or a profile: no capture to draw
-        baseline = fnd.baseline_capture(analysis)
-    if quality is None:
-        quality = fnd.analysis_quality(analysis) or capture_quality(capture.streams,
-                                                                    capture.calls)
-    if baseline is not None and baseline_quality is None:
-        baseline_quality = capture_quality(baseline.streams, baseline.calls)
-    findings = fnd.findings_of(analysis)
+def report_data(analysis: Analysis) -> ReportData:
+    """Gather what a report shows, from the analysis alone: its capture's streams, the
+    quality metrics it computed, its findings and its baseline capture (a profile, having
+    no packets to draw, is none here: the analysis still says it was used)."""
+    capture = analysis.capture
+    if capture is None:
+        raise ValueError("the analysis keeps no capture to draw (it was read back from "
+                         "JSON?): report from the Analysis that analyze() returned")
+    baseline = analysis.baseline_capture
+    findings = tuple(analysis.findings)
     calls: list[CallData] = []
     groups: list[Call | None] = list(capture.calls)
     in_call = {i for c in capture.calls for i in c.streams}
@@ -251,7 +244,7 @@ def report_data(capture: Capture, analysis: Any | None = None, *,
                                               c.number))
         keep = {id(c) for c in ranked[:MAX_CALLS]}
         kept = [c for c in calls if id(c) in keep]
-    return ReportData(capture=capture, analysis=analysis, quality=quality or {},
-                      baseline=baseline, baseline_quality=baseline_quality or {},
+    return ReportData(capture=capture, analysis=analysis, quality=analysis.quality,
+                      baseline=baseline, baseline_quality=analysis.baseline_quality,
                       calls=tuple(kept), findings=findings,
                       omitted_calls=len(calls) - len(kept))

@@ -30,8 +30,7 @@ from analyzer.report.data import ReportData, report_data
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from analyzer.api import Capture
-    from analyzer.metrics.quality import StreamQuality
+    from analyzer.verdict.model import Analysis
 
 MIN_PNG_DPI = 150
 
@@ -203,22 +202,16 @@ def render_pdf(path: str | os.PathLike[str], data: ReportData, *,
     return out
 
 
-def write_pdf(path: str | os.PathLike[str], capture: Capture, analysis: Any | None = None,
-              *, quality: Mapping[int, StreamQuality] | None = None,
-              baseline: Capture | None = None,
-              baseline_quality: Mapping[int, StreamQuality] | None = None,
+def write_pdf(path: str | os.PathLike[str], analysis: Analysis, *,
               title: str | None = None, creation_date: dt.datetime | None = None) -> Path:
-    """Write the PDF report of ``capture`` (and of ``analysis``, its verdict and findings)
-    to ``path``; returns the path.
+    """Write the PDF report of ``analysis`` to ``path``; returns the path.
 
-    ``quality`` / ``baseline_quality`` (stream index -> StreamQuality) are computed when not
-    given; ``baseline`` defaults to the capture the analysis was judged against, when it
-    keeps one. Two runs on the same inputs give byte-identical files: there is no creation
-    date unless ``creation_date`` is given or ``SOURCE_DATE_EPOCH`` is set.
+    Everything drawn comes from the analysis (its capture's packets, the quality metrics
+    it computed, its baseline capture). Two runs on the same inputs give byte-identical
+    files: there is no creation date unless ``creation_date`` is given or
+    ``SOURCE_DATE_EPOCH`` is set.
     """
-    data = report_data(capture, analysis, quality=quality, baseline=baseline,
-                       baseline_quality=baseline_quality)
-    return render_pdf(path, data, title=title, creation_date=creation_date)
+    return render_pdf(path, report_data(analysis), title=title, creation_date=creation_date)
 
 
 def figures(data: ReportData) -> list[tuple[str, Figure]]:
@@ -256,15 +249,23 @@ def render_pngs(directory: str | os.PathLike[str], data: ReportData, *,
     return paths
 
 
-def write_pngs(directory: str | os.PathLike[str], capture: Capture,
-               analysis: Any | None = None, *,
-               quality: Mapping[int, StreamQuality] | None = None,
-               baseline: Capture | None = None,
-               baseline_quality: Mapping[int, StreamQuality] | None = None,
+def write_pngs(directory: str | os.PathLike[str], analysis: Analysis, *,
                dpi: int = style.PNG_DPI) -> list[Path]:
     """Write each figure of the report as its own PNG (``dpi`` >= 150) into ``directory``;
     returns the paths in report order (summary, per call: timeline, distributions,
     loss runs, rate; then the stream table)."""
-    data = report_data(capture, analysis, quality=quality, baseline=baseline,
-                       baseline_quality=baseline_quality)
-    return render_pngs(directory, data, dpi=dpi)
+    return render_pngs(directory, report_data(analysis), dpi=dpi)
+
+
+def write_report(analysis: Analysis, pdf_path: str | os.PathLike[str] | None = None,
+                 png_dir: str | os.PathLike[str] | None = None, *,
+                 dpi: int = style.PNG_DPI) -> list[Path]:
+    """The PDF report of ``analysis`` at ``pdf_path`` and/or each of its figures as a PNG
+    in ``png_dir``, from one gathering of the data; returns the paths written."""
+    data = report_data(analysis)
+    out: list[Path] = []
+    if pdf_path is not None:
+        out.append(render_pdf(pdf_path, data))
+    if png_dir is not None:
+        out.extend(render_pngs(png_dir, data, dpi=dpi))
+    return out

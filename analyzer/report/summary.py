@@ -102,13 +102,7 @@ def _where(f: Any, data: ReportData) -> str:
 
 
 def _confidence(f: Any) -> str:
-    p, score = fnd.pvalue(f), fnd.score(f)
-    word = fnd.confidence(f)
-    if word is None:
-        return text.confidence_words(p, score)
-    if p is not None:
-        return f"{word} ({text.fmt_p(p)})"
-    return f"{word} (score {score:.1f})" if score is not None else word
+    return text.confidence_words(f.confidence, f.pvalue, f.score)
 
 
 def _when(f: Any) -> str:

@@ -8,6 +8,8 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from analyzer.verdict import words
+
 #: Headline and one-paragraph explanation per verdict.
 VERDICT_HEADLINES = {
     "clean": "No sign of degradation",
@@ -112,28 +114,15 @@ def fmt_duration(s: Any) -> str:
 
 
 def fmt_p(p: Any) -> str:
-    if not finite(p):
-        return ""
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
+    """The analysis's one p-value format (:func:`analyzer.verdict.words.fmt_p`)."""
+    return words.fmt_p(p) if finite(p) else ""
 
 
-def confidence_words(pvalue: Any, score: Any = None) -> str:
-    """A plain confidence word with the number behind it."""
-    if finite(pvalue):
-        if pvalue < 0.001:
-            word = "very strong"
-        elif pvalue < 0.01:
-            word = "strong"
-        elif pvalue < 0.05:
-            word = "moderate"
-        else:
-            word = "weak"
-        return f"{word} ({fmt_p(pvalue)})"
-    if finite(score):
-        return f"score {score:.2f}"
-    return "–"
+def confidence_words(confidence: str | None, pvalue: Any = None, score: Any = None) -> str:
+    """The analysis's one confidence wording (:func:`analyzer.verdict.words.
+    confidence_text`)."""
+    return words.confidence_text(confidence, pvalue if finite(pvalue) else None,
+                                 score if finite(score) else None)
 
 
 def _kb(v: float) -> str:
@@ -270,7 +259,8 @@ HOW_TO_READ = (
     "produce; blocked: the call never got sound through; inconclusive: the data cannot "
     "settle it.",
     "Confidence - each finding is tested against the baseline. p is the chance of such a "
-    "difference arising by accident: below 0.001 is very strong evidence, above 0.05 weak.",
+    "difference arising by accident, corrected for the number of tests in the capture; "
+    "confidence " + words.CONFIDENCE_RULE + ".",
     "Timelines - both directions on one time axis (seconds from the start of the "
     "capture). Yellow: the windows a finding rests on (pale: the whole stretch it covers); "
     "red dashed line: onset; black line: cut-off; purple dashed line: estimated rate cap.",

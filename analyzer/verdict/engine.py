@@ -28,7 +28,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from analyzer.baseline.profile import Profile
 from analyzer.detectors.blocked import BlockedSetupDetector
 from analyzer.detectors.burst import BurstLossDetector
 from analyzer.detectors.callfeatures import call_features, call_streams
+from analyzer.detectors.confounders import Confounder
 from analyzer.detectors.cutoff import CutoffDetector
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.jitter import JitterDetector
@@ -49,10 +50,22 @@ from analyzer.detectors.periodic import PeriodicDropDetector
 from analyzer.detectors.ratecap import RateCapDetector
 from analyzer.detectors.result import Detection
 from analyzer.detectors.shift import DistributionShift
-from analyzer.verdict.model import Analysis, CallReport, Finding, StreamReport
+from analyzer.metrics.quality import StreamQuality, capture_quality
+from analyzer.verdict.model import (
+    Analysis,
+    BaselineUse,
+    CallReport,
+    Finding,
+    Onset,
+    Source,
+    StreamReport,
+    utc,
+)
 from analyzer.verdict.multitest import adjust
 from analyzer.verdict.settings import Settings
 from analyzer.verdict.words import summary
+
+TOOL_VERSION = "0.1.0"
 
 if TYPE_CHECKING:
     from analyzer.api import Capture
@@ -67,6 +80,22 @@ SHIFT_METRICS = ("loss", "jitter", "interarrival", "bitrate")
 MIN_CUTOFF_STREAM_S = 1.0
 MIN_CUTOFF_PACKETS = 50
 MIN_CONTINUE_PPS = 5.0
+
+
+#: Told the number of calls analysed so far and the total, after each call.
+CallProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class _Baseline:
+    """What the user's baseline gives the analysis."""
+
+    use: BaselineUse
+    features: list[StreamFeatures] | None = None
+    profile: Profile | None = None
+    capture: Capture | None = None
+    quality: Mapping[int, StreamQuality] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -160,81 +189,29 @@ class Analyzer:
         self.cutoff = s.make(CutoffDetector)
         self.blocked = s.make(BlockedSetupDetector)
 
-    def run(self, capture: Capture, baseline: Capture | Profile | None = None) -> Analysis:
+    def run(self, capture: Capture, baseline: Capture | Profile | None = None, *,
+            progress: CallProgress | None = None) -> Analysis:
+        """The analysis of ``capture``: each stage once, in data-path order."""
         s = self.settings
-        profile: Profile | None = baseline if isinstance(baseline, Profile) else None
-        base_feats: list[StreamFeatures] | None = None
-        warnings = list(capture.warnings)
-        if baseline is not None and not isinstance(baseline, Profile):
-            base_feats = [f for call in baseline.calls
-                          for f in call_features(baseline, call, window_s=s.window_s)[0]
-                          if f.speech_like and f.packets >= s.min_stream_packets
-                          and (f.source == "rtp" or f.app == "telegram")]
-            if not base_feats:
-                warnings.append(f"baseline capture {baseline.path} holds no media stream to "
-                                "compare with; profiles used instead")
+        quality = self._quality(capture)
+        base = self._baseline(baseline)
         blocked = self.blocked.detect(capture)
-        calls = [self._call(capture, call, base_feats, profile) for call in capture.calls]
-        family: list[tuple[int, str, float]] = []  # (index in streams list, name, p)
+        calls = []
+        for k, call in enumerate(capture.calls):
+            calls.append(self._call(capture, call, base.features, base.profile, quality))
+            if progress is not None:
+                progress(k + 1, len(capture.calls))
         flat = [st for _, sts, _ in calls for st in sts]
-        for i, st in enumerate(flat):
-            for name in TESTED:
-                d = st.detections.get(name)
-                if d is not None and d.pvalue is not None:
-                    family.append((i, name, d.pvalue))
-        block_p = blocked.pvalue if blocked.pvalue is not None else None
-        ps = [p for _, _, p in family] + ([block_p] if block_p is not None else [])
-        adj = adjust(ps, s.correction) if ps else np.zeros(0)
-        adjusted = {(i, name): float(a) for (i, name, _), a in zip(family, adj, strict=False)}
-        block_adj = float(adj[-1]) if block_p is not None else None
+        adjusted, block_adj = self._adjust(flat, blocked)
         reports: list[CallReport] = []
         findings: list[Finding] = []
         k = 0
         for call, sts, confounders in calls:
-            caller = _caller(capture, call)
-            call_findings: list[Finding] = []
-            suspicious = False
-            for st in sts:
-                found: dict[str, tuple[Detection, float | None]] = {}
-                for name in TESTED + SCORED:
-                    d = st.detections.get(name)
-                    if d is None:
-                        continue
-                    p_adj = adjusted.get((k, name))
-                    if d.detected and (name in SCORED or (p_adj is not None and
-                                                           p_adj < s.alpha)):
-                        found[name] = (d, p_adj)
-                    elif _suspicious(name, d, s.suspicious_alpha):
-                        suspicious = True
-                for name in _explained(found):
-                    found.pop(name)
-                if set(found) == {"metallic_risk"}:  # a symptom, not evidence on its own
-                    found.pop("metallic_risk")
-                    suspicious = True
-                made = [self._finding(capture, call, st, name, d, p_adj, caller)
-                        for name, (d, p_adj) in found.items()]
-                if "metallic_risk" in found and all(m.confidence == "medium" for m in made
-                                                    if m.pattern != "metallic_risk"):
-                    made = [replace(m, confidence="medium") for m in made]
-                call_findings.extend(made)
-                k += 1
-            analysed = [st for st in sts if st.report.analysed]
-            if call_findings:
-                verdict = "degraded"
-            elif suspicious or not analysed:
-                verdict = "inconclusive"
-            else:
-                verdict = "clean"
-            call_warn = [w for st in sts if st.report.reference is not None
-                         for w in st.report.reference.warnings]
-            if not analysed:
-                call_warn.append("no media stream long enough to analyse")
-            reports.append(CallReport(
-                call=call.index, app=call.app, start_s=call.start_s, end_s=call.end_s,
-                verdict=verdict, caller=caller, streams=tuple(st.report for st in sts),
-                findings=tuple(call_findings), confounders=tuple(confounders),
-                warnings=tuple(dict.fromkeys(call_warn))))
-            findings.extend(call_findings)
+            report = self._decide(capture, call, sts, confounders, adjusted, k, quality)
+            k += len(sts)
+            reports.append(report)
+            findings.extend(report.findings)
+        warnings = list(capture.warnings) + list(base.warnings)
         if blocked.detected and block_adj is not None and block_adj < s.alpha:
             findings.insert(0, self._blocked_finding(blocked, block_adj))
             verdict = "blocked"
@@ -248,20 +225,146 @@ class Analyzer:
             verdict = "clean"
         used = [st.report.reference.kind for _, sts, _ in calls for st in sts
                 if st.report.reference is not None]
-        base = {"given": None if baseline is None else (
-            "profile" if isinstance(baseline, Profile) else f"capture {baseline.path}"),
-            "used": {kind: used.count(kind) for kind in dict.fromkeys(used)}}
+        use = replace(base.use, used={kind: used.count(kind) for kind in dict.fromkeys(used)})
         return Analysis(file=capture.path, duration_s=capture.duration_s, verdict=verdict,
                         findings=tuple(findings), calls=tuple(reports),
-                        blocked=blocked, baseline=base, settings=s.to_dict(),
-                        warnings=tuple(warnings))
+                        blocked=blocked, baseline=use, settings=s.to_dict(),
+                        warnings=tuple(dict.fromkeys(warnings)), source=source_of(capture),
+                        tool_version=TOOL_VERSION, capture=capture,
+                        baseline_capture=base.capture, quality=quality,
+                        baseline_quality=base.quality)
+
+    # -- stages ---------------------------------------------------------------------------
+
+    def _quality(self, capture: Capture) -> dict[int, StreamQuality]:
+        """Quality metrics of every media stream, computed here once: the detectors, the
+        JSON, the terminal text and the report all read these."""
+        return capture_quality(capture.streams, capture.calls,
+                               bye_times_s=capture.bye_times_s, window_s=self.settings.window_s)
+
+    def _baseline(self, baseline: Capture | Profile | None) -> _Baseline:
+        s = self.settings
+        if baseline is None:
+            return _Baseline(use=BaselineUse(None, None, None, True, None, {}))
+        if isinstance(baseline, Profile):
+            return _Baseline(profile=baseline, use=BaselineUse(
+                "profile", None, baseline.description or None, True, None, {}))
+        quality = self._quality(baseline)
+        feats = [f for call in baseline.calls
+                 for f in call_features(baseline, call, window_s=s.window_s,
+                                        quality=quality)[0]
+                 if f.speech_like and f.packets >= s.min_stream_packets
+                 and (f.source == "rtp" or f.app == "telegram")]
+        why = None if feats else (
+            f"the baseline capture {baseline.path} holds no media stream to compare with "
+            f"(none of {len(baseline.media_streams)} media streams has "
+            f"{s.min_stream_packets}+ packets of speech-like RTP or Telegram media)")
+        warnings = () if why is None else (f"{why}; the other direction, the part before "
+                                           "an onset or the built-in profile were used",)
+        return _Baseline(features=feats or None, capture=baseline, quality=quality,
+                         warnings=warnings, use=BaselineUse(
+                             "capture", source_of(baseline), None, why is None, why, {}))
+
+    def _adjust(self, flat: Sequence[_Stream], blocked: Detection
+                ) -> tuple[dict[tuple[int, str], float], float | None]:
+        """Multiple-testing adjustment over every p-value of the capture."""
+        family: list[tuple[int, str, float]] = []  # (index in streams list, name, p)
+        for i, st in enumerate(flat):
+            for name in TESTED:
+                d = st.detections.get(name)
+                if d is not None and d.pvalue is not None:
+                    family.append((i, name, d.pvalue))
+        block_p = blocked.pvalue
+        ps = [p for _, _, p in family] + ([block_p] if block_p is not None else [])
+        adj = adjust(ps, self.settings.correction) if ps else np.zeros(0)
+        adjusted = {(i, name): float(a) for (i, name, _), a in zip(family, adj, strict=False)}
+        return adjusted, (float(adj[-1]) if block_p is not None else None)
+
+    def _decide(self, capture: Capture, call: Call, sts: Sequence[_Stream],
+                confounders: Sequence[Confounder], adjusted: Mapping[tuple[int, str], float],
+                k: int, quality: Mapping[int, StreamQuality]) -> CallReport:
+        """Findings, onsets and the verdict of one call (``k``: index of its first stream
+        in the capture's family of tests)."""
+        s = self.settings
+        caller = _caller(capture, call)
+        call_findings: list[Finding] = []
+        suspicious = False
+        reports: list[StreamReport] = []
+        for j, st in enumerate(sts):
+            found: dict[str, tuple[Detection, float | None]] = {}
+            for name in TESTED + SCORED:
+                d = st.detections.get(name)
+                if d is None:
+                    continue
+                p_adj = adjusted.get((k + j, name))
+                if d.detected and (name in SCORED or (p_adj is not None and p_adj < s.alpha)):
+                    found[name] = (d, p_adj)
+                elif _suspicious(name, d, s.suspicious_alpha):
+                    suspicious = True
+            for name in _explained(found):
+                found.pop(name)
+            if set(found) == {"metallic_risk"}:  # a symptom, not evidence on its own
+                found.pop("metallic_risk")
+                suspicious = True
+            onset = self._onset(capture, call, st, found)
+            made = [self._finding(call, st, name, d, p_adj, caller, onset)
+                    for name, (d, p_adj) in found.items()]
+            if "metallic_risk" in found and all(m.confidence == "medium" for m in made
+                                                if m.pattern != "metallic_risk"):
+                made = [replace(m, confidence="medium") for m in made]
+            call_findings.extend(made)
+            q = quality.get(st.f.stream) if st.f.stream is not None else None
+            reports.append(replace(st.report, stream_onset=onset, quality=q))
+        analysed = [r for r in reports if r.analysed]
+        if call_findings:
+            verdict = "degraded"
+        elif suspicious or not analysed:
+            verdict = "inconclusive"
+        else:
+            verdict = "clean"
+        call_warn = [w for r in reports if r.reference is not None
+                     for w in r.reference.warnings]
+        if not analysed:
+            call_warn.append("no media stream long enough to analyse")
+        return CallReport(
+            call=call.index, app=call.app, start_s=call.start_s, end_s=call.end_s,
+            verdict=verdict, caller=caller, streams=tuple(reports),
+            findings=tuple(call_findings), confounders=tuple(confounders),
+            warnings=tuple(dict.fromkeys(call_warn)))
+
+    def _onset(self, capture: Capture, call: Call, st: _Stream,
+               found: Mapping[str, tuple[Detection, float | None]]) -> Onset | None:
+        """The one onset of a stream direction: the change point when the onset detector
+        found one (its first visible effect), else the earliest start among the stream's
+        findings; ``None`` for a stream without either."""
+        d = st.report.onset
+        f = st.f
+        if d is not None and d.detected:
+            e = d.estimate
+            first = e.get("first_effect_s")
+            at = float(first if first is not None else e["onset_s"])
+            lows = [v for v in (e.get("earliest_s"), e["onset_s"], at) if v is not None]
+            earliest = float(min(lows))
+            signal, pvalue = str(e.get("signal", "loss")), d.pvalue
+        else:
+            starts = [(_own_start(dd, f), name) for name, (dd, _) in found.items()]
+            starts = [(t, name) for t, name in starts if t is not None]
+            if not starts:
+                return None
+            at, signal = min(starts)
+            earliest, pvalue = at, None
+        n, b = _flow_counts(capture, f, at)
+        return Onset(at_s=at, earliest_s=earliest, signal=signal, pvalue=pvalue,
+                     after_call_s=at - call.start_s, after_packets=n, after_bytes=b,
+                     at_utc=utc(capture.start_epoch_s + at))
 
     # -- per call / per stream --------------------------------------------------------------
 
     def _call(self, capture: Capture, call: Call, base_feats: list[StreamFeatures] | None,
-              profile: Profile | None) -> tuple[Call, list[_Stream], list]:
+              profile: Profile | None, quality: Mapping[int, StreamQuality]
+              ) -> tuple[Call, list[_Stream], list[Confounder]]:
         s = self.settings
-        feats, confounders = call_features(capture, call, window_s=s.window_s)
+        feats, confounders = call_features(capture, call, window_s=s.window_s, quality=quality)
         caller = _caller(capture, call)
         tested = {f.stream for f in feats
                   if f.packets >= s.min_stream_packets and f.duration_s >= s.min_stream_s
@@ -354,13 +457,6 @@ class Analyzer:
             f, jref, since_s=split_s if jref.kind == "pre_onset" else None,
             split_pvalue=split_p)
         d["metallic_risk"] = self.metallic.detect(f, since_s=since)
-        for name in ("loss", "burst_loss", "periodic_drop", "rate_cap", "jitter",
-                     "metallic_risk"):
-            if onset_s is not None and d[name].detected:
-                d[name] = _with_estimate(d[name], onset_s=onset_s,
-                                         after_packets=onset.estimate.get("after_packets"),
-                                         after_bytes=onset.estimate.get("after_bytes"),
-                                         after_call_s=onset_s - call_start)
         shifts = {}
         for m in SHIFT_METRICS:
             x = f.windows.metric(m) if ref.kind != "pre_onset" else _after(f, m, split_s)
@@ -376,16 +472,17 @@ class Analyzer:
             shifts=shifts)
         return _Stream(f, rep, d)
 
-    def _finding(self, capture: Capture, call: Call, st: _Stream, name: str, d: Detection,
-                 p_adj: float | None, caller: str | None) -> Finding:
+    def _finding(self, call: Call, st: _Stream, name: str, d: Detection,
+                 p_adj: float | None, caller: str | None, onset: Onset | None) -> Finding:
         f = st.f
         e = dict(d.estimate)
-        start = e.get("onset_s", e.get("since_s", e.get("from_s", e.get("at_s"))))
-        if start is None and d.evidence:
-            start = d.evidence[0][0]
+        start = onset.at_s if onset is not None else _own_start(d, f)
         end = d.evidence[-1][1] if d.evidence else f.end_s
         if name == "cutoff":
             end = e.get("continued_until_s", end)
+        if onset is not None:  # the stream's one onset, the same in every finding
+            e.update(onset_s=onset.at_s, after_packets=onset.after_packets,
+                     after_bytes=onset.after_bytes, after_call_s=onset.after_call_s)
         ctx = {k: v.estimate for k, v in st.detections.items()}
         direction = _direction(f, caller)
         if p_adj is not None:
@@ -401,7 +498,7 @@ class Analyzer:
             pvalue=p_adj, raw_pvalue=d.pvalue, score=d.score, effect=d.effect,
             interval=d.interval, estimate=e, confidence=conf,
             summary=summary(name, direction, e, p_adj, effect=d.effect, interval=d.interval,
-                            context=ctx))
+                            context=ctx, onset_s=None if onset is None else onset.at_s))
 
     def _blocked_finding(self, d: Detection, p_adj: float) -> Finding:
         e = dict(d.estimate)
@@ -415,6 +512,24 @@ class Analyzer:
             raw_pvalue=d.pvalue, score=d.score, effect=d.effect, interval=None, estimate=e,
             confidence="high" if p_adj < 1e-4 else "medium",
             summary=summary("blocked_setup", "", e, p_adj))
+
+
+def _own_start(d: Detection, f: StreamFeatures) -> float | None:
+    """Where a detection itself places the start of what it found."""
+    e = d.estimate
+    for key in ("onset_s", "since_s", "from_s", "first_drop_s", "at_s"):
+        v = e.get(key)
+        if v is not None:
+            return float(v)
+    return float(d.evidence[0][0]) if d.evidence else None
+
+
+def source_of(capture: Capture) -> Source:
+    """The record of an input capture (its SHA-256 and size when the reader kept them)."""
+    return Source(path=capture.path, format=capture.fmt,
+                  size_bytes=getattr(capture, "file_size_bytes", None),
+                  sha256=getattr(capture, "sha256", None), packets=capture.packets,
+                  duration_s=capture.duration_s, start_epoch_s=capture.start_epoch_s)
 
 
 def _suspicious(name: str, d: Detection, level: float) -> bool:
@@ -453,7 +568,8 @@ def _with_estimate(d: Detection, **extra: Any) -> Detection:
 
 
 def analyze(capture: Capture, *, baseline: Capture | Profile | None = None,
-            settings: Settings | None = None) -> Analysis:
+            settings: Settings | None = None,
+            progress: CallProgress | None = None) -> Analysis:
     """Analyse a capture: findings, verdicts, the baselines used and the warnings.
 
     ``baseline`` is another capture of the same call (over a VPN, another network), a
@@ -461,4 +577,4 @@ def analyze(capture: Capture, *, baseline: Capture | Profile | None = None,
     direction, the part before an onset, or the embedded default profile are then used,
     stream by stream).
     """
-    return Analyzer(settings).run(capture, baseline)
+    return Analyzer(settings).run(capture, baseline, progress=progress)

@@ -1,8 +1,12 @@
-"""The human-readable report: the verdict in one line, then each finding in plain words."""
+"""The terminal text: both answers in plain words, then each call and its findings.
+
+A renderer of :class:`~analyzer.verdict.model.Analysis` only: it reads no capture and
+computes no metric. Calls are numbered from 1 as in the JSON (``number``) and the report.
+"""
 
 from __future__ import annotations
 
-from analyzer.verdict.model import Analysis
+from analyzer.verdict.model import Analysis, CallReport, StreamReport
 
 VERDICT_WORDS = {
     "clean": "CLEAN - no degradation found",
@@ -10,6 +14,60 @@ VERDICT_WORDS = {
     "blocked": "BLOCKED - the call never got media",
     "inconclusive": "INCONCLUSIVE",
 }
+
+
+def _reference(st: StreamReport) -> str:
+    ref = st.reference
+    if ref is None:
+        return ""
+    out = f"compared with {ref.description}"
+    if st.jitter_reference is not None:
+        out += f" (jitter: with {st.jitter_reference.description})"
+    return out
+
+
+def _call_lines(c: CallReport) -> list[str]:
+    app = f"{c.app}, " if c.app else ""
+    lines = [f"call {c.number} ({app}{c.start_s:.1f}-{c.end_s:.1f} s): {c.verdict}"]
+    for f in c.findings:
+        lines.append(f"  * {f.summary} [{f.confidence} confidence]")
+    for cf in c.confounders:
+        lines.append(f"  - not throttling: {cf.kind}: {cf.description}")
+    for st in c.streams:
+        if not st.analysed:
+            lines.append(f"  - {st.direction} ({st.label}): not analysed, {st.skipped_reason}")
+        elif st.reference is not None:
+            lines.append(f"  - {st.direction}: {_reference(st)}")
+    if c.verdict == "inconclusive":
+        lines.append(f"  ? inconclusive because {inconclusive_reason(c)}")
+    for w in c.warnings:
+        lines.append(f"  ! {w}")
+    return lines
+
+
+def inconclusive_reason(c: CallReport) -> str:
+    """Why a call is ``inconclusive``, in words (every inconclusive call says why)."""
+    skipped = [st for st in c.streams if not st.analysed]
+    if not any(st.analysed for st in c.streams):
+        if not skipped:
+            return "the call has no media stream dense enough to analyse"
+        return "no stream could be tested: " + "; ".join(
+            f"{st.direction}: {st.skipped_reason}" for st in skipped)
+    hints = []
+    for st in c.streams:
+        for name, d in st.detections.items():
+            if d.detected and d.pvalue is not None and not any(
+                    f.stream == st.stream and f.pattern == name for f in c.findings):
+                hints.append(f"{st.direction}: {name.replace('_', ' ')} raw p = "
+                             f"{d.pvalue:.2g}, not significant after correction")
+        risk = st.detections.get("metallic_risk")
+        if risk is not None and risk.estimate.get("level") in ("medium", "high") and not any(
+                f.stream == st.stream for f in c.findings):
+            hints.append(f"{st.direction}: metallic-sound risk {risk.estimate.get('level')} "
+                         "with no pattern that explains it")
+    if hints:
+        return "a test came close but did not hold up: " + "; ".join(hints)
+    return "a suspicious effect was seen that no test confirms"
 
 
 def render_text(analysis: Analysis) -> str:
@@ -20,24 +78,14 @@ def render_text(analysis: Analysis) -> str:
     if a.verdict == "degraded":
         head += f" - {n} finding{'s' if n != 1 else ''}: {', '.join(a.patterns)}"
     lines = [f"verdict: {head} ({a.file}, {a.duration_s:.1f} s)"]
-    blocked = [f for f in a.findings if f.pattern == "blocked_setup"]
-    for f in blocked:
-        lines.append(f"  * {f.summary}")
+    if a.baseline.given is not None and not a.baseline.usable:
+        lines.append(f"! baseline not used: {a.baseline.why_unusable}")
+    for f in a.findings:
+        if f.pattern == "blocked_setup":
+            lines.append(f"  * {f.summary}")
     for c in a.calls:
-        app = f"{c.app}, " if c.app else ""
-        lines.append(f"call {c.call} ({app}{c.start_s:.1f}-{c.end_s:.1f} s): {c.verdict}")
-        for f in c.findings:
-            lines.append(f"  * {f.summary} [{f.confidence} confidence]")
-        for cf in c.confounders:
-            lines.append(f"  - not throttling: {cf.kind}: {cf.description}")
-        for st in c.streams:
-            if not st.analysed:
-                lines.append(f"  - {st.direction} ({st.label}): not analysed, "
-                             f"{st.skipped_reason}")
-            elif st.reference is not None:
-                lines.append(f"  - {st.direction}: compared with {st.reference.description}")
-        for w in c.warnings:
-            lines.append(f"  ! {w}")
+        lines.extend(_call_lines(c))
     for w in a.warnings:
-        lines.append(f"! {w}")
+        if a.baseline.why_unusable is None or a.baseline.why_unusable not in w:
+            lines.append(f"! {w}")
     return "\n".join(lines)

@@ -4,18 +4,38 @@ figures (rates in kbit/s, times in s from the capture's start, p-values after co
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 
 def fmt_p(p: float | None) -> str:
-    if p is None:
+    """The one p-value format of every output: ``p < 1e-6``, ``p = 3e-04``,
+    ``p = 0.012``."""
+    if p is None or not math.isfinite(p):
         return ""
     if p < 1e-6:
         return "p < 1e-6"
     if p < 1e-3:
         return f"p = {p:.0e}"
     return f"p = {p:.3f}".rstrip("0").rstrip(".")
+
+
+#: What a finding's confidence means (one wording everywhere).
+CONFIDENCE_RULE = ("high: corrected p < 1e-4 (a score of 2+ for the metallic-sound risk, "
+                   "10+ with the other direction going on for a cut-off); medium: below "
+                   "the analysis's alpha or the score threshold")
+
+
+def confidence_text(confidence: str | None, p: float | None = None,
+                    score: float | None = None) -> str:
+    """``high confidence (p < 1e-6)``, ``medium confidence (score 1.4)``."""
+    word = f"{confidence} confidence" if confidence else "confidence not rated"
+    if p is not None and math.isfinite(p):
+        return f"{word} ({fmt_p(p)})"
+    if score is not None and math.isfinite(score):
+        return f"{word} (score {score:.1f})"
+    return word
 
 
 def pct(x: float | None) -> str:
@@ -49,10 +69,13 @@ def loss_tail(loss: Mapping[str, Any] | None) -> str:
 
 def summary(pattern: str, direction: str, e: Mapping[str, Any], p: float | None, *,
             effect: float | None = None, interval: tuple[float, float] | None = None,
-            context: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+            context: Mapping[str, Mapping[str, Any]] | None = None,
+            onset_s: float | None = None) -> str:
     """The sentence of one finding (``context``: other detections of the stream, by name,
-    whose figures complete it - the loss beside a rate cap, the metallic-sound risk)."""
+    whose figures complete it - the loss beside a rate cap, the metallic-sound risk;
+    ``onset_s``: the stream's one onset, the "from" of every finding on it)."""
     ctx = context or {}
+    frm = "" if onset_s is None else f" from {onset_s:.1f} s"
     ps = fmt_p(p)
     tail = ""
     metallic = ctx.get("metallic_risk", {}).get("level")
@@ -60,17 +83,20 @@ def summary(pattern: str, direction: str, e: Mapping[str, Any], p: float | None,
         ref = e.get("reference_loss_fraction")
         base = f", baseline {pct(ref)}" if ref is not None else ""
         r = runs_text(e)
-        text = (f"{direction}: {pct(e.get('tail_loss_fraction'))} of packets lost from "
-                f"{e.get('from_s', 0):.1f} s ({ps}{base})" + (f"; {r}" if r else ""))
+        frm = frm or f" from {e.get('from_s', 0):.1f} s"
+        text = (f"{direction}: {pct(e.get('tail_loss_fraction'))} of packets lost{frm} "
+                f"({ps}{base})" + (f"; {r}" if r else ""))
     elif pattern == "burst_loss":
         text = (f"{direction}: losses come in bursts - mean run "
                 f"{e.get('mean_run', 0):.1f} packets where independent loss gives "
-                f"{e.get('bernoulli_mean_run', 1):.2f}, longest {e.get('max_run')} ({ps})")
+                f"{e.get('bernoulli_mean_run', 1):.2f}, longest {e.get('max_run')}{frm} "
+                f"({ps})")
     elif pattern == "periodic_drop":
         text = (f"{direction}: drops recur every {e.get('period_s', 0):.2f} s - "
                 f"{e.get('drop_s', 0):.2f} s ({pct(e.get('share_of_period'))} of each "
                 f"period) losing {pct(e.get('loss_in_window'))} of packets, "
-                f"{e.get('cycles')} cycles from {e.get('first_drop_s', 0):.1f} s ({ps})")
+                f"{e.get('cycles')} cycles"
+                f"{frm or ' from ' + format(e.get('first_drop_s', 0), '.1f') + ' s'} ({ps})")
     elif pattern == "rate_cap":
         ci = ""
         if interval is not None:
@@ -82,8 +108,9 @@ def summary(pattern: str, direction: str, e: Mapping[str, Any], p: float | None,
                    "before the drops")
         elif mode == "policing":
             how = ", policing: drops without a delay rise"
-        text = (f"{direction}: rate capped at ≈{kbps(e.get('rate_bps'))} kbit/s{ci} from "
-                f"{e.get('since_s', 0):.1f} s (offered ≈{kbps(e.get('offered_bps'))} kbit/s"
+        frm = frm or f" from {e.get('since_s', 0):.1f} s"
+        text = (f"{direction}: rate capped at ≈{kbps(e.get('rate_bps'))} kbit/s (IP layer)"
+                f"{ci}{frm} (offered ≈{kbps(e.get('offered_bps'))} kbit/s"
                 f"{how}; {ps})")
         tail = loss_tail(ctx.get("loss"))
     elif pattern == "jitter":
@@ -95,7 +122,7 @@ def summary(pattern: str, direction: str, e: Mapping[str, Any], p: float | None,
             ci = f" [{1000 * interval[0]:.1f}–{1000 * interval[1]:.1f}]"
         text = (f"{direction}: jitter {1000 * e.get('jitter_s', 0):.1f} ms per packet against "
                 f"{1000 * e.get('reference_jitter_s', 0):.1f} ms in the baseline "
-                f"(+{1000 * (effect or 0):.1f} ms{ci}; {ps}){q}")
+                f"(+{1000 * (effect or 0):.1f} ms{ci}){frm} ({ps}){q}")
     elif pattern == "cutoff":
         text = (f"{direction}: stream stopped at {e.get('at_s', 0):.1f} s, after "
                 f"{e.get('after_s', 0):.1f} s / {e.get('after_packets')} packets / "
@@ -104,7 +131,7 @@ def summary(pattern: str, direction: str, e: Mapping[str, Any], p: float | None,
                 f"({str(e.get('basis', '')).replace('_', ' ')})")
     elif pattern == "metallic_risk":
         since = e.get("since_s")
-        frm = f" from {since:.1f} s" if since is not None else ""
+        frm = frm or (f" from {since:.1f} s" if since is not None else "")
         text = (f"{direction}: metallic-sound risk high - {pct(e.get('concealed_fraction'))} "
                 f"of the audio concealed{frm}, {e.get('audible_events_per_min', 0):.1f} "
                 f"audible gaps a minute (longest {e.get('max_concealment_s', 0):.2f} s)")

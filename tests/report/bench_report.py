@@ -27,14 +27,10 @@ def main(duration_s: float = 1800.0) -> None:
         cap = analyzer.read_capture(d / "call.pcap")
         base = analyzer.read_capture(d / "base.pcap")
         t0 = time.perf_counter()
-        try:
-            from analyzer.verdict import analyze
-        except ImportError:  # pragma: no cover - before the verdict layer exists
-            analysis = None
-        else:
-            analysis = analyze(cap, baseline=base)
+        from analyzer.verdict import analyze
+        analysis = analyze(cap, baseline=base)
         t1 = time.perf_counter()
-        data = report_data(cap, analysis, baseline=base)
+        data = report_data(analysis)
         pdf = render_pdf(d / "report.pdf", data)
         t2 = time.perf_counter()
         pngs = render_pngs(d / "png", data)

@@ -37,13 +37,17 @@ def test_many_calls_are_capped(sims: dict[str, Sim]) -> None:
     cap = sims["periodic"].capture
     call = cap.calls[0]
     many = tuple(replace(call, index=i) for i in range(MAX_CALLS + 3))
-    data = report_data(replace(cap, calls=many))
+    from analyzer.verdict import analyze
+
+    data = report_data(analyze(replace(cap, calls=many)))
     assert len(data.calls) == MAX_CALLS and data.omitted_calls == 3
     assert [c.number for c in data.calls] == list(range(1, MAX_CALLS + 1))
 
 
 def test_call_without_media_has_no_baseline_page(sims: dict[str, Sim]) -> None:
-    data = report_data(sims["blocked"].capture, baseline=sims["baseline"].capture)
+    from analyzer.verdict import analyze
+
+    data = report_data(analyze(sims["blocked"].capture, baseline=sims["baseline"].capture))
     assert not data.calls[0].has_media
     kinds = [p.kind for p in plan(data).pages]
     assert kinds[:2] == ["summary", "timeline"] and "compare" not in kinds
@@ -60,7 +64,7 @@ def test_long_call_is_thinned_for_drawing_only(long_call: analyzer.Capture) -> N
     from analyzer.verdict import analyze
 
     analysis = analyze(long_call)
-    data = report_data(long_call, analysis)
+    data = report_data(analysis)
     call = data.calls[0]
     # statistics keep 1-second windows; the drawing uses wider ones on a long call
     q = data.quality[call.streams[0].index]

@@ -53,8 +53,7 @@ def reports(sims: dict[str, Sim], tmp_path_factory: pytest.TempPathFactory
     out = {}
     for name in EXPECTED:
         analysis = analyse(sims[name], base)
-        out[name] = (analysis, write_pdf(folder / f"{name}.pdf", sims[name].capture,
-                                         analysis, baseline=base.capture))
+        out[name] = (analysis, write_pdf(folder / f"{name}.pdf", analysis))
     return out
 
 
@@ -79,7 +78,7 @@ def test_pdf_report(name: str, sims: dict[str, Sim],
                     reports: dict[str, tuple[Any, Path]]) -> None:
     sim, base = sims[name], sims["baseline"]
     analysis, out = reports[name]
-    data = report_data(sim.capture, analysis, baseline=base.capture)
+    data = report_data(analysis)
     pages = plan(data).pages
     kinds = [p.kind for p in pages]
     assert page_count(out) == len(pages)
@@ -140,7 +139,7 @@ def test_rate_cap_estimate_in_report(name: str, reports: dict[str, tuple[Any, Pa
 def test_pngs(sims: dict[str, Sim], tmp_path: Path) -> None:
     sim, base = sims["periodic"], sims["baseline"]
     analysis = analyse(sim, base)
-    paths = write_pngs(tmp_path / "png", sim.capture, analysis, baseline=base.capture)
+    paths = write_pngs(tmp_path / "png", analysis)
     names = [p.name for p in paths]
     assert names == ["summary.png", "call1-timeline.png", "call1-distributions.png",
                      "call1-loss-runs.png", "call1-rate.png", "streams.png"]
@@ -148,38 +147,34 @@ def test_pngs(sims: dict[str, Sim], tmp_path: Path) -> None:
         w, h, dpi = png_info(p)
         assert dpi >= 150 and w >= 1000 and h >= 500, (p.name, w, h, dpi)
     with pytest.raises(ValueError, match="150"):
-        write_pngs(tmp_path / "low", sim.capture, analysis, dpi=72)
+        write_pngs(tmp_path / "low", analysis, dpi=72)
 
 
 def test_pngs_blocked_call_has_no_baseline_figures(sims: dict[str, Sim],
                                                    tmp_path: Path) -> None:
     sim = sims["blocked"]
-    data = report_data(sim.capture, analyse(sim, sims["baseline"]))
+    data = report_data(analyse(sim, sims["baseline"]))
     stems = [stem for stem, _ in figures(data)]
     assert stems[:2] == ["summary", "call1-timeline"] and stems[-1] == "streams"
 
 
 def test_pdf_is_deterministic(sims: dict[str, Sim], reports: dict[str, tuple[Any, Path]],
                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sim, base = sims["periodic"], sims["baseline"]
     analysis, first = reports["periodic"]
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    again = write_pdf(tmp_path / "again.pdf", sim.capture, analysis, baseline=base.capture)
+    again = write_pdf(tmp_path / "again.pdf", analysis)
     assert again.read_bytes() == first.read_bytes()
     assert b"/CreationDate" not in first.read_bytes()
     assert not list(tmp_path.glob("*.part"))
 
 
-def test_measurements_only_report(sims: dict[str, Sim], tmp_path: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """No analysis: the report still shows what was measured, and says so; a
-    SOURCE_DATE_EPOCH becomes the creation date."""
+def test_source_date_epoch_is_the_creation_date(
+        reports: dict[str, tuple[Any, Path]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1755072000")
-    out = write_pdf(tmp_path / "m.pdf", sims["periodic"].capture)
-    assert page_count(out) == 4  # summary, timeline, distributions, streams
+    analysis, _ = reports["periodic"]
+    out = write_pdf(tmp_path / "m.pdf", analysis)
     assert b"/CreationDate (D:20250813080000Z)" in out.read_bytes()
-    txt = pdf_text(out)
-    assert "Measurements only" in txt and "No baseline capture given" in txt
 
 
 def _run(code: str) -> str:
@@ -201,7 +196,7 @@ def test_figures_never_use_pyplot(sims: dict[str, Sim]) -> None:
         "from analyzer.report import report_data, timeline_figure, distributions_figure\n"
         "from matplotlib.figure import Figure\n"
         f"cap = analyzer.read_capture({str(path)!r})\n"
-        "d = report_data(cap)\n"
+        "d = report_data(analyzer.analyze(cap))\n"
         "figs = [timeline_figure(d), distributions_figure(d)]\n"
         "print(all(isinstance(f, Figure) for f in figs), 'matplotlib.pyplot' in sys.modules)")
     assert out.split() == ["True", "False"]

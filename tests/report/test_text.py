@@ -5,13 +5,16 @@ from __future__ import annotations
 from analyzer.report import text
 
 
-def test_confidence_words() -> None:
-    assert text.confidence_words(1e-9) == "very strong (p < 0.001)"
-    assert text.confidence_words(0.004).startswith("strong (p = 0.004")
-    assert text.confidence_words(0.03).startswith("moderate")
-    assert text.confidence_words(0.4).startswith("weak")
-    assert text.confidence_words(None, 0.87) == "score 0.87"
-    assert text.confidence_words(None) == "–"
+def test_confidence_words_are_the_analysis_wording() -> None:
+    """One p-value format and one confidence wording in the terminal and the report."""
+    from analyzer.verdict import words
+    assert text.confidence_words("high", 1e-9) == "high confidence (p < 1e-6)"
+    assert text.confidence_words("medium", 0.004) == "medium confidence (p = 0.004)"
+    assert text.confidence_words("medium", 3e-4) == "medium confidence (p = 3e-04)"
+    assert text.confidence_words("high", None, 2.5) == "high confidence (score 2.5)"
+    assert text.confidence_words(None) == "confidence not rated"
+    assert text.fmt_p(2e-5) == words.fmt_p(2e-5) == "p = 2e-05"
+    assert text.fmt_p(float("nan")) == ""
 
 
 def test_estimates_per_pattern() -> None:

@@ -21,8 +21,7 @@ demo: $(STAMP) captures/example-call.pcap
 	$(BIN)/analyzer analyze captures/example-call.pcap \
 		--baseline captures/example-baseline.pcap \
 		--report reports/example-call.pdf --png reports/example-call \
-		--json > reports/example-call.analysis.json
-	$(BIN)/analyzer analyze captures/example-call.pcap --baseline captures/example-baseline.pcap
+		--save-json reports/example-call.analysis.json
 	@echo "wrote reports/example-call.pdf, reports/example-call/*.png and the JSON beside them"
 
 test: $(STAMP)

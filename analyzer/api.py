@@ -136,6 +136,8 @@ def analyze(capture: Capture | str | os.PathLike[str], *,
     from analyzer.baseline.profile import Profile
     from analyzer.verdict.engine import analyze as run
 
+    if isinstance(baseline, Profile):  # a profile given as the baseline
+        baseline, profile = None, baseline if profile is None else profile
     if baseline is not None and profile is not None:
         raise UsageError("give either a baseline capture or a profile, not both")
     cap = capture if isinstance(capture, Capture) else read_capture(capture)

@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     base.add_argument("--profile", metavar="FILE", help="a profile from 'analyzer baseline "
                       "build'")
     an.add_argument("--json", action="store_true", help="write the analysis as JSON")
+    an.add_argument("--save-json", metavar="FILE", help="also write the analysis JSON to "
+                    "FILE (the terminal still gets the text; missing folders are created)")
     an.add_argument("--fail-on-detect", action="store_true",
                     help="exit with status 3 when degradation or blocking is found")
     an.add_argument("--report", metavar="PDF", help="also write a PDF report")
@@ -151,20 +153,28 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStat
 
 
 def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
+    from analyzer.api import analyze
     from analyzer.baseline.profile import Profile
     from analyzer.cli.flows import to_json
-    from analyzer.verdict import analyze, render_text
+    from analyzer.cli.progress import count_bar_for
+    from analyzer.verdict import render_text
     cap = _read(args.capture, err)
-    baseline = None
-    if args.baseline:
-        baseline = _read(args.baseline, err)
-    elif args.profile:
-        baseline = Profile.load(args.profile)
-    analysis = analyze(cap, baseline=baseline)
+    baseline = _read(args.baseline, err) if args.baseline else None
+    profile = Profile.load(args.profile) if args.profile else None
+    bar = count_bar_for(f"analysing {args.capture}", "calls", err)
+    try:
+        analysis = analyze(cap, baseline=baseline, profile=profile, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     if args.report or args.png:
         from analyzer.report import write_report
         for path in write_report(analysis, args.report, args.png):
             err.write(f"wrote {path}\n")
+    if args.save_json:
+        from analyzer.cli.flows import write_json
+        write_json(analysis.to_dict(), args.save_json)
+        err.write(f"wrote {args.save_json}\n")
     if args.json:
         to_json(analysis.to_dict(), out)
     else:

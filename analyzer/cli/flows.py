@@ -57,6 +57,26 @@ def to_json(doc: dict[str, Any], out: TextIO) -> None:
     out.write("\n")
 
 
+def write_json(doc: dict[str, Any], path: str) -> None:
+    """``doc`` as indented JSON in ``path``, written atomically (a temporary file beside
+    it, then renamed), creating missing folders."""
+    import os
+    import tempfile
+    target = os.path.abspath(path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".analyzer-", suffix=".part",
+                               dir=os.path.dirname(target))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=2, allow_nan=False, default=_default)
+            f.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def _default(o: object) -> Any:
     if hasattr(o, "to_dict"):
         return o.to_dict()

@@ -34,6 +34,41 @@ class ProgressBar:
             self.stream.flush()
 
 
+class CountBar:
+    """Progress through counted work (calls analysed): ``analysing [###...] 3/10 calls``,
+    shown when the work is long enough to wait for (``min_total`` items or more, or
+    ``force`` - after a reading bar was shown)."""
+
+    def __init__(self, label: str, unit: str, stream: TextIO, *, min_total: int = 5,
+                 force: bool = False, width: int = 30) -> None:
+        self.label, self.unit, self.stream = label, unit, stream
+        self.min_total, self.force, self.width = min_total, force, width
+        self.t0 = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total <= 0 or (total < self.min_total and not self.force):
+            return
+        frac = min(done / total, 1.0)
+        fill = int(frac * self.width)
+        per_s = done / max(time.monotonic() - self.t0, 1e-6)
+        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (self.width - fill)}] "
+                          f"{done}/{total} {self.unit} {per_s:5.1f}/s")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def count_bar_for(label: str, unit: str, stream: TextIO | None = None, *,
+                  force: bool = False) -> CountBar | None:
+    s = stream or sys.stderr
+    return CountBar(label, unit, s, force=force) if s.isatty() else None
+
+
 def progress_for(label: str, stream: TextIO | None = None) -> ProgressBar | None:
     s = stream or sys.stderr
     return ProgressBar(label, s) if s.isatty() else None

@@ -155,6 +155,13 @@ class StreamQuality:
                    sender_s=self._sender_s)
 
     @cached_property
+    def jitter_s(self) -> np.ndarray | None:
+        """RFC 3550 interarrival jitter after each packet (RTP with a known clock)."""
+        if self.loss is None or self._rtp_ts is None or not self._clock_rate_hz:
+            return None
+        return rfc3550_jitter_s(self._arrival_s, self._rtp_ts, self._clock_rate_hz)
+
+    @cached_property
     def windows(self) -> WindowSeries:
         """Windowed series at ``window_s``, with per-buffer concealment and MOS columns."""
         return self.window_series(self.window_s)
@@ -164,10 +171,10 @@ class StreamQuality:
         """Windowed series at any window length (``concealed_<buffer>`` and
         ``mos_<buffer>`` columns for RTP streams), over the stream's span or, with
         ``start_s`` / ``end_s``, a longer one (e.g. the call's: a cut-off stream's last
-        windows then show no packets)."""
-        jit = None
-        if self.loss is not None and self._rtp_ts is not None and self._clock_rate_hz:
-            jit = rfc3550_jitter_s(self._arrival_s, self._rtp_ts, self._clock_rate_hz)
+        windows then show no packets). A view: it bins the per-packet and per-frame
+        results computed once (loss, jitter, the jitter buffers' concealment) into
+        windows; no metric is computed again."""
+        jit = self.jitter_s
         lo = self._span_s[0] if start_s is None else min(start_s, self._span_s[0])
         hi = self._span_s[1] if end_s is None else max(end_s, self._span_s[1])
         ws = window_series(self._arrival_s, self._size_bytes, window_s=window_s, start_s=lo,

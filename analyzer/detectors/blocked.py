@@ -18,21 +18,37 @@ p-value: under the null "the destination is reachable and each request or its an
 lost independently with probability at most ``null_loss`` (0.5)", ``k`` unanswered
 requests have probability at most ``null_loss ** k``. The schedule (median interval,
 coefficient of variation) is reported as evidence of automatic retries.
+
+The only capture-level detector (``kind = "capture"``): its features are the capture's
+streams and ICMP errors (:class:`SetupTraffic`, which a ``Capture`` is), not one stream's.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
+from analyzer.detectors.base import DetectorSettings
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.result import Detection
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
     from analyzer.streams.model import Stream
+
+
+class SetupTraffic(Protocol):
+    """What the blocked-setup detector reads: every stream of a capture and the ICMP
+    errors quoting its flows (an :class:`analyzer.api.Capture` is one)."""
+
+    @property
+    def streams(self) -> Sequence[Stream]: ...
+
+    @property
+    def icmp(self) -> Sequence[Any]: ...
 
 
 def addr_str(addr16: bytes) -> str:
@@ -55,21 +71,19 @@ def _answers(s: Stream) -> int:
     return int(s.series.arrival_s.size) if s.kind in ("telegram", "opaque", "rtp") else 0
 
 
-class BlockedSetupDetector:
-    """Unanswered setup requests and no media (``pattern`` ``blocked_setup``)."""
+@dataclass(frozen=True, kw_only=True)
+class BlockedSetupDetector(DetectorSettings):
+    """Unanswered setup requests and no media (``pattern`` ``blocked_setup``).
 
-    name = "blocked_setup"
+    Features: the whole capture (:class:`SetupTraffic`); uses no context."""
 
-    def __init__(self, *, min_requests: int = 3, min_span_s: float = 1.0,
-                 min_media_packets: int = 50, null_loss: float = 0.5) -> None:
-        self.min_requests = min_requests
-        self.min_span_s = min_span_s
-        self.min_media_packets = min_media_packets
-        self.null_loss = null_loss
+    name: ClassVar[str] = "blocked_setup"
+    kind: ClassVar[str] = "capture"
 
-    def thresholds(self) -> dict[str, float]:
-        return {"min_requests": self.min_requests, "min_span_s": self.min_span_s,
-                "min_media_packets": self.min_media_packets, "null_loss": self.null_loss}
+    min_requests: int = 3
+    min_span_s: float = 1.0
+    min_media_packets: int = 50
+    null_loss: float = 0.5
 
     def media_established(self, streams: Sequence[Stream]) -> bool:
         by_index = {s.index: s for s in streams}
@@ -81,11 +95,8 @@ class BlockedSetupDetector:
                 return True
         return False
 
-    def detect(self, capture: Capture) -> Detection:
-        return self.detect_streams(capture.streams, capture.icmp)
-
-    def detect_streams(self, streams: Sequence[Stream], icmp: Sequence[Any] = ()
-                       ) -> Detection:
+    def detect(self, traffic: SetupTraffic, context: DetectionContext) -> Detection:
+        streams, icmp = traffic.streams, traffic.icmp
         by_flow: dict[tuple[str, int, str, int], list[Stream]] = {}
         for s in streams:
             by_flow.setdefault((s.src, s.sport, s.dst, s.dport), []).append(s)

@@ -13,34 +13,36 @@ mean run length with an interval from Wilson's interval of ``P(received | previo
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
 import numpy as np
 
+from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.result import Detection, merge_windows, not_applicable
 from analyzer.detectors.stats import markov_vs_bernoulli, wilson_interval
 from analyzer.metrics.seqmath import true_runs
 
 
-class BurstLossDetector:
-    """Losses cluster in runs (``pattern`` ``burst_loss``)."""
+@dataclass(frozen=True, kw_only=True)
+class BurstLossDetector(DetectorSettings):
+    """Losses cluster in runs (``pattern`` ``burst_loss``). Uses no context.
 
-    name = "burst_loss"
+    ``evidence_run``: runs at least this long are listed as evidence (not a threshold)."""
 
-    def __init__(self, *, alpha: float = 0.01, min_lost: int = 15, min_runs: int = 5,
-                 min_mean_run: float = 1.6, min_ratio: float = 1.4,
-                 evidence_run: int = 3) -> None:
-        self.alpha = alpha
-        self.min_lost = min_lost
-        self.min_runs = min_runs
-        self.min_mean_run = min_mean_run
-        self.min_ratio = min_ratio
-        self.evidence_run = evidence_run
+    name: ClassVar[str] = "burst_loss"
+    kind: ClassVar[str] = "stream"
 
-    def thresholds(self) -> dict[str, float]:
-        return {"alpha": self.alpha, "min_lost": self.min_lost, "min_runs": self.min_runs,
-                "min_mean_run": self.min_mean_run, "min_ratio": self.min_ratio}
+    alpha: float = 0.01
+    min_lost: int = 15
+    min_runs: int = 5
+    min_mean_run: float = 1.6
+    min_ratio: float = 1.4
+    evidence_run: int = field(default=3, metadata=NOT_A_THRESHOLD)
 
-    def detect(self, f: StreamFeatures) -> Detection:
+    def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
         if f.loss_note is not None:
             return not_applicable(self.name, f.loss_note, **self.thresholds())
         ind = f.slot_lost[f.slot_usable]

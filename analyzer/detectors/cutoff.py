@@ -14,32 +14,30 @@ DOMAIN.md §1) would show.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
+from analyzer.detectors.base import DetectorSettings
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.result import Detection, not_applicable
-from analyzer.metrics.cutoff import CutoffAssessment
 
 
-class CutoffDetector:
-    """One direction stopped while the call continued (``pattern`` ``cutoff``)."""
+@dataclass(frozen=True, kw_only=True)
+class CutoffDetector(DetectorSettings):
+    """One direction stopped while the call continued (``pattern`` ``cutoff``).
 
-    name = "cutoff"
+    Reads the assessment in ``features.quality``; uses no context."""
 
-    def __init__(self, *, min_missing_s: float = 3.0, min_missing_packets: int = 20,
-                 require_reverse_media: bool = True) -> None:
-        self.min_missing_s = min_missing_s
-        self.min_missing_packets = min_missing_packets
-        self.require_reverse_media = require_reverse_media
+    name: ClassVar[str] = "cutoff"
+    kind: ClassVar[str] = "stream"
 
-    def thresholds(self) -> dict[str, float]:
-        return {"min_missing_s": self.min_missing_s,
-                "min_missing_packets": self.min_missing_packets,
-                "require_reverse_media": float(self.require_reverse_media)}
+    min_missing_s: float = 3.0
+    min_missing_packets: int = 20
+    require_reverse_media: bool = True
 
-    def detect(self, f: StreamFeatures, assessment: CutoffAssessment | None = None
-               ) -> Detection:
-        a = assessment
-        if a is None and f.quality is not None:
-            a = f.quality.cutoff_assessment
+    def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
+        a = f.quality.cutoff_assessment if f.quality is not None else None
         if a is None:
             return not_applicable(self.name, "no cut-off assessment (no call context)",
                                   **self.thresholds())
@@ -50,7 +48,7 @@ class CutoffDetector:
         packets, nbytes = f.cumulative_at(c.at_s + 1e-9)
         detected = (c.duration_s >= self.min_missing_s
                     and c.missing_packets >= self.min_missing_packets)
-        notes = (a.reason, c.evidence)
+        notes: tuple[str, ...] = (a.reason, c.evidence)
         if detected and self.require_reverse_media and c.basis != "reverse_media":
             detected = False
             notes += ("both media directions stopped together while the dialog went on "

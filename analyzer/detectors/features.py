@@ -457,7 +457,10 @@ def features_from_arrays(arrival_s: Any, size_bytes: Any, *, seq: Any = None,
         f = float(tm.frame_interval_s or float("nan"))
         loss = loss_pattern(s, t, frame_interval_s=f)
         clocked = ts is not None and bool(clock_rate_hz)
-        sender = sender_time_s(ts, clock_rate_hz) if clocked else loss.position * f
+        if ts is not None and clock_rate_hz:
+            sender = sender_time_s(ts, clock_rate_hz)
+        else:
+            sender = loss.position * f
         segments = _speech_segments(tm)
         silence = _rtp_silence(tm, t, size, f)
         return _assemble(meta, t=t, size=size, timing=tm, loss=loss, sender=sender, f=f,

@@ -22,37 +22,46 @@ noisy radio link.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
 import numpy as np
 
+from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.reference import Reference
 from analyzer.detectors.result import Detection, merge_windows, not_applicable
-from analyzer.detectors.stats import rank_shift, wehe_compare
+from analyzer.detectors.stats import WEHE_AREA_THRESHOLD, rank_shift, wehe_compare
 
 JITTER_SCALE_FLOOR_S = 0.005
 
 
-class JitterDetector:
-    """Packet delay variation above the baseline (``pattern`` ``jitter``)."""
+@dataclass(frozen=True, kw_only=True)
+class JitterDetector(DetectorSettings):
+    """Packet delay variation above the baseline (``pattern`` ``jitter``).
 
-    name = "jitter"
+    Reads ``context.jitter_reference`` (else ``reference``); when that is the stream's own
+    ``pre_onset`` part, only the windows from ``context.split_s`` on are tested, and
+    ``context.split_pvalue`` (the onset scan's) is the p-value. ``wehe_area``: Wehe's area
+    band; ``min_queue_delay_s``: the delay rise reported as queueing (evidence, not a
+    threshold of the finding)."""
 
-    def __init__(self, *, alpha: float = 0.01, min_shift_s: float = 0.004,
-                 min_ratio: float = 1.5, min_windows: int = 5,
-                 min_queue_delay_s: float = 0.02) -> None:
-        self.alpha = alpha
-        self.min_shift_s = min_shift_s
-        self.min_ratio = min_ratio
-        self.min_windows = min_windows
-        self.min_queue_delay_s = min_queue_delay_s
+    name: ClassVar[str] = "jitter"
+    kind: ClassVar[str] = "stream"
 
-    def thresholds(self) -> dict[str, float]:
-        return {"alpha": self.alpha, "min_shift_s": self.min_shift_s,
-                "min_ratio": self.min_ratio, "min_windows": self.min_windows,
-                "wehe_area": 0.1}
+    alpha: float = 0.01
+    min_shift_s: float = 0.004
+    min_ratio: float = 1.5
+    min_windows: int = 5
+    wehe_area: float = WEHE_AREA_THRESHOLD
+    min_queue_delay_s: float = field(default=0.02, metadata=NOT_A_THRESHOLD)
 
-    def detect(self, f: StreamFeatures, reference: Reference | None, *,
-               since_s: float | None = None, split_pvalue: float | None = None) -> Detection:
+    def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
+        reference = context.jitter_baseline
+        split_pvalue = context.split_pvalue
+        since_s = context.split_s if reference is not None and \
+            reference.kind == "pre_onset" else None
         w = f.windows
         sel = w.usable & np.isfinite(w.ipdv_s)
         if since_s is not None:
@@ -66,7 +75,8 @@ class JitterDetector:
             return not_applicable(self.name, "reference has too few windows",
                                   **self.thresholds())
         rs = rank_shift(x, y, alternative="greater")
-        wc = wehe_compare(x, y, scale_floor=JITTER_SCALE_FLOOR_S)
+        wc = wehe_compare(x, y, scale_floor=JITTER_SCALE_FLOOR_S,
+                          area_threshold=self.wehe_area)
         med_x = float(np.median(x))
         if reference.is_profile and "jitter" in reference.call_level:
             cl = reference.call_level["jitter"]

@@ -15,32 +15,35 @@ Slots inside confounder intervals (handover, outage) and silence never count.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
+from analyzer.detectors.base import DetectorSettings
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.reference import Reference
 from analyzer.detectors.result import Detection, merge_windows, not_applicable
 from analyzer.detectors.stats import excess_rate_test
 
 
-class LossDetector:
-    """Loss rate significantly above the reference's (``pattern`` ``loss``)."""
+@dataclass(frozen=True, kw_only=True)
+class LossDetector(DetectorSettings):
+    """Loss rate significantly above the reference's (``pattern`` ``loss``).
 
-    name = "loss"
+    Reads ``context.reference`` (none: a loss-free baseline)."""
 
-    def __init__(self, *, min_excess: float = 0.01, alpha: float = 0.01, grid_s: float = 5.0,
-                 min_tail_s: float = 10.0, min_lost: int = 5) -> None:
-        self.min_excess = min_excess
-        self.alpha = alpha
-        self.grid_s = grid_s
-        self.min_tail_s = min_tail_s
-        self.min_lost = min_lost
+    name: ClassVar[str] = "loss"
+    kind: ClassVar[str] = "stream"
 
-    def thresholds(self) -> dict[str, float]:
-        return {"min_excess": self.min_excess, "alpha": self.alpha, "grid_s": self.grid_s,
-                "min_tail_s": self.min_tail_s, "min_lost": self.min_lost}
+    min_excess: float = 0.01
+    alpha: float = 0.01
+    grid_s: float = 5.0
+    min_tail_s: float = 10.0
+    min_lost: int = 5
 
-    def detect(self, f: StreamFeatures, reference: Reference | None = None) -> Detection:
+    def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
+        reference = context.reference
         if f.loss_note is not None:
             return not_applicable(self.name, f.loss_note, **self.thresholds())
         w = f.windows

@@ -24,8 +24,13 @@ p-value: it says how bad the call sounded, not how sure a degradation is.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
+from analyzer.detectors.base import DetectorSettings
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.result import Detection, merge_windows, not_applicable
 from analyzer.metrics.seqmath import true_runs
@@ -34,28 +39,24 @@ BUFFER = "adaptive_500ms"
 MIN_EVENTS = 3
 
 
-class MetallicRiskDetector:
-    """Long concealment runs after the jitter buffer (``pattern`` ``metallic_risk``)."""
+@dataclass(frozen=True, kw_only=True)
+class MetallicRiskDetector(DetectorSettings):
+    """Long concealment runs after the jitter buffer (``pattern`` ``metallic_risk``).
 
-    name = "metallic_risk"
+    Reads ``context.since_s`` (the onset: concealment is counted from there)."""
 
-    def __init__(self, *, buffer: str = BUFFER, audible_run_s: float = 0.06,
-                 high_concealed: float = 0.10, high_events_per_min: float = 6.0,
-                 medium_concealed: float = 0.03, medium_events_per_min: float = 2.0) -> None:
-        self.buffer = buffer
-        self.audible_run_s = audible_run_s
-        self.high_concealed = high_concealed
-        self.high_events_per_min = high_events_per_min
-        self.medium_concealed = medium_concealed
-        self.medium_events_per_min = medium_events_per_min
+    name: ClassVar[str] = "metallic_risk"
+    kind: ClassVar[str] = "stream"
 
-    def thresholds(self) -> dict[str, float]:
-        return {"audible_run_s": self.audible_run_s, "high_concealed": self.high_concealed,
-                "high_events_per_min": self.high_events_per_min,
-                "medium_concealed": self.medium_concealed,
-                "medium_events_per_min": self.medium_events_per_min}
+    buffer: str = BUFFER
+    audible_run_s: float = 0.06
+    high_concealed: float = 0.10
+    high_events_per_min: float = 6.0
+    medium_concealed: float = 0.03
+    medium_events_per_min: float = 2.0
 
-    def detect(self, f: StreamFeatures, *, since_s: float | None = None) -> Detection:
+    def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
+        since_s = context.since_s
         if f.loss_note is not None:
             return not_applicable(self.name, f.loss_note, **self.thresholds())
         res = f.buffers.get(self.buffer)

@@ -29,10 +29,13 @@ passed before the onset.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
+from analyzer.detectors.base import DetectorSettings
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.result import Detection, not_applicable
 from analyzer.detectors.stats import bernoulli_scan, pettitt, rank_shift
@@ -44,30 +47,28 @@ MAX_CORRECTION_S = 0.5
 REFINE_WINDOWS = 2
 
 
-class OnsetDetector:
-    """Single change point where the stream got worse."""
+@dataclass(frozen=True, kw_only=True)
+class OnsetDetector(DetectorSettings):
+    """Single change point where the stream got worse.
 
-    name = "onset"
+    Reads ``context.rng()`` (the ``n_perm`` permutations of the loss scan); ``signals``:
+    which of :data:`SIGNALS` are scanned."""
 
-    def __init__(self, *, alpha: float = 0.01, min_segment_s: float = 5.0, n_perm: int = 99,
-                 signals: tuple[str, ...] = SIGNALS, seed: int = 0) -> None:
-        self.alpha = alpha
-        self.min_segment_s = min_segment_s
-        self.n_perm = n_perm
-        self.signals = signals
-        self.seed = seed
+    name: ClassVar[str] = "onset"
+    kind: ClassVar[str] = "stream"
 
-    def thresholds(self) -> dict[str, float]:
-        return {"alpha": self.alpha, "min_segment_s": self.min_segment_s,
-                "n_perm": self.n_perm}
+    alpha: float = 0.01
+    min_segment_s: float = 5.0
+    n_perm: int = 99
+    signals: tuple[str, ...] = SIGNALS
 
-    def detect(self, f: StreamFeatures) -> Detection:
+    def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
         if f.duration_s < 2 * self.min_segment_s:
             return not_applicable(self.name, f"stream shorter than {2 * self.min_segment_s} s",
                                   **self.thresholds())
         found: dict[str, dict] = {}
         for sig in self.signals:
-            res = self._loss(f) if sig == "loss" else self._windowed(f, sig)
+            res = self._loss(f, context) if sig == "loss" else self._windowed(f, sig)
             if res is not None:
                 found[sig] = res
         level = self.alpha / max(1, len(self.signals))
@@ -98,7 +99,7 @@ class OnsetDetector:
                       "after_bytes": nbytes, "confirm_pvalue": confirm, "signals": found,
                       "level": level})
 
-    def _loss(self, f: StreamFeatures) -> dict | None:
+    def _loss(self, f: StreamFeatures, context: DetectionContext) -> dict | None:
         use = f.slot_usable
         lost, t = f.slot_lost[use], f.slot_time_s[use]
         if lost.sum() < 3 or not np.isfinite(f.frame_interval_s):
@@ -113,7 +114,7 @@ class OnsetDetector:
         scans = []
         for ind in (events, lost):
             cp = bernoulli_scan(ind, min_size=m, n_perm=self.n_perm,
-                                rng=np.random.default_rng(self.seed))
+                                rng=context.rng())
             if cp is not None and cp.after > cp.before:
                 scans.append((cp, ind))
         if not scans:

@@ -38,9 +38,13 @@ quantisation); with fewer than three windows, the spectral peak and the frequenc
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
+from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.result import Detection, merge_windows, not_applicable
 from analyzer.detectors.stats import gumbel_pvalue
@@ -58,33 +62,27 @@ HARMONICS = (1, 2, 4, 8, 16)
 FUNDAMENTAL_FRACTION = 0.6
 
 
-class PeriodicDropDetector:
-    """Loss windows recurring with a period (``pattern`` ``periodic_drop``)."""
+@dataclass(frozen=True, kw_only=True)
+class PeriodicDropDetector(DetectorSettings):
+    """Loss windows recurring with a period (``pattern`` ``periodic_drop``).
 
-    name = "periodic_drop"
+    Reads ``context.rng()`` (the ``n_perm`` random placements of the permutation test);
+    ``oversample``: zero-padding of the spectrum."""
 
-    def __init__(self, *, alpha: float = 0.01, min_period_s: float = 0.5,
-                 max_period_s: float = 20.0, min_cycles: int = 3, min_runs: int = 3,
-                 min_concentration: float = 0.6, max_share: float = 0.6,
-                 oversample: int = 8, n_perm: int = 199, seed: int = 0) -> None:
-        self.alpha = alpha
-        self.min_period_s = min_period_s
-        self.max_period_s = max_period_s
-        self.min_cycles = min_cycles
-        self.min_runs = min_runs
-        self.min_concentration = min_concentration
-        self.max_share = max_share
-        self.oversample = oversample
-        self.n_perm = n_perm
-        self.seed = seed
+    name: ClassVar[str] = "periodic_drop"
+    kind: ClassVar[str] = "stream"
 
-    def thresholds(self) -> dict[str, float]:
-        return {"alpha": self.alpha, "min_period_s": self.min_period_s,
-                "max_period_s": self.max_period_s, "min_cycles": self.min_cycles,
-                "min_runs": self.min_runs, "min_concentration": self.min_concentration,
-                "max_share": self.max_share}
+    alpha: float = 0.01
+    min_period_s: float = 0.5
+    max_period_s: float = 20.0
+    min_cycles: int = 3
+    min_runs: int = 3
+    min_concentration: float = 0.6
+    max_share: float = 0.6
+    oversample: int = field(default=8, metadata=NOT_A_THRESHOLD)
+    n_perm: int = field(default=199, metadata=NOT_A_THRESHOLD)
 
-    def detect(self, f: StreamFeatures) -> Detection:
+    def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
         if f.loss_note is not None:
             return not_applicable(self.name, f.loss_note, **self.thresholds())
         use = f.slot_usable
@@ -133,7 +131,7 @@ class PeriodicDropDetector:
         p_perm = None
         if shaped and pval < PERMUTATION_GATE:
             p_perm = self._permutation_pvalue(mid, w, best_m, f_lo, f_hi, f_max_h,
-                                              np.random.default_rng(self.seed))
+                                              context.rng())
             pval = max(pval, p_perm)
         detected = bool(pval < self.alpha and shaped)
         return Detection(

@@ -30,37 +30,40 @@ otherwise; ``undetermined`` without RTP timestamps.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
 import numpy as np
 
+from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.reference import Reference
 from analyzer.detectors.result import Detection, merge_windows, not_applicable
 from analyzer.detectors.stats import block_bootstrap_ci, rank_shift
 
 
-class RateCapDetector:
-    """Delivered rate flattened at a cap (``pattern`` ``rate_cap``; policing or shaping)."""
+@dataclass(frozen=True, kw_only=True)
+class RateCapDetector(DetectorSettings):
+    """Delivered rate flattened at a cap (``pattern`` ``rate_cap``; policing or shaping).
 
-    name = "rate_cap"
+    Reads ``context.since_s`` (tests from the onset, else from the first loss),
+    ``context.reference`` (the typical delay when capped from the start) and
+    ``context.rng()`` (the bootstrap of ``n_boot`` resamples)."""
 
-    def __init__(self, *, alpha: float = 0.01, min_loss: float = 0.03, max_ratio: float = 0.5,
-                 min_windows: int = 5, min_queue_delay_s: float = 0.02,
-                 max_run_s: float = 0.1, n_boot: int = 400) -> None:
-        self.alpha = alpha
-        self.min_loss = min_loss
-        self.max_ratio = max_ratio
-        self.min_windows = min_windows
-        self.min_queue_delay_s = min_queue_delay_s
-        self.max_run_s = max_run_s
-        self.n_boot = n_boot
+    name: ClassVar[str] = "rate_cap"
+    kind: ClassVar[str] = "stream"
 
-    def thresholds(self) -> dict[str, float]:
-        return {"alpha": self.alpha, "min_loss": self.min_loss, "max_ratio": self.max_ratio,
-                "min_windows": self.min_windows, "min_queue_delay_s": self.min_queue_delay_s,
-                "max_run_s": self.max_run_s}
+    alpha: float = 0.01
+    min_loss: float = 0.03
+    max_ratio: float = 0.5
+    min_windows: int = 5
+    min_queue_delay_s: float = 0.02
+    max_run_s: float = 0.1
+    n_boot: int = field(default=400, metadata=NOT_A_THRESHOLD)
 
-    def detect(self, f: StreamFeatures, *, since_s: float | None = None,
-               reference: Reference | None = None) -> Detection:
+    def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
+        since_s, reference = context.since_s, context.reference
         if f.loss_note is not None:
             return not_applicable(self.name, f.loss_note, **self.thresholds())
         w = f.windows
@@ -91,7 +94,7 @@ class RateCapDetector:
         p = max(float(chi2.cdf((k - 1) * ratio, k - 1)), 1e-16)
         rate = delivered * 8.0 / w.window_s
         cap = float(np.median(rate))
-        ci = block_bootstrap_ci(rate, np.median, n_boot=self.n_boot)
+        ci = block_bootstrap_ci(rate, np.median, n_boot=self.n_boot, rng=context.rng())
         offered = float(np.median(w.offered_bps[sel]))
         before = w.usable_for_rate & (w.start_s + w.window_s <= first_loss + 1e-9)
         sent_before = float(np.median(w.bitrate_bps[before])) if before.sum() >= 3 else None

@@ -12,11 +12,17 @@ These comparisons describe *how* a stream differs from its baseline; they are re
 for every metric, and are not themselves findings (the pattern detectors decide those,
 with tests built for each pattern). Windows of one stream are not independent (network
 conditions drift), so their p-values are indicative.
+
+A function, not a registered detector: its input is two samples of one metric (any
+metric, chosen by the caller), not a stream's features, and its result never enters the
+multiple-testing family or becomes a finding.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from analyzer.detectors.result import Detection, not_applicable
 from analyzer.detectors.stats import WEHE_ALPHA, WEHE_AREA_THRESHOLD, rank_shift, wehe_compare
@@ -28,43 +34,31 @@ UNITS = {"loss": "loss fraction", "jitter": "s", "interarrival": "s", "bitrate":
          "delay": "s"}
 
 
-class DistributionShift:
-    """Wehe KS + area band and the rank test of one metric against its baseline."""
-
-    def __init__(self, metric: str, *, area_threshold: float = WEHE_AREA_THRESHOLD,
-                 alpha: float = WEHE_ALPHA, min_windows: int = 5) -> None:
-        if metric not in SCALE_FLOORS:
-            raise ValueError(f"metric must be one of {', '.join(SCALE_FLOORS)}, not {metric!r}")
-        self.metric = metric
-        self.area_threshold = area_threshold
-        self.alpha = alpha
-        self.min_windows = min_windows
-
-    @property
-    def name(self) -> str:
-        return f"shift_{self.metric}"
-
-    def thresholds(self) -> dict[str, float]:
-        return {"area_threshold": self.area_threshold, "alpha": self.alpha,
-                "min_windows": self.min_windows, "scale_floor": SCALE_FLOORS[self.metric]}
-
-    def detect(self, x: Any, y: Any) -> Detection:
-        """``x``: the stream's windows; ``y``: the baseline's."""
-        import numpy as np
-        a = np.asarray(x, dtype=np.float64)
-        b = np.asarray(y, dtype=np.float64)
-        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-        if a.size < self.min_windows or b.size < self.min_windows:
-            return not_applicable(self.name, f"{a.size} / {b.size} windows "
-                                  f"(< {self.min_windows})", **self.thresholds())
-        wc = wehe_compare(a, b, scale_floor=SCALE_FLOORS[self.metric],
-                          area_threshold=self.area_threshold, alpha=self.alpha)
-        rs = rank_shift(a, b, alternative="two-sided")
-        return Detection(
-            self.name, wc.decision == "different", statistic=wc.statistic, pvalue=wc.pvalue,
-            effect=rs.shift, interval=rs.interval, thresholds=self.thresholds(),
-            estimate={"effect_unit": UNITS[self.metric], "confidence_level": rs.confidence,
-                      "decision": wc.decision, "area": wc.area,
-                      "mann_whitney_pvalue": rs.pvalue, "median": float(np.median(a)),
-                      "reference_median": float(np.median(b)), "windows": int(a.size),
-                      "reference_windows": int(b.size)})
+def distribution_shift(x: Any, y: Any, *, metric: str,
+                       area_threshold: float = WEHE_AREA_THRESHOLD, alpha: float = WEHE_ALPHA,
+                       min_windows: int = 5) -> Detection:
+    """Wehe KS + area band and the rank test of ``metric`` (a key of
+    :data:`SCALE_FLOORS`): ``x`` the stream's windows, ``y`` the baseline's. The result's
+    ``detector`` is ``shift_<metric>``; ``detected`` means Wehe's band says "different"."""
+    if metric not in SCALE_FLOORS:
+        raise ValueError(f"metric must be one of {', '.join(SCALE_FLOORS)}, not {metric!r}")
+    name = f"shift_{metric}"
+    thresholds = {"area_threshold": area_threshold, "alpha": alpha,
+                  "min_windows": min_windows, "scale_floor": SCALE_FLOORS[metric]}
+    a = np.asarray(x, dtype=np.float64)
+    b = np.asarray(y, dtype=np.float64)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < min_windows or b.size < min_windows:
+        return not_applicable(name, f"{a.size} / {b.size} windows (< {min_windows})",
+                              **thresholds)
+    wc = wehe_compare(a, b, scale_floor=SCALE_FLOORS[metric], area_threshold=area_threshold,
+                      alpha=alpha)
+    rs = rank_shift(a, b, alternative="two-sided")
+    return Detection(
+        name, wc.decision == "different", statistic=wc.statistic, pvalue=wc.pvalue,
+        effect=rs.shift, interval=rs.interval, thresholds=thresholds,
+        estimate={"effect_unit": UNITS[metric], "confidence_level": rs.confidence,
+                  "decision": wc.decision, "area": wc.area,
+                  "mann_whitney_pvalue": rs.pvalue, "median": float(np.median(a)),
+                  "reference_median": float(np.median(b)), "windows": int(a.size),
+                  "reference_windows": int(b.size)})

@@ -40,6 +40,7 @@ from analyzer.detectors.blocked import BlockedSetupDetector
 from analyzer.detectors.burst import BurstLossDetector
 from analyzer.detectors.callfeatures import call_features, call_streams
 from analyzer.detectors.confounders import Confounder
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.cutoff import CutoffDetector
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.jitter import JitterDetector
@@ -49,7 +50,7 @@ from analyzer.detectors.onset import OnsetDetector, onset_of
 from analyzer.detectors.periodic import PeriodicDropDetector
 from analyzer.detectors.ratecap import RateCapDetector
 from analyzer.detectors.result import Detection
-from analyzer.detectors.shift import DistributionShift
+from analyzer.detectors.shift import distribution_shift
 from analyzer.metrics.quality import StreamQuality, capture_quality
 from analyzer.verdict.model import (
     Analysis,
@@ -195,7 +196,7 @@ class Analyzer:
         s = self.settings
         quality = self._quality(capture)
         base = self._baseline(baseline)
-        blocked = self.blocked.detect(capture)
+        blocked = self.blocked.detect(capture, DetectionContext())
         calls = []
         for k, call in enumerate(capture.calls):
             calls.append(self._call(capture, call, base.features, base.profile, quality))
@@ -369,7 +370,8 @@ class Analyzer:
         tested = {f.stream for f in feats
                   if f.packets >= s.min_stream_packets and f.duration_s >= s.min_stream_s
                   and f.speech_like and not (f.source == "arrival" and f.app != "telegram")}
-        onsets = {f.stream: self.onset.detect(f) for f in feats if f.stream in tested}
+        onsets = {f.stream: self.onset.detect(f, DetectionContext()) for f in feats
+                  if f.stream in tested}
         out: list[_Stream] = []
         for f in feats:
             direction = _direction(f, caller)
@@ -403,7 +405,7 @@ class Analyzer:
                 call_start: float) -> Detection:
         """Cut-off of ``f``, unless the other direction only outlived it by draining a
         queue: its last packets were sent no later than ``f`` stopped (RTP timestamps)."""
-        d = self.cutoff.detect(f)
+        d = self.cutoff.detect(f, DetectionContext())
         if not d.detected:
             return d
         at = float(d.estimate["at_s"])
@@ -442,25 +444,26 @@ class Analyzer:
                                    after_stream_packets=onset.estimate.get("after_packets"),
                                    after_call_s=onset_s - call_start)
         d: dict[str, Detection] = {}
-        d["loss"] = self.loss.detect(f, ref)
-        d["burst_loss"] = self.burst.detect(f)
-        d["periodic_drop"] = self.periodic.detect(f)
+        d["loss"] = self.loss.detect(f, DetectionContext(reference=ref))
+        d["burst_loss"] = self.burst.detect(f, DetectionContext(reference=ref))
+        d["periodic_drop"] = self.periodic.detect(f, DetectionContext(reference=ref))
         since = onset_s if onset_s is not None else None
-        d["rate_cap"] = self.ratecap.detect(f, since_s=since, reference=ref)
+        d["rate_cap"] = self.ratecap.detect(f, DetectionContext(reference=ref, since_s=since))
         # the split a pre-onset baseline was cut at (a change in loss, jitter or delay)
         split = onset_of(onset, DEGRADATION_SIGNALS)
         split_s = split[0] if split is not None else None
         split_p = None
         if jref.kind == "pre_onset" and split is not None and split[1] in ("jitter", "delay"):
             split_p = onset.estimate["signals"][split[1]]["pvalue"]
-        d["jitter"] = self.jitter.detect(
-            f, jref, since_s=split_s if jref.kind == "pre_onset" else None,
-            split_pvalue=split_p)
-        d["metallic_risk"] = self.metallic.detect(f, since_s=since)
+        d["jitter"] = self.jitter.detect(f, DetectionContext(
+            reference=ref, jitter_reference=jref, since_s=since, split_s=split_s,
+            split_pvalue=split_p))
+        d["metallic_risk"] = self.metallic.detect(f, DetectionContext(reference=ref,
+                                                                      since_s=since))
         shifts = {}
         for m in SHIFT_METRICS:
             x = f.windows.metric(m) if ref.kind != "pre_onset" else _after(f, m, split_s)
-            shifts[m] = DistributionShift(m).detect(x, ref.sample(m))
+            shifts[m] = distribution_shift(x, ref.sample(m), metric=m)
         use = f.slot_usable
         rep = StreamReport(
             stream=f.stream, label=f.label, direction=direction, kind=f.kind, app=f.app,

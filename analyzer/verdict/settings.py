@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyzer.detectors.registry import DETECTORS, Detector, build
 from analyzer.errors import UsageError
 
 
@@ -39,14 +40,13 @@ class Settings:
         if self.window_s <= 0:
             raise UsageError(f"Settings.window_s must be positive, not {self.window_s!r}")
 
-    def make(self, cls: type, **defaults: Any) -> Any:
-        """An instance of detector class ``cls`` with ``defaults`` and the overrides."""
-        kwargs = {**defaults, **self.detectors.get(getattr(cls, "name", ""), {})}
-        try:
-            return cls(**kwargs)
-        except TypeError as exc:
-            raise UsageError(f"settings for detector {getattr(cls, 'name', cls)!r}: {exc}"
-                             ) from exc
+    def make(self, detector: str | type[Detector[Any]], **defaults: Any) -> Any:
+        """Registered detector ``detector`` (a name or its class) with ``defaults`` and the
+        overrides in ``detectors`` (:func:`analyzer.detectors.registry.build`)."""
+        name = detector if isinstance(detector, str) else detector.name
+        if not isinstance(detector, str) and DETECTORS.get(name) is not detector:
+            raise UsageError(f"{detector.__name__} is not the registered detector {name!r}")
+        return build(name, **{**defaults, **self.detectors.get(name, {})})
 
     def to_dict(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "correction": self.correction,

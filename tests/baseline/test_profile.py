@@ -10,10 +10,14 @@ import pytest
 from analyzer.baseline import Profile, build_profile, choose_reference, default_profile
 from analyzer.baseline.defaultgen import call_params, make_default_profile
 from analyzer.detectors.callfeatures import call_features
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.onset import OnsetDetector
 from analyzer.detectors.reference import METRICS
 from analyzer.errors import UsageError
 from tests.detectors.simcache import simulated
+
+#: No baseline, no onset, seed 0.
+CTX = DetectionContext()
 
 
 def feats_of(kind: str, seed: int, **params):
@@ -75,14 +79,14 @@ def test_default_generator_is_deterministic() -> None:
 def test_baseline_order() -> None:
     a_to_b, b_to_a = feats_of("bernoulli", 62, p=0.05, onset_s=20.0,
                               direction="caller_to_callee")
-    onset = OnsetDetector().detect(a_to_b)
+    onset = OnsetDetector().detect(a_to_b, CTX)
     # (a) another capture beats everything
     base = feats_of("clean", 63)
     ref, _ = choose_reference(a_to_b, baseline=base, reverse=b_to_a, onset=onset)
     assert ref.kind == "capture"
     # (b) the clean other direction
     ref, _ = choose_reference(a_to_b, reverse=b_to_a, onset=onset,
-                              reverse_onset=OnsetDetector().detect(b_to_a))
+                              reverse_onset=OnsetDetector().detect(b_to_a, CTX))
     assert ref.kind == "reverse"
     # (c) the part before the onset, when the other direction is degraded too
     ref, passed = choose_reference(a_to_b, reverse=a_to_b, onset=onset,

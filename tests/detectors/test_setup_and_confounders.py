@@ -8,6 +8,7 @@ import numpy as np
 
 from analyzer.detectors.blocked import BlockedSetupDetector
 from analyzer.detectors.confounders import ConfounderFinder
+from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.features import features_from_arrays
 
 
@@ -17,6 +18,12 @@ def fake_stream(index: int, src: str, sport: int, dst: str, dport: int, kind: st
     return SimpleNamespace(index=index, src=src, sport=sport, dst=dst, dport=dport,
                            kind=kind, extra=extra, reverse=reverse, is_media=media,
                            series=SimpleNamespace(arrival_s=np.asarray(times)))
+
+
+def blocked(streams: list, icmp: list | None = None):
+    """The blocked-setup detector on these streams and ICMP errors (a capture's parts)."""
+    traffic = SimpleNamespace(streams=streams, icmp=icmp or [])
+    return BlockedSetupDetector().detect(traffic, DetectionContext())
 
 
 def icmp(src: str, sport: int, dst: str, dport: int):
@@ -30,8 +37,7 @@ def test_unanswered_hellos_on_a_schedule_are_blocked() -> None:
     t = np.arange(0, 20, 0.5)
     req = fake_stream(0, "192.168.1.5", 40000, "91.108.56.1", 599, "telegram", t,
                       telegram_hellos=t.size)
-    d = BlockedSetupDetector().detect_streams([req], [icmp("192.168.1.5", 40000,
-                                                           "91.108.56.1", 599)] * 40)
+    d = blocked([req], [icmp("192.168.1.5", 40000, "91.108.56.1", 599)] * 40)
     assert d.detected and d.pvalue == 0.5 ** 40
     target = d.estimate["targets"][0]
     assert target["interval_s"] == 0.5 and target["interval_cv"] < 0.01
@@ -43,16 +49,16 @@ def test_answered_or_media_is_not_blocked() -> None:
     req = fake_stream(0, "10.0.0.2", 5000, "1.2.3.4", 3478, "stun", t, stun_requests=20)
     ans = fake_stream(1, "1.2.3.4", 3478, "10.0.0.2", 5000, "stun", t[:3],
                       stun_responses=3)
-    assert not BlockedSetupDetector().detect_streams([req, ans]).detected
+    assert not blocked([req, ans]).detected
     # unanswered probes to one candidate while media flows on another path
     media = np.arange(0, 30, 0.02)
     a = fake_stream(2, "10.0.0.2", 6000, "5.6.7.8", 6000, "rtp", media, reverse=3)
     b = fake_stream(3, "5.6.7.8", 6000, "10.0.0.2", 6000, "rtp", media, reverse=2)
-    d = BlockedSetupDetector().detect_streams([req, a, b])
+    d = blocked([req, a, b])
     assert not d.detected and d.estimate["media_established"]
     # too few requests is no schedule
     few = fake_stream(0, "10.0.0.2", 5000, "1.2.3.4", 3478, "stun", t[:2], stun_requests=2)
-    assert not BlockedSetupDetector().detect_streams([few]).detected
+    assert not blocked([few]).detected
 
 
 def two_way(gaps: list[tuple[float, float]], *, seed: int = 1):

@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Literal, overload
+from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 #: Attempts to find an unused temporary name before giving up.
 TEMP_NAME_ATTEMPTS = 100
@@ -35,12 +35,12 @@ def _create_temp(target: Path) -> tuple[int, Path]:
 
 @overload
 def atomic_write(path: str | os.PathLike[str], mode: Literal["wb"]
-                 ) -> contextlib.AbstractContextManager[IO[bytes]]: ...
+                 ) -> contextlib.AbstractContextManager[BinaryIO]: ...
 @overload
 def atomic_write(path: str | os.PathLike[str], mode: Literal["w"] = "w", *,
-                 newline: str | None = None) -> contextlib.AbstractContextManager[IO[str]]: ...
+                 newline: str | None = None) -> contextlib.AbstractContextManager[TextIO]: ...
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", *,
-                 newline: str | None = None) -> contextlib.AbstractContextManager[IO]:
+                 newline: str | None = None) -> contextlib.AbstractContextManager[IO[Any]]:
     """Context manager giving a file object (text UTF-8 for ``"w"``, binary for ``"wb"``)
     whose content replaces ``path`` when the block ends without an error."""
     if mode not in ("w", "wb"):
@@ -49,12 +49,12 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *,
 
 
 @contextlib.contextmanager
-def _atomic(target: Path, mode: str, newline: str | None) -> Iterator[IO]:
+def _atomic(target: Path, mode: str, newline: str | None) -> Iterator[IO[Any]]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temp(target)
     try:
         if mode == "wb":
-            fh: IO = os.fdopen(fd, "wb")
+            fh: IO[Any] = os.fdopen(fd, "wb")
         else:
             fh = os.fdopen(fd, "w", encoding="utf-8", newline=newline)
         with fh:

@@ -25,13 +25,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     an.add_argument("--json", action="store_true", help="write the analysis as JSON")
     an.add_argument("--fail-on-detect", action="store_true",
                     help="exit with status 3 when degradation or blocking is found")
-    an.add_argument("--report", metavar="PDF", help="also write a PDF report")
-    an.add_argument("--png", metavar="DIR", help="also write each report figure as PNG")
+    an.add_argument("--report", metavar="PDF", help="also write a PDF report (missing "
+                    "parent folders are created; never over an input)")
+    an.add_argument("--png", metavar="DIR", help="also write each report figure as PNG into "
+                    "DIR (created with its missing parents; never over an input)")
     bl = sub.add_parser("baseline", help="build a baseline profile from clean captures")
     blsub = bl.add_subparsers(dest="baseline_command", metavar="ACTION")
     bb = blsub.add_parser("build", help="build a profile from clean captures")
     bb.add_argument("captures", nargs="+", metavar="CAPTURE")
-    bb.add_argument("-o", "--output", required=True, metavar="FILE")
+    bb.add_argument("-o", "--output", required=True, metavar="FILE",
+                    help="profile JSON to write (missing parent folders are created; never "
+                    "over an input)")
     bb.add_argument("--description", default="")
     st = sub.add_parser(
         "stats", help="detailed call quality per media stream: frame interval, loss runs, "
@@ -39,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("capture", help="pcap or pcapng file (may be gzip-compressed)")
     st.add_argument("--json", action="store_true",
                     help="the flows JSON with every quality figure (detail)")
-    st.add_argument("--csv", metavar="DIR", help="write each stream's windowed series as CSV")
+    st.add_argument("--csv", metavar="DIR", help="write each stream's windowed series as CSV "
+                    "into DIR (created with its missing parents; never over an input)")
     st.add_argument("--window", type=float, default=1.0, metavar="S",
                     help="window length for the series, seconds (default 1)")
     sim = sub.add_parser(
@@ -50,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "duration_s, framing=rtp|rtp_sdp|whatsapp|telegram, frame_interval_ms, or the "
         "scenario's own, e.g. rate_bps, p, period_s, onset_s). --list shows them all.")
     sim.add_argument("kind", nargs="?", help="scenario name (see --list)")
-    sim.add_argument("out", nargs="?", help="pcap file to write")
+    sim.add_argument("out", nargs="?", help="pcap file to write (missing parent folders are "
+                     "created)")
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")
     sim.add_argument("--list", action="store_true", help="list scenarios and defaults")
@@ -194,4 +200,6 @@ COMMANDS = {"flows": cmd_flows, "stats": cmd_stats, "analyze": cmd_analyze,
 
 
 def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
+    from analyzer.cli.outputs import check_args
+    check_args(args)  # before any capture is read: outputs never harm inputs
     return COMMANDS[args.command](args, out, err)

@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--no-quality", action="store_true",
                    help="--json without the quality figures (TShark-style statistics only; "
                    "faster on huge captures)")
+    from analyzer.cli.redaction import add_redact_options
+    add_redact_options(f)
     from analyzer.cli import commands
     commands.register(sub)
     return p

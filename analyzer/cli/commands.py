@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
+from analyzer.cli.redaction import add_redact_options, pseudonymizer_for, wants_redaction
 from analyzer.cli.status import ExitStatus
 
 
@@ -29,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "parent folders are created; never over an input)")
     an.add_argument("--png", metavar="DIR", help="also write each report figure as PNG into "
                     "DIR (created with its missing parents; never over an input)")
+    add_redact_options(an)
     bl = sub.add_parser("baseline", help="build a baseline profile from clean captures")
     blsub = bl.add_subparsers(dest="baseline_command", metavar="ACTION")
     bb = blsub.add_parser("build", help="build a profile from clean captures")
@@ -47,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "into DIR (created with its missing parents; never over an input)")
     st.add_argument("--window", type=float, default=1.0, metavar="S",
                     help="window length for the series, seconds (default 1)")
+    add_redact_options(st)
     sim = sub.add_parser(
         "simulate", help="write a simulated two-way call with a labelled impairment (pcap "
         "plus a truth JSON beside it)",
@@ -85,25 +88,29 @@ def _window(args: argparse.Namespace) -> float:
 
 def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import render_table, to_json, write_csv
+    from analyzer.redact import redact_object
     cap = _read(args.capture, err)
     want = args.csv or (args.json and not args.no_quality)
     quality = cap.quality(window_s=_window(args)) if want else None
+    p = pseudonymizer_for(args, cap)
+    view = cap if p is None else redact_object(cap, p)  # what is shown: names, JSON, CSV
     if args.csv:
-        for path in write_csv(cap, quality or {}, args.csv):
+        for path in write_csv(view, quality or {}, args.csv):
             err.write(f"wrote {path}\n")
     check = None
     if args.cross_check:
         from analyzer.crosscheck import cross_check
         check = cross_check(cap)
     if args.json:
-        doc = cap.to_dict(quality)
+        doc = view.to_dict(quality)
         if check is not None:
             doc["cross_check"] = check.to_dict()
-        to_json(doc, out)
+        to_json(doc if p is None else p.value(doc), out)
     else:
-        out.write(render_table(cap, show_all=args.all) + "\n")
+        text = render_table(view, show_all=args.all)
         if check is not None:
-            out.write(render_cross_check(check) + "\n")
+            text += "\n" + render_cross_check(check)
+        out.write((text if p is None else p.text(text)) + "\n")
     return ExitStatus.OK
 
 
@@ -122,15 +129,20 @@ def render_cross_check(check) -> str:
 def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import to_json, write_csv
     from analyzer.cli.stats import render_stats
+    from analyzer.redact import redact_object
     cap = _read(args.capture, err)
     quality = cap.quality(window_s=_window(args))
+    p = pseudonymizer_for(args, cap)
+    view = cap if p is None else redact_object(cap, p)
     if args.csv:
-        for path in write_csv(cap, quality, args.csv):
+        for path in write_csv(view, quality, args.csv):
             err.write(f"wrote {path}\n")
     if args.json:
-        to_json(cap.to_dict(quality, detail=True), out)
+        doc = view.to_dict(quality, detail=True)
+        to_json(doc if p is None else p.value(doc), out)
     else:
-        out.write(render_stats(cap, quality) + "\n")
+        text = render_stats(view, quality)
+        out.write((text if p is None else p.text(text)) + "\n")
     return ExitStatus.OK
 
 
@@ -159,7 +171,12 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStat
 def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.baseline.profile import Profile
     from analyzer.cli.flows import to_json
+    from analyzer.errors import UsageError
     from analyzer.verdict import analyze, render_text
+    if wants_redaction(args) and (args.report or args.png):
+        # TODO(lead): apply analyzer.redact.redact_object to the Analysis before rendering
+        raise UsageError("--redact does not cover --report/--png yet; use it with the text "
+                         "or --json output")
     cap = _read(args.capture, err)
     baseline = None
     if args.baseline:
@@ -176,10 +193,13 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatu
         if args.png:
             for path in write_pngs(args.png, cap, analysis, baseline=base_cap):
                 err.write(f"wrote {path}\n")
+    p = pseudonymizer_for(args, cap)
     if args.json:
-        to_json(analysis.to_dict(), out)
+        doc = analysis.to_dict()
+        to_json(doc if p is None else p.value(doc), out)
     else:
-        out.write(render_text(analysis) + "\n")
+        text = render_text(analysis)
+        out.write((text if p is None else p.text(text)) + "\n")
     if args.fail_on_detect and analysis.flagged:
         return ExitStatus.DETECTED
     return ExitStatus.OK

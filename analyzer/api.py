@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from analyzer.capture.ipudp import DecodeCounters, IcmpError
@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Capture:
-    """A decoded capture: its streams (with series and statistics) and calls."""
+    """A decoded capture: its streams (with series and statistics) and calls.
+
+    ``sha256`` and ``file_size_bytes`` identify the input file as stored on disk (before
+    gunzip): the provenance of every result drawn from it. ``content_secret`` is a value
+    only holders of the file can compute, the default key of
+    :class:`analyzer.redact.Pseudonymizer` (never printed).
+    """
 
     path: str
     fmt: str
@@ -44,6 +50,9 @@ class Capture:
     counters: DecodeCounters
     icmp: tuple[IcmpError, ...]
     small_other_flows: int = 0
+    sha256: str = ""
+    file_size_bytes: int = 0
+    content_secret: bytes = field(default=b"", repr=False)
 
     @property
     def media_streams(self) -> tuple[Stream, ...]:
@@ -55,7 +64,8 @@ class Capture:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "file": self.path, "format": self.fmt, "packets": self.packets,
+            "file": self.path, "sha256": self.sha256, "file_size_bytes": self.file_size_bytes,
+            "format": self.fmt, "packets": self.packets,
             "udp_datagrams": self.udp_datagrams, "duration_s": self.duration_s,
             "start_epoch_s": self.start_epoch_s, "linktypes": list(self.linktypes),
             "counters": self.counters.to_dict(), "warnings": list(self.warnings),
@@ -116,7 +126,8 @@ def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         duration_s=table.duration_s, start_epoch_s=table.t0_ns / 1e9,
         linktypes=table.linktypes, streams=ss.streams, calls=ss.calls, sip=ss.sip,
         warnings=table.warnings, counters=table.counters, icmp=table.icmp,
-        small_other_flows=ss.small_other_flows)
+        small_other_flows=ss.small_other_flows, sha256=table.sha256,
+        file_size_bytes=table.file_size_bytes, content_secret=table.content_secret)
 
 
 def analyze(capture: Capture | str | os.PathLike[str], *,

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analyzer.atomic import atomic_write
 from analyzer.detectors.reference import METRICS, CallLevel, Reference
 from analyzer.detectors.result import jsonable
 
@@ -112,7 +113,7 @@ class Profile:
         text += ',\n "metrics": {\n' + ",\n".join(
             f"  {json.dumps(k)}: {json.dumps(v, separators=(',', ':'))}"
             for k, v in metrics.items()) + "\n }\n}\n"
-        with open(path, "w", encoding="utf-8") as fh:
+        with atomic_write(path) as fh:
             fh.write(text)
 
     @staticmethod

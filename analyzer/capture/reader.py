@@ -357,8 +357,11 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             warnings.warn(msg, CaptureWarning, stacklevel=2)
 
         joined = cols.finish()
+        src.read_to_end()
         return PacketTable(
             path=src.name, fmt=walker.fmt + (".gz" if src.compressed else ""),
             flows=flows.table(), t0_ns=t0 or 0, records=walker.records,
             linktypes=tuple(sorted(linktypes_seen)), counters=counters, kept=kept,
-            tcp_sip=tuple(tcp_sip), icmp=tuple(icmp), warnings=tuple(warn), **joined)
+            tcp_sip=tuple(tcp_sip), icmp=tuple(icmp), warnings=tuple(warn),
+            sha256=src.sha256, file_size_bytes=src.raw_bytes,
+            content_secret=src.content_secret(), **joined)

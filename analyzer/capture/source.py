@@ -3,12 +3,14 @@
 The readers pull bytes in chunks through :class:`ByteSource`, so a capture of any size is
 read with bounded memory, and a gzip file is decompressed as it streams. A damaged or cut
 gzip stream still delivers every byte decompressed before the damage, so the records before
-it can be kept.
+it can be kept. The bytes as stored (before gunzip) are hashed as they come in, for the
+provenance of every result (:attr:`ByteSource.sha256`); the file is read once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import zlib
 from typing import BinaryIO
@@ -25,6 +27,25 @@ RAW_READ_BYTES = 1 << 16
 SALVAGE_STEP_BYTES = 1
 #: Decompressed bytes asked of zlib per call (larger requests are slower, not faster).
 OUT_STEP_BYTES = 1 << 20
+#: Appended to the file's bytes for :meth:`ByteSource.content_secret` (its first byte is not
+#: 0x80, so SHA-256 length extension cannot reach it from the published digest).
+CONTENT_SECRET_TAG = b"\x00analyzer content secret/1"
+
+
+class _Hashed:
+    """A binary file object whose reads also feed a SHA-256 and a byte count."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.sha = hashlib.sha256()
+        self.count = 0
+
+    def read(self, n: int) -> bytes:
+        data = self.raw.read(n)
+        if isinstance(data, bytes | bytearray | memoryview):
+            self.sha.update(data)
+            self.count += len(data)
+        return data
 
 
 class _Gunzip:
@@ -32,7 +53,7 @@ class _Gunzip:
     decompressed before damage: an error is raised only once they have all been read.
     """
 
-    def __init__(self, raw: BinaryIO, prefix: bytes, name: str) -> None:
+    def __init__(self, raw: BinaryIO | _Hashed, prefix: bytes, name: str) -> None:
         self._raw = raw
         self._name = name
         self._in = prefix  # compressed bytes read but not yet fed
@@ -133,7 +154,7 @@ class _Gunzip:
             self._produced += len(out)
 
 
-def _read_raw(raw: BinaryIO, n: int, name: str, offset: int) -> bytes:
+def _read_raw(raw: BinaryIO | _Hashed, n: int, name: str, offset: int) -> bytes:
     try:
         data = raw.read(n)
     except OSError as exc:
@@ -150,6 +171,11 @@ class ByteSource:
 
     ``read(n)`` returns up to ``n`` bytes (fewer only at the end of the data). Any readable
     binary file object works, seekable or not (a pipe, a socket file).
+
+    :attr:`sha256` and :attr:`raw_bytes` describe the bytes as stored (compressed, for a
+    gzip file) that came in so far; :meth:`read_to_end` takes in the rest of a file opened
+    by path, so that they describe the whole file. For a file object they describe what
+    was read from it.
     """
 
     def __init__(self, source: str | os.PathLike[str] | BinaryIO, name: str | None = None):
@@ -174,6 +200,7 @@ class ByteSource:
             if not isinstance(self.name, str):
                 self.name = "<stream>"
         self._raw = raw
+        self._hashed = _Hashed(raw)
         try:
             self._open(raw)
         except BaseException:
@@ -181,14 +208,14 @@ class ByteSource:
             raise
 
     def _open(self, raw: BinaryIO) -> None:
-        head = _read_raw(raw, 2, self.name, 0)
+        head = _read_raw(self._hashed, 2, self.name, 0)
         while len(head) < 2:  # short reads from a pipe
-            more = _read_raw(raw, 2 - len(head), self.name, len(head))
+            more = _read_raw(self._hashed, 2 - len(head), self.name, len(head))
             if not more:
                 break
             head += more
         self.compressed = head == GZIP_MAGIC
-        self._gunzip = _Gunzip(raw, head, self.name) if self.compressed else None
+        self._gunzip = _Gunzip(self._hashed, head, self.name) if self.compressed else None
         self._prefix = b"" if self.compressed else head
         self.position = 0
         try:
@@ -211,12 +238,40 @@ class ByteSource:
             if self._prefix:
                 data, self._prefix = self._prefix[:n], self._prefix[n:]
             while len(data) < n:
-                more = _read_raw(self._raw, n - len(data), self.name, self.position + len(data))
+                more = _read_raw(self._hashed, n - len(data), self.name,
+                                 self.position + len(data))
                 if not more:
                     break
                 data += more
         self.position += len(data)
         return data
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the stored bytes read so far (see :meth:`read_to_end`)."""
+        return self._hashed.sha.hexdigest()
+
+    @property
+    def raw_bytes(self) -> int:
+        """Stored bytes read so far (compressed bytes for a gzip file)."""
+        return self._hashed.count
+
+    def content_secret(self) -> bytes:
+        """SHA-256 of the stored bytes read so far followed by :data:`CONTENT_SECRET_TAG`: a
+        value only someone holding the file can compute (not from :attr:`sha256`), e.g. a
+        key for pseudonyms that must not be reversible by whoever reads the digest."""
+        h = self._hashed.sha.copy()
+        h.update(CONTENT_SECRET_TAG)
+        return h.digest()
+
+    def read_to_end(self) -> None:
+        """Hash the stored bytes the reader never asked for (after damage, or a gzip
+        trailer), so that :attr:`sha256` covers the whole file; only for a file opened by
+        path (a file object, say stdin, is not drained)."""
+        if not self._own:
+            return
+        while _read_raw(self._hashed, RAW_READ_BYTES, self.name, self._hashed.count):
+            pass
 
     def close(self) -> None:
         if self._own:

@@ -58,7 +58,10 @@ class PacketTable:
 
     ``ts_ns`` is absolute (ns since the Unix epoch); ``t0_ns`` is the time of the capture's
     first record of any kind, the origin of every ``*_s`` time the package reports (like
-    Wireshark's relative time).
+    Wireshark's relative time). ``sha256`` and ``file_size_bytes`` describe the file as
+    stored on disk (before gunzip; for a file object, the bytes read from it);
+    ``content_secret`` is derived from the same bytes but cannot be computed from ``sha256``
+    (see :meth:`analyzer.capture.source.ByteSource.content_secret`).
     """
 
     path: str
@@ -84,6 +87,9 @@ class PacketTable:
     tcp_sip: tuple[tuple[int, int, bytes], ...] = ()
     icmp: tuple[IcmpError, ...] = ()
     warnings: tuple[str, ...] = ()
+    sha256: str = ""
+    file_size_bytes: int = 0
+    content_secret: bytes = field(default=b"", repr=False)
 
     def __len__(self) -> int:
         return int(self.frame.size)

@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--all", action="store_true",
                    help="also list non-media flows (STUN, DTLS, RTCP, SIP, other)")
     f.add_argument("--csv", metavar="DIR", help="write each media stream's windowed series "
-                   "(packets/s, bit rate, loss, jitter, gaps, MOS per window) as CSV to DIR")
+                   "(packets/s, bit rate, loss, jitter, gaps, MOS per window) as CSV to DIR "
+                   "(created with its missing parents; never over an input)")
     f.add_argument("--window", type=float, default=1.0, metavar="S",
                    help="window length for --csv and the quality figures, seconds")
     f.add_argument("--cross-check", action="store_true",
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--no-quality", action="store_true",
                    help="--json without the quality figures (TShark-style statistics only; "
                    "faster on huge captures)")
+    from analyzer.cli.redaction import add_redact_options
+    add_redact_options(f)
     from analyzer.cli import commands
     commands.register(sub)
     return p

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
+from analyzer.cli.redaction import add_redact_options, pseudonymizer_for
 from analyzer.cli.status import ExitStatus
 
 
@@ -27,13 +28,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "FILE (the terminal still gets the text; missing folders are created)")
     an.add_argument("--fail-on-detect", action="store_true",
                     help="exit with status 3 when degradation or blocking is found")
-    an.add_argument("--report", metavar="PDF", help="also write a PDF report")
-    an.add_argument("--png", metavar="DIR", help="also write each report figure as PNG")
+    an.add_argument("--report", metavar="PDF", help="also write a PDF report (missing "
+                    "parent folders are created; never over an input)")
+    an.add_argument("--png", metavar="DIR", help="also write each report figure as PNG into "
+                    "DIR (created with its missing parents; never over an input)")
+    add_redact_options(an)
     bl = sub.add_parser("baseline", help="build a baseline profile from clean captures")
     blsub = bl.add_subparsers(dest="baseline_command", metavar="ACTION")
     bb = blsub.add_parser("build", help="build a profile from clean captures")
     bb.add_argument("captures", nargs="+", metavar="CAPTURE")
-    bb.add_argument("-o", "--output", required=True, metavar="FILE")
+    bb.add_argument("-o", "--output", required=True, metavar="FILE",
+                    help="profile JSON to write (missing parent folders are created; never "
+                    "over an input)")
     bb.add_argument("--description", default="")
     st = sub.add_parser(
         "stats", help="detailed call quality per media stream: frame interval, loss runs, "
@@ -41,9 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("capture", help="pcap or pcapng file (may be gzip-compressed)")
     st.add_argument("--json", action="store_true",
                     help="the flows JSON with every quality figure (detail)")
-    st.add_argument("--csv", metavar="DIR", help="write each stream's windowed series as CSV")
+    st.add_argument("--csv", metavar="DIR", help="write each stream's windowed series as CSV "
+                    "into DIR (created with its missing parents; never over an input)")
     st.add_argument("--window", type=float, default=1.0, metavar="S",
                     help="window length for the series, seconds (default 1)")
+    add_redact_options(st)
     sim = sub.add_parser(
         "simulate", help="write a simulated two-way call with a labelled impairment (pcap "
         "plus a truth JSON beside it)",
@@ -52,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "duration_s, framing=rtp|rtp_sdp|whatsapp|telegram, frame_interval_ms, or the "
         "scenario's own, e.g. rate_bps, p, period_s, onset_s). --list shows them all.")
     sim.add_argument("kind", nargs="?", help="scenario name (see --list)")
-    sim.add_argument("out", nargs="?", help="pcap file to write")
+    sim.add_argument("out", nargs="?", help="pcap file to write (missing parent folders are "
+                     "created)")
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")
     sim.add_argument("--list", action="store_true", help="list scenarios and defaults")
@@ -81,25 +90,29 @@ def _window(args: argparse.Namespace) -> float:
 
 def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import render_table, to_json, write_csv
+    from analyzer.redact import redact_object
     cap = _read(args.capture, err)
     want = args.csv or (args.json and not args.no_quality)
     quality = cap.quality(window_s=_window(args)) if want else None
+    p = pseudonymizer_for(args, cap)
+    view = cap if p is None else redact_object(cap, p)  # what is shown: names, JSON, CSV
     if args.csv:
-        for path in write_csv(cap, quality or {}, args.csv):
+        for path in write_csv(view, quality or {}, args.csv):
             err.write(f"wrote {path}\n")
     check = None
     if args.cross_check:
         from analyzer.crosscheck import cross_check
         check = cross_check(cap)
     if args.json:
-        doc = cap.to_dict(quality)
+        doc = view.to_dict(quality)
         if check is not None:
             doc["cross_check"] = check.to_dict()
-        to_json(doc, out)
+        to_json(doc if p is None else p.value(doc), out)
     else:
-        out.write(render_table(cap, show_all=args.all) + "\n")
+        text = render_table(view, show_all=args.all)
         if check is not None:
-            out.write(render_cross_check(check) + "\n")
+            text += "\n" + render_cross_check(check)
+        out.write((text if p is None else p.text(text)) + "\n")
     return ExitStatus.OK
 
 
@@ -118,15 +131,20 @@ def render_cross_check(check) -> str:
 def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import to_json, write_csv
     from analyzer.cli.stats import render_stats
+    from analyzer.redact import redact_object
     cap = _read(args.capture, err)
     quality = cap.quality(window_s=_window(args))
+    p = pseudonymizer_for(args, cap)
+    view = cap if p is None else redact_object(cap, p)
     if args.csv:
-        for path in write_csv(cap, quality, args.csv):
+        for path in write_csv(view, quality, args.csv):
             err.write(f"wrote {path}\n")
     if args.json:
-        to_json(cap.to_dict(quality, detail=True), out)
+        doc = view.to_dict(quality, detail=True)
+        to_json(doc if p is None else p.value(doc), out)
     else:
-        out.write(render_stats(cap, quality) + "\n")
+        text = render_stats(view, quality)
+        out.write((text if p is None else p.text(text)) + "\n")
     return ExitStatus.OK
 
 
@@ -157,6 +175,7 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatu
     from analyzer.baseline.profile import Profile
     from analyzer.cli.flows import to_json
     from analyzer.cli.progress import count_bar_for
+    from analyzer.redact import redact_object
     from analyzer.verdict import render_text
     cap = _read(args.capture, err)
     baseline = _read(args.baseline, err) if args.baseline else None
@@ -167,18 +186,24 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatu
     finally:
         if bar is not None:
             bar.close()
+    p = pseudonymizer_for(args, cap)
+    # what is shared: every address outside the relays' networks pseudonymised
+    shown = analysis if p is None else redact_object(analysis, p)
     if args.report or args.png:
         from analyzer.report import write_report
-        for path in write_report(analysis, args.report, args.png):
+        for path in write_report(shown, args.report, args.png):
             err.write(f"wrote {path}\n")
     if args.save_json:
         from analyzer.cli.flows import write_json
-        write_json(analysis.to_dict(), args.save_json)
+        doc = analysis.to_dict()
+        write_json(doc if p is None else p.value(doc), args.save_json)
         err.write(f"wrote {args.save_json}\n")
     if args.json:
-        to_json(analysis.to_dict(), out)
+        doc = analysis.to_dict()
+        to_json(doc if p is None else p.value(doc), out)
     else:
-        out.write(render_text(analysis) + "\n")
+        text = render_text(analysis)
+        out.write((text if p is None else p.text(text)) + "\n")
     if args.fail_on_detect and analysis.flagged:
         return ExitStatus.DETECTED
     return ExitStatus.OK
@@ -199,4 +224,6 @@ COMMANDS = {"flows": cmd_flows, "stats": cmd_stats, "analyze": cmd_analyze,
 
 
 def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
+    from analyzer.cli.outputs import check_args
+    check_args(args)  # before any capture is read: outputs never harm inputs
     return COMMANDS[args.command](args, out, err)

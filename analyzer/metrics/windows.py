@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from analyzer.atomic import atomic_write
 from analyzer.metrics.gaps import Gaps
 from analyzer.metrics.losspattern import LossPattern
 from analyzer.metrics.seqmath import group_quantiles
@@ -94,11 +95,12 @@ class WindowSeries:
                 "columns": {k: _json_list(v) for k, v in self.columns().items()}}
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """One row per window, a header row first; empty cells where not applicable."""
+        """One row per window, a header row first; empty cells where not applicable
+        (written whole: see :func:`analyzer.atomic.atomic_write`)."""
         cols = self.columns()
         names = list(cols)
         data = [_json_list(cols[k]) for k in names]
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        with atomic_write(path, newline="") as fh:
             w = csv.writer(fh)
             w.writerow(names)
             for row in zip(*data, strict=True):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analyzer.atomic import atomic_write
 from analyzer.report import compare, streamtable, style, summary, timeline
 from analyzer.report.data import ReportData, report_data
 
@@ -179,8 +180,6 @@ def render_pdf(path: str | os.PathLike[str], data: ReportData, *,
     from analyzer import __version__
 
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
     p = plan(data)
     verdict = data.verdict or "measurements only"
     metadata: dict[str, Any] = {
@@ -193,12 +192,12 @@ def render_pdf(path: str | os.PathLike[str], data: ReportData, *,
         "ModDate": None,
     }
     total = len(p.pages)
-    with style.report_style(), PdfPages(tmp, metadata=metadata) as pdf:
+    with atomic_write(out, "wb") as fh, style.report_style(), \
+            PdfPages(fh, metadata=metadata) as pdf:
         for number, page in enumerate(p.pages, start=1):
             fig = render_page(data, page, p.finding_rows)
             _footer(fig, data, page, number, total)
             pdf.savefig(fig)
-    os.replace(tmp, out)
     return out
 
 
@@ -244,7 +243,8 @@ def render_pngs(directory: str | os.PathLike[str], data: ReportData, *,
     with style.report_style():
         for stem, fig in figures(data):
             path = d / f"{stem}.png"
-            fig.savefig(path, dpi=dpi, metadata={"Software": "analyzer"})
+            with atomic_write(path, "wb") as fh:
+                fig.savefig(fh, format="png", dpi=dpi, metadata={"Software": "analyzer"})
             paths.append(path)
     return paths
 

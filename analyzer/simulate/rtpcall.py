@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analyzer.atomic import atomic_write
 from analyzer.errors import UsageError
 from analyzer.simulate.impairments import (
     NS_PER_S,
@@ -333,9 +334,10 @@ def write_call(path: str | os.PathLike[str], sim: SimulatedCall, *,
     pcap = Path(path)
     if nanosecond is None:
         nanosecond = sim.spec.timestamp_resolution_ns < 1000
-    write_pcap(pcap, sim.ts_ns, sim.frames, nanosecond=nanosecond)
+    with atomic_write(pcap, "wb") as fh:
+        write_pcap(fh, sim.ts_ns, sim.frames, nanosecond=nanosecond)
     truth_path = pcap.with_name(pcap.name + ".truth.json")
-    with open(truth_path, "w", encoding="utf-8") as f:
+    with atomic_write(truth_path) as f:
         json.dump(sim.truth.to_dict(include_packets=include_packets), f, separators=(",", ":"))
         f.write("\n")
     return pcap, truth_path

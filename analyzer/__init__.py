@@ -25,8 +25,7 @@ from analyzer.errors import (
     UsageError,
 )
 from analyzer.streams.model import Call, Series, Stream
-
-__version__ = "0.1.0"
+from analyzer.version import __version__
 
 __all__ = [
     "AnalyzerError",

@@ -177,7 +177,7 @@ def render_pdf(path: str | os.PathLike[str], data: ReportData, *,
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from analyzer import __version__
+    from analyzer.version import __version__
 
     out = Path(path)
     p = plan(data)

@@ -65,8 +65,9 @@ from analyzer.verdict.model import (
 from analyzer.verdict.multitest import adjust
 from analyzer.verdict.settings import Settings
 from analyzer.verdict.words import summary
+from analyzer.version import __version__
 
-TOOL_VERSION = "0.1.0"
+TOOL_VERSION = __version__
 
 if TYPE_CHECKING:
     from analyzer.api import Capture

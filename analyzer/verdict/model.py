@@ -13,6 +13,8 @@ from analyzer.detectors.reference import Reference
 from analyzer.detectors.result import Detection, jsonable
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from analyzer.api import Capture
     from analyzer.metrics.quality import StreamQuality
 
@@ -263,6 +265,12 @@ class Analysis:
     def stream_report(self, index: int) -> StreamReport | None:
         """The report on the capture's stream ``index``, if a call analysed it."""
         return next((s for c in self.calls for s in c.streams if s.stream == index), None)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per call stream: statistics, quality figures, onset, patterns (see
+        :mod:`analyzer.verdict.frame`; needs pandas)."""
+        from analyzer.verdict.frame import to_pandas
+        return to_pandas(self)
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({

@@ -22,7 +22,6 @@ too short a baseline.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Sequence
 from dataclasses import replace
@@ -34,6 +33,7 @@ from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.onset import onset_of
 from analyzer.detectors.reference import Reference, reference_from_features
 from analyzer.detectors.result import Detection
+from analyzer.streams.addresses import orientation
 
 MIN_REFERENCE_S = 10.0
 MIN_REFERENCE_WINDOWS = 5
@@ -43,18 +43,9 @@ DEGRADATION_SIGNALS = ("loss", "jitter", "delay")
 RATE_MISMATCH = 1.5
 
 
-def _private(addr: str) -> bool | None:
-    try:
-        return ipaddress.ip_address(addr).is_private
-    except ValueError:
-        return None
-
-
 def _role(f: StreamFeatures) -> str | None:
-    s, d = _private(f.src), _private(f.dst)
-    if s is None or d is None or s == d:
-        return None
-    return "sent" if s else "received"
+    way = orientation(f.src, f.dst)
+    return {"up": "sent", "down": "received"}.get(way)
 
 
 def _median_rate(f: StreamFeatures) -> float | None:

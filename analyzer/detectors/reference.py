@@ -77,6 +77,10 @@ class Reference:
     bitrate_bps: float | None = None
     call_level: Mapping[str, CallLevel] = field(default_factory=dict, repr=False)
     warnings: tuple[str, ...] = ()
+    #: The stream it was built from (index in the baseline capture for ``capture``, in
+    #: the analysed capture for ``reverse`` / ``pre_onset``; ``None`` for a profile):
+    #: what the report draws as the baseline curve.
+    source_stream: int | None = None
 
     @property
     def loss_rate(self) -> float:
@@ -102,7 +106,8 @@ class Reference:
             "loss_rate": self.loss_rate, "lost": self.lost, "expected": self.expected,
             "frame_interval_ms": None if self.frame_interval_s is None
             else self.frame_interval_s * 1000,
-            "bitrate_bps": self.bitrate_bps, "warnings": list(self.warnings)})
+            "bitrate_bps": self.bitrate_bps, "warnings": list(self.warnings),
+            "source_stream": self.source_stream})
 
 
 def reference_from_features(f: StreamFeatures, kind: str, description: str, *,
@@ -136,4 +141,4 @@ def reference_from_features(f: StreamFeatures, kind: str, description: str, *,
                      frame_interval_s=f.frame_interval_s if math.isfinite(
                          f.frame_interval_s) else None,
                      bitrate_bps=float(np.median(br)) if br.size else None,
-                     warnings=warnings)
+                     warnings=warnings, source_stream=f.stream)

@@ -8,7 +8,6 @@ full data; the figures only thin what they draw (:mod:`analyzer.report.downsampl
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from analyzer.report import findings as fnd
+from analyzer.streams.addresses import orientation as address_orientation
 
 if TYPE_CHECKING:
     from analyzer.api import Capture
@@ -114,22 +114,10 @@ class ReportData:
         return (self.baseline_quality if baseline else self.quality).get(stream.index)
 
 
-def _is_private(addr: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        return False
-    return ip.is_private or ip.is_link_local or ip.is_loopback
-
-
 def orientation(stream: Stream) -> str:
-    """``"up"`` (private -> public: from the phone), ``"down"``, or ``"?"``."""
-    a, b = _is_private(stream.src), _is_private(stream.dst)
-    if a and not b:
-        return "up"
-    if b and not a:
-        return "down"
-    return "?"
+    """``"up"`` (local -> remote: from the phone), ``"down"``, or ``"?"``
+    (:func:`analyzer.streams.addresses.orientation`)."""
+    return address_orientation(stream.src, stream.dst)
 
 
 def direction_label(stream: Stream) -> str:
@@ -167,36 +155,20 @@ def _span(streams: Sequence[Stream], call: Call | None) -> tuple[float, float]:
     return float(lo), float(max(hi, lo + 1e-3))
 
 
-def _match_baseline(streams: Sequence[Stream], baseline: Capture | None
+def _match_baseline(streams: Sequence[Stream], analysis: Analysis
                     ) -> tuple[Stream | None, ...]:
-    """For each call stream, the baseline stream going the same way: same orientation
-    (phone -> network or back) in the baseline's busiest call, else the same rank."""
-    if baseline is None:
-        return tuple(None for _ in streams)
-    media = [s for s in baseline.media_streams if len(s.series)]
-    if not media:
-        return tuple(None for _ in streams)
-    calls = sorted(baseline.calls, key=lambda c: -sum(
-        len(baseline.streams[i].series) for i in c.streams))
-    pool = ([baseline.streams[i] for i in calls[0].streams if baseline.streams[i].is_media]
-            if calls else media)
-    pool = _order_streams(pool)
-    used: set[int] = set()
+    """For each call stream, the baseline capture's stream the analysis compared it with
+    (:func:`analyzer.baseline.choose.match_stream` chose it; the report draws that one,
+    never a match of its own); ``None`` where the stream was compared with something else
+    or not analysed."""
+    baseline = analysis.baseline_capture
     out: list[Stream | None] = []
-    for rank, s in enumerate(streams):
-        o = orientation(s)
-        cand = [b for b in pool if b.index not in used and o != "?" and orientation(b) == o
-                and b.kind == s.kind]
-        if not cand:
-            cand = [b for b in pool if b.index not in used and o != "?"
-                    and orientation(b) == o]
-        if not cand and rank < len(pool) and pool[rank].index not in used:
-            cand = [pool[rank]]
-        if cand:
-            used.add(cand[0].index)
-            out.append(cand[0])
-        else:
-            out.append(None)
+    for s in streams:
+        rep = analysis.stream_report(s.index)
+        ref = rep.reference if rep is not None else None
+        idx = ref.source_stream if ref is not None and ref.kind == "capture" else None
+        out.append(baseline.streams[idx] if baseline is not None and idx is not None
+                   and 0 <= idx < len(baseline.streams) else None)
     return tuple(out)
 
 
@@ -235,7 +207,7 @@ def report_data(analysis: Analysis) -> ReportData:
         calls.append(CallData(
             number=call.index + 1 if call is not None else 0, call=call,
             streams=tuple(shown), hidden_streams=len(streams) - len(shown), findings=mine,
-            baseline_streams=_match_baseline(shown, baseline), span_s=_span(streams, call)))
+            baseline_streams=_match_baseline(shown, analysis), span_s=_span(streams, call)))
     kept = calls
     if len(calls) > MAX_CALLS:
         # the calls with findings first, then the busiest; drawn in capture order

@@ -52,6 +52,7 @@ from analyzer.detectors.ratecap import RateCapDetector
 from analyzer.detectors.result import Detection
 from analyzer.detectors.shift import distribution_shift
 from analyzer.metrics.quality import StreamQuality, capture_quality
+from analyzer.streams.addresses import is_local
 from analyzer.verdict.model import (
     Analysis,
     BaselineUse,
@@ -130,19 +131,8 @@ def _caller(capture: Capture, call: Call) -> str | None:
             best = (float(s.series.arrival_s[0]), s.src)
     if best is not None and best[1]:
         return best[1]
-    private = {h for h in hosts if _is_private(h)}
+    private = {h for h in hosts if is_local(h)}
     return next(iter(private)) if len(private) == 1 and len(hosts) == 2 else None
-
-
-def _is_private(addr: str) -> bool:
-    import ipaddress
-    try:
-        a = ipaddress.ip_address(addr)
-    except ValueError:
-        return False
-    nets = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
-    return any(a in ipaddress.ip_network(n) for n in nets if a.version == (6 if ":" in n
-                                                                          else 4))
 
 
 def _direction(f: StreamFeatures, caller: str | None) -> str:

@@ -18,20 +18,22 @@ import numpy as np
 
 from analyzer.capture.source import ByteSource, describe_magic
 from analyzer.errors import CaptureError, CorruptCapture, TruncatedCapture
+from analyzer.protocol import (
+    NS_PER_S,
+    PCAP_GLOBAL_HEADER_LEN,
+    PCAP_MAGIC_NS,
+    PCAP_MAGIC_US,
+    PCAP_RECORD_HEADER_LEN,
+    PCAPNG_BYTE_ORDER_MAGIC,
+    PCAPNG_EPB,
+    PCAPNG_IDB,
+    PCAPNG_OPB,
+    PCAPNG_SHB,
+    PCAPNG_SPB,
+)
 
-PCAP_MAGIC_US = 0xA1B2C3D4
-PCAP_MAGIC_NS = 0xA1B23C4D
-PCAPNG_SHB = 0x0A0D0D0A
-PCAPNG_BYTE_ORDER_MAGIC = 0x1A2B3C4D
-PCAPNG_IDB = 0x00000001
-PCAPNG_OPB = 0x00000002  # obsolete packet block
-PCAPNG_SPB = 0x00000003  # simple packet block
-PCAPNG_EPB = 0x00000006  # enhanced packet block
 #: Shortest valid length of each block type we read (header, fixed fields, trailer).
 PCAPNG_MIN_BLOCK_LEN = {PCAPNG_IDB: 20, PCAPNG_OPB: 32, PCAPNG_SPB: 16, PCAPNG_EPB: 32}
-NS_PER_S = 1_000_000_000
-PCAP_GLOBAL_HEADER_LEN = 24
-PCAP_RECORD_HEADER_LEN = 16
 PCAP_LINKTYPE_MASK = 0xFFFF
 #: A record longer than this is treated as corrupt rather than allocated (Wireshark's own
 #: limit is 256 KiB for most link types; we allow jumbo/TSO frames with a wide margin).

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analyzer.capture.ipudp import TcpSegments
+from analyzer.protocol import STUN_MAGIC_COOKIE
 
-STUN_COOKIE = bytes.fromhex("2112a442")
+STUN_COOKIE = STUN_MAGIC_COOKIE.to_bytes(4, "big")
 MAX_FRAME = 65535 + 4
 #: A reassembly buffer longer than this is dropped (garbage that never forms a frame).
 MAX_PENDING = 1 << 18

@@ -34,7 +34,7 @@ from analyzer.metrics.seqmath import (
     stream_ids,
     unwrap,
 )
-from analyzer.streams.sdp import CN_PAYLOAD_TYPES
+from analyzer.protocol import CN_PAYLOAD_TYPES
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from analyzer.errors import UsageError
-
-NS_PER_S = 1_000_000_000
+from analyzer.protocol import NS_PER_S
 
 
 @dataclass(frozen=True, eq=False)

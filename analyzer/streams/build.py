@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer.capture import headers as H
 from analyzer.capture.dissect import (
     F_CHANNEL,
     F_DTLS,
@@ -29,6 +28,7 @@ from analyzer.metrics.rtpstats import (
     rtp_stats,
     timing_stats,
 )
+from analyzer.protocol import CHANNELDATA_HEADER_LEN, STATIC_PAYLOAD_TYPES
 from analyzer.streams.clock import infer_clock_rates_hz
 from analyzer.streams.model import (
     KIND_DTLS,
@@ -46,7 +46,6 @@ from analyzer.streams.model import (
 from analyzer.streams.rtcp import ReportBlock, parse_compound
 from analyzer.streams.rtcp import summarize as rtcp_summary
 from analyzer.streams.sdp import (
-    STATIC_PAYLOAD_TYPES,
     SdpMedia,
     SipMessage,
     parse_megaco,
@@ -228,7 +227,7 @@ def build_streams(table: PacketTable) -> StreamSet:
     r_starts = np.concatenate([[0], np.cumsum(r_cnt)[:-1]]).astype(np.int64) if r_cnt.size \
         else np.zeros(0, dtype=np.int64)
     pt = table.payload_type[rs_rows].astype(np.int16)
-    size = np.where(chan[rs_rows], length[rs_rows] - H.CHANNELDATA_HEADER_LEN, length[rs_rows])
+    size = np.where(chan[rs_rows], length[rs_rows] - CHANNELDATA_HEADER_LEN, length[rs_rows])
     clock = np.zeros(rs_rows.size, dtype=np.int32)
     stream_meta = []
     need_clock = []

@@ -9,17 +9,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-#: RFC 3551 static payload types: name and clock rate (Hz).
-STATIC_PAYLOAD_TYPES: dict[int, tuple[str, int]] = {
-    0: ("PCMU", 8000), 3: ("GSM", 8000), 4: ("G723", 8000), 5: ("DVI4", 8000),
-    6: ("DVI4", 16000), 7: ("LPC", 8000), 8: ("PCMA", 8000), 9: ("G722", 8000),
-    10: ("L16", 44100), 11: ("L16", 44100), 12: ("QCELP", 8000), 13: ("CN", 8000),
-    14: ("MPA", 90000), 15: ("G728", 8000), 16: ("DVI4", 11025), 17: ("DVI4", 22050),
-    18: ("G729", 8000), 19: ("CN", 8000), 25: ("CelB", 90000), 26: ("JPEG", 90000),
-    28: ("nv", 90000), 31: ("H261", 90000), 32: ("MPV", 90000), 33: ("MP2T", 90000),
-    34: ("H263", 90000),
-}
-CN_PAYLOAD_TYPES = (13, 19)
+from analyzer.protocol import STATIC_PAYLOAD_TYPES
+
 #: TShark 4.0 does not take a dynamic payload type's clock from the SDP ``rtpmap`` rate: it
 #: looks the encoding name up in its own table, matching the table name as a
 #: case-insensitive *prefix* in this order (so "AMR-WB" gets AMR's 8000), and uses 0 (no

@@ -21,13 +21,6 @@ from analyzer.capture.dissect import (
 )
 from analyzer.capture.table import PacketTable
 from analyzer.memory import release_free_memory
-from analyzer.metrics.rtpstats import (
-    RtpColumns,
-    StreamStats,
-    derive,
-    rtp_stats,
-    timing_stats,
-)
 from analyzer.protocol import CHANNELDATA_HEADER_LEN, STATIC_PAYLOAD_TYPES
 from analyzer.streams.clock import infer_clock_rates_hz
 from analyzer.streams.model import (
@@ -45,12 +38,12 @@ from analyzer.streams.model import (
 )
 from analyzer.streams.rtcp import ReportBlock, parse_compound
 from analyzer.streams.rtcp import summarize as rtcp_summary
+from analyzer.streams.rtpstats import rtp_stats_batched, timing_stats, tshark_clock_hz
 from analyzer.streams.sdp import (
     SdpMedia,
     SipMessage,
     parse_megaco,
     parse_sip,
-    tshark_clock_hz,
 )
 
 #: RFC 3550 A.1 probation, loosened for captures that start mid-stream: a stream found
@@ -270,7 +263,7 @@ def build_streams(table: PacketTable) -> StreamSet:
     del gk, rows_sorted, fwd, same, acc_mask_sorted
     release_free_memory()
     marker = (flags[rs_rows] & F_MARKER) != 0
-    seq_ext, ts_ext, stats = _rtp_stats_batched(
+    seq_ext, ts_ext, stats = rtp_stats_batched(
         arrival, seq16, ts32, marker, pt, clock, size, r_starts)
     del seq16, ts32
     del clock
@@ -356,37 +349,6 @@ def build_streams(table: PacketTable) -> StreamSet:
     calls = _calls(streams)
     return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs),
                      small_other_flows=small_other)
-
-
-#: Streams are analysed in batches of about this many packets, to bound temporary memory.
-STATS_BATCH_PACKETS = 1 << 16
-
-
-def _rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
-                       marker: np.ndarray, pt: np.ndarray, clock: np.ndarray, size: np.ndarray,
-                       starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[StreamStats]]:
-    """TShark-style statistics of every stream, a batch of whole streams at a time."""
-    n = arrival.size
-    seq_ext = np.empty(n, dtype=np.int32)
-    ts_ext = np.empty(n, dtype=np.int64)
-    stats: list[StreamStats] = []
-    ends = np.append(starts[1:], n)
-    k = 0
-    while k < starts.size:
-        a = int(starts[k])
-        # take whole streams until the batch is full (at least one stream)
-        k_end = int(np.searchsorted(ends, a + STATS_BATCH_PACKETS, side="right"))
-        k_end = max(k_end, k + 1)
-        b = int(ends[k_end - 1])
-        cols = RtpColumns(arrival_s=arrival[a:b], seq16=seq16[a:b], ts32=ts32[a:b],
-                          marker=marker[a:b], payload_type=pt[a:b], clock_hz=clock[a:b],
-                          size_bytes=size[a:b], starts=starts[k:k_end] - a)
-        dv = derive(cols)
-        stats.extend(rtp_stats(cols, dv))
-        seq_ext[a:b] = dv.seq_ext
-        ts_ext[a:b] = dv.ts_ext
-        k = k_end
-    return seq_ext, ts_ext, stats
 
 
 def _group_order(flow: np.ndarray, gkey: np.ndarray, n_flows: int) -> np.ndarray:

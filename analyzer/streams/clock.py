@@ -86,7 +86,7 @@ def _infer_batch(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray,
     Long streams get the least-squares slope in one vectorized pass; short ones fall back
     to the per-stream rule.
     """
-    from analyzer.metrics.seqmath import TS_MOD, unwrap
+    from analyzer.streams.segments import TS_MOD, unwrap
 
     m = starts.size
     out = np.zeros(m, dtype=np.int64)

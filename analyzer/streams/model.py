@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from analyzer.metrics.rtpstats import StreamStats
+    from analyzer.streams.rtpstats import StreamStats
 
 #: Stream kinds.
 KIND_RTP = "rtp"

@@ -6,9 +6,10 @@ Lab-script entry points::
     cap = analyzer.read_capture("call.pcapng")
     for s in cap.media_streams:
         print(s.label, s.stats.lost, s.stats.max_jitter_ms)
+    quality = analyzer.quality_of(cap)  # {stream index: StreamQuality}
 """
 
-from analyzer.api import Capture, read_capture
+from analyzer.api import Capture, quality_of, read_capture
 from analyzer.errors import (
     AnalyzerError,
     CaptureError,
@@ -21,8 +22,7 @@ from analyzer.errors import (
     UsageError,
 )
 from analyzer.streams.model import Call, Series, Stream
-
-__version__ = "0.1.0"
+from analyzer.version import __version__
 
 __all__ = [
     "AnalyzerError",
@@ -39,5 +39,6 @@ __all__ = [
     "UnsupportedLinkType",
     "UsageError",
     "__version__",
+    "quality_of",
     "read_capture",
 ]

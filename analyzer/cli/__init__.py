@@ -45,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Evidence of deliberate call degradation from "
                 "packet captures (pcap/pcapng, gzip allowed).")
-    from analyzer import __version__
+    from analyzer.version import __version__
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     f = sub.add_parser("flows", help="list the call streams of a capture with TShark-exact "

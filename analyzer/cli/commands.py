@@ -59,8 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read(path: str, err: TextIO):
-    from analyzer.api import read_capture
     from analyzer.cli.progress import progress_for
+    from analyzer.streams.capture import read_capture
     bar = progress_for(f"reading {path}", err)
     try:
         return read_capture(path, progress=bar)
@@ -79,9 +79,10 @@ def _window(args: argparse.Namespace) -> float:
 
 def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import render_table, to_json, write_csv
+    from analyzer.metrics.quality import quality_of
     cap = _read(args.capture, err)
     want = args.csv or (args.json and not args.no_quality)
-    quality = cap.quality(window_s=_window(args)) if want else None
+    quality = quality_of(cap, window_s=_window(args)) if want else None
     if args.csv:
         for path in write_csv(cap, quality or {}, args.csv):
             err.write(f"wrote {path}\n")
@@ -116,8 +117,9 @@ def render_cross_check(check) -> str:
 def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import to_json, write_csv
     from analyzer.cli.stats import render_stats
+    from analyzer.metrics.quality import quality_of
     cap = _read(args.capture, err)
-    quality = cap.quality(window_s=_window(args))
+    quality = quality_of(cap, window_s=_window(args))
     if args.csv:
         for path in write_csv(cap, quality, args.csv):
             err.write(f"wrote {path}\n")

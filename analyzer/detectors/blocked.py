@@ -31,7 +31,7 @@ import numpy as np
 from analyzer.detectors.result import Detection
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Stream
 
 

@@ -14,7 +14,7 @@ from analyzer.detectors.confounders import Confounder, ConfounderFinder
 from analyzer.detectors.features import WINDOW_S, StreamFeatures, stream_features
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Call, Stream
 
 #: Media streams with fewer packets are left out (probes, retransmission bursts), and so

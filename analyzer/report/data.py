@@ -19,8 +19,8 @@ from analyzer.metrics.quality import StreamQuality, capture_quality
 from analyzer.report import findings as fnd
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
     from analyzer.metrics.windows import WindowSeries
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Call, Stream
 
 #: At most this many streams of one call are drawn on its timeline (the busiest ones);
@@ -218,7 +218,7 @@ def report_data(capture: Capture, analysis: Any | None = None, *,
     :class:`~analyzer.metrics.quality.StreamQuality`) are computed when not given;
     ``baseline`` is the baseline capture (a profile, having no packets to draw, is taken
     as none: the analysis still says it was used)."""
-    from analyzer.api import Capture
+    from analyzer.streams.capture import Capture
 
     if not isinstance(baseline, Capture):  # None, or a profile: no capture to draw
         baseline = fnd.baseline_capture(analysis)

@@ -30,8 +30,8 @@ from analyzer.report.data import ReportData, report_data
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from analyzer.api import Capture
     from analyzer.metrics.quality import StreamQuality
+    from analyzer.streams.capture import Capture
 
 MIN_PNG_DPI = 150
 
@@ -177,7 +177,7 @@ def render_pdf(path: str | os.PathLike[str], data: ReportData, *,
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from analyzer import __version__
+    from analyzer.version import __version__
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ from analyzer.verdict.settings import Settings
 from analyzer.verdict.words import summary
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Call
 
 #: Detectors whose p-values form the family; then the score detectors.

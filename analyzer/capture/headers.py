@@ -49,17 +49,6 @@ def is_stun(head: np.ndarray, length: np.ndarray) -> np.ndarray:
             & (mlen % 4 == 0) & (mlen + STUN_HEADER_LEN <= length))
 
 
-def stun_class(head: np.ndarray) -> np.ndarray:
-    """STUN class: 0 request, 1 indication, 2 success response, 3 error response."""
-    t = be16(head, 0).astype(np.int64)
-    return ((t >> 7) & 0x2) | ((t >> 4) & 0x1)
-
-
-def stun_method(head: np.ndarray) -> np.ndarray:
-    t = be16(head, 0).astype(np.int64)
-    return (t & 0x000F) | ((t & 0x00E0) >> 1) | ((t & 0x3E00) >> 2)
-
-
 def is_channeldata(head: np.ndarray, length: np.ndarray) -> np.ndarray:
     """TURN ChannelData: channel number 0x4000-0x7FFF and a length that fits the datagram."""
     ch = be16(head, 0)

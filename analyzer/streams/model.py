@@ -37,6 +37,12 @@ class Series:
     marker: np.ndarray  # bool
     payload_type: np.ndarray  # int8 (-1 for non-RTP)
 
+    def __post_init__(self) -> None:
+        # Streams share these columns with whoever reads them: freeze them (views of the
+        # builder's arrays become read-only; the arrays they view are not touched).
+        for name in self.__dataclass_fields__:
+            getattr(self, name).flags.writeable = False
+
     def __len__(self) -> int:
         return int(self.frame.size)
 

@@ -8,8 +8,9 @@ figures are the metrics layer's: :func:`analyzer.metrics.quality.quality_of`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
@@ -21,7 +22,12 @@ from analyzer.streams.sdp import SipMessage
 if TYPE_CHECKING:
     import pandas as pd
 
-    from analyzer.metrics.quality import StreamQuality
+
+class StreamFigures(Protocol):
+    """What :meth:`Capture.to_dict` needs of a stream's quality figures (a
+    :class:`~analyzer.metrics.quality.StreamQuality`, computed by the metrics layer)."""
+
+    def to_dict(self, *, detail: bool = False) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class Capture:
         """Times of SIP BYE requests (seconds from the capture's first packet)."""
         return tuple(m.ts_ns / 1e9 - self.start_epoch_s for m in self.sip if m.method == "BYE")
 
-    def to_dict(self, quality: dict[int, StreamQuality] | None = None, *,
+    def to_dict(self, quality: Mapping[int, StreamFigures] | None = None, *,
                 detail: bool = False) -> dict[str, Any]:
         """The JSON document of ``analyzer flows --json`` (schema in the README); with
         ``quality``, each media stream also carries its quality figures."""

@@ -291,7 +291,8 @@ class RecordWalker:
             pos = 0
             offs = array("q")
             types = array("q")
-            n_if0, marks = len(ifaces), []
+            n_if0 = len(ifaces)
+            marks: list[tuple[int, int]] = []
             hdr2 = struct.Struct(">II" if big else "<II").unpack_from
             stop = False
             while pos + 12 <= n:

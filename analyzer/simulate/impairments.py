@@ -360,7 +360,7 @@ class PeriodicDrop(PathImpairment):
         """The drop windows ``(begin_s, end_s)`` between ``start_s`` and ``until_s``."""
         stop = until_s if self.end_s is None else min(until_s, self.end_s)
         first = math.floor(-self.phase_s / self.period_s)
-        out = []
+        out: list[tuple[float, float]] = []
         k = first
         while True:
             a = self.start_s + self.phase_s + k * self.period_s

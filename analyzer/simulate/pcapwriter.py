@@ -414,7 +414,7 @@ class PcapWriter:
             hi = int(kept.offsets[j - 1] + kept.lengths[j - 1])
             out = interleave(rec.view(np.uint8).reshape(-1, PCAP_RECORD_HEADER_LEN),
                              kept.buf[lo:hi], kept.lengths[i:j])
-            self._file.write(memoryview(out))
+            self._file.write(out.data)
         self.packets_written += n
 
     def close(self) -> None:

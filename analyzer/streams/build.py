@@ -5,7 +5,7 @@ classify every other UDP flow (STUN, DTLS, RTCP, Telegram reflector, opaque medi
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -401,7 +401,7 @@ def _broadcast_or_multicast(addr16: np.ndarray) -> bool:
     return b[0] == 0xFF
 
 
-def _classify_other(table: PacketTable, f: int, rows: np.ndarray, t_s: np.ndarray,
+def _classify_other(table: PacketTable, f: int, rows: np.ndarray, t_s: _Seconds,
                     length: np.ndarray) -> tuple[str, str | None]:
     flows = table.flows
     tele_net = _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS)
@@ -440,7 +440,7 @@ def _attach_rtcp(table: PacketTable, streams: list[Stream]) -> list[Stream]:
     for st in streams:
         if st.kind == KIND_RTP and st.ssrc in blocks:
             extra = {**st.extra, "rtcp": rtcp_summary(blocks[st.ssrc], st.clock_rate_hz)}
-            st = _replace(st, extra=extra)
+            st = replace(st, extra=extra)
         out.append(st)
     return out
 
@@ -456,13 +456,8 @@ def _link(streams: list[Stream], rev: np.ndarray) -> list[Stream]:
         r = None
         if s.is_media and rev[s.flow] >= 0 and int(rev[s.flow]) in best:
             r = best[int(rev[s.flow])].index
-        out.append(_replace(s, reverse=r))
+        out.append(replace(s, reverse=r))
     return out
-
-
-def _replace(s: Stream, **kw: object) -> Stream:
-    from dataclasses import replace
-    return replace(s, **kw)
 
 
 #: Server ports shared by many calls: never used to join streams into one call.
@@ -508,7 +503,7 @@ def _calls(streams: list[Stream]) -> tuple[Call, ...]:
     groups: dict[int, list[int]] = {}
     for s in media:
         groups.setdefault(find(s.index), []).append(s.index)
-    calls = []
+    calls: list[Call] = []
     for idx in sorted(groups.values(), key=lambda v: min(streams[i].stats.start_s for i in v)):
         apps = Counter(streams[i].app for i in idx if streams[i].app)
         app = apps.most_common(1)[0][0] if apps else None
@@ -517,5 +512,5 @@ def _calls(streams: list[Stream]) -> tuple[Call, ...]:
                           end_s=max(streams[i].stats.end_s for i in idx)))
     for c in calls:
         for i in c.streams:
-            streams[i] = _replace(streams[i], call=c.index, app=streams[i].app or c.app)
+            streams[i] = replace(streams[i], call=c.index, app=streams[i].app or c.app)
     return tuple(calls)

@@ -29,6 +29,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check analyzer tests benchmarks captures
+	$(BIN)/mypy analyzer
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_flows.py

@@ -10,9 +10,10 @@ Lab-script entry points::
     analysis = analyzer.analyze(cap, baseline="over-vpn.pcapng")
     print(analysis.verdict, [f.summary for f in analysis.findings])
     analyzer.write_report(analysis, "report.pdf", png_dir="figures")
+    quality = analyzer.quality_of(cap)  # {stream index: StreamQuality}
 """
 
-from analyzer.api import Capture, analyze, read_capture, write_report
+from analyzer.api import Capture, analyze, quality_of, read_capture, write_report
 from analyzer.errors import (
     AnalyzerError,
     CaptureError,
@@ -43,6 +44,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "analyze",
+    "quality_of",
     "read_capture",
     "write_report",
 ]

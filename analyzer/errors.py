@@ -1,7 +1,8 @@
 """The exception family and warnings of :mod:`analyzer`.
 
 Every error a user can cause (a bad path, a damaged capture, a wrong option) is an
-:class:`AnalyzerError`; the CLI turns it into one line on stderr and an exit code.
+:class:`AnalyzerError`; the CLI turns it into one line on stderr and an exit code (the one
+map from class to code is in :mod:`analyzer.cli`, the codes in ``analyzer.cli.status``).
 Anything else escaping is a bug in this package.
 
 ``AnalyzerError``
@@ -19,8 +20,6 @@ from __future__ import annotations
 class AnalyzerError(Exception):
     """Base class of every error a user can cause."""
 
-    exit_code = 1
-
 
 class CaptureError(AnalyzerError):
     """A capture file cannot be read.
@@ -28,8 +27,6 @@ class CaptureError(AnalyzerError):
     ``path`` names the file, ``offset`` the byte offset and ``packet`` the 1-based record
     number where the problem was found (each ``None`` when not applicable).
     """
-
-    exit_code = 8
 
     def __init__(
         self,
@@ -55,29 +52,17 @@ class CaptureError(AnalyzerError):
         name = f"{self.path}: " if self.path else ""
         return f"{name}{self.reason}{loc}"
 
-    def with_path(self, path: str) -> CaptureError:
-        """Return the same error, naming ``path`` (used by readers given a file object)."""
-        self.path = path
-        self.args = (self._format(),)
-        return self
-
 
 class NotACapture(CaptureError):
     """The file does not start with a pcap or pcapng magic number."""
-
-    exit_code = 4
 
 
 class UnsupportedLinkType(CaptureError):
     """The capture (or one interface of it) uses a link type we cannot decode."""
 
-    exit_code = 5
-
 
 class CorruptCapture(CaptureError):
     """A header or block carries impossible fields (bad length, bad magic inside the file)."""
-
-    exit_code = 6
 
 
 class TruncatedCapture(CaptureError):
@@ -87,13 +72,9 @@ class TruncatedCapture(CaptureError):
     is issued and the packets before the damage are returned.
     """
 
-    exit_code = 7
-
 
 class UsageError(AnalyzerError):
     """A bad command-line option or API argument."""
-
-    exit_code = 2
 
 
 class CaptureWarning(UserWarning):

@@ -34,8 +34,8 @@ from analyzer.detectors.reference import METRICS, CallLevel, Reference
 from analyzer.detectors.result import jsonable
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
     from analyzer.detectors.features import StreamFeatures
+    from analyzer.streams.capture import Capture
 
 PROFILE_SCHEMA = "analyzer.profile/1"
 QUANTILE_POINTS = 201
@@ -171,8 +171,8 @@ def build_profile(captures: Iterable[Capture | str | os.PathLike[str]], *,
                   min_stream_s: float = MIN_STREAM_S,
                   provenance: Mapping[str, Any] | None = None) -> Profile:
     """A profile from clean captures (``Capture`` objects or paths)."""
-    from analyzer.api import read_capture
     from analyzer.errors import UsageError
+    from analyzer.streams.capture import read_capture
     samples: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
     medians: dict[str, list[float]] = {m: [] for m in METRICS}
     lost = expected = calls = streams = 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.capture import headers as H
+from analyzer.protocol import CHANNELDATA_HEADER_LEN
 
 # bits of ``DatagramColumns.flags``
 F_STUN = 1
@@ -61,7 +62,7 @@ def dissect(head: np.ndarray, length: np.ndarray, encap: np.ndarray,
     stun = H.is_stun(head, length) & plain
     dtls = H.is_dtls(head, length) & ~stun
     chan = H.is_channeldata(head, length) & ~stun & plain
-    off = np.where(chan, H.CHANNELDATA_HEADER_LEN, 0)
+    off = np.where(chan, CHANNELDATA_HEADER_LEN, 0)
     rtcp = H.is_rtcp(head, length, off) & ~stun
     rtp = H.rtp_fields(head, length, off)
     hello = H.telegram_hello(head, length)

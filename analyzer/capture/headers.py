@@ -10,20 +10,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RTP_VERSION = 2
-RTP_HEADER_LEN = 12  # RFC 3550 §5.1
-RTCP_PT_MIN, RTCP_PT_MAX = 200, 204  # SR, RR, SDES, BYE, APP (RFC 3550 §6)
-RTCP_FB_PT = (205, 206, 207)  # RTPFB, PSFB (RFC 4585), XR (RFC 3611)
-RTP_PT_RESERVED_FOR_RTCP = (72, 73, 74, 75, 76)  # RFC 3551 §6 / RFC 5761 §4
-STUN_MAGIC_COOKIE = 0x2112A442  # RFC 5389 §6
-STUN_HEADER_LEN = 20
-CHANNELDATA_HEADER_LEN = 4  # RFC 5766 §11.4
+from analyzer.protocol import (
+    CHANNELDATA_HEADER_LEN,
+    RTCP_FB_PT,
+    RTCP_PT_MAX,
+    RTCP_PT_MIN,
+    RTP_HEADER_LEN,
+    RTP_PT_RESERVED_FOR_RTCP,
+    RTP_VERSION,
+    STUN_HEADER_LEN,
+    STUN_MAGIC_COOKIE,
+    TELEGRAM_HELLO_LEN,
+    TELEGRAM_HELLO_MARK,
+)
+
 CHANNEL_MIN, CHANNEL_MAX = 0x4000, 0x7FFF
 DTLS_CONTENT_TYPES = (20, 21, 22, 23, 25)  # RFC 6347; 25 = ACK (DTLS 1.3)
-TELEGRAM_TAG_LEN = 16
-#: tgcalls reflector hello after the 16-byte peer tag: 12 x 0xFF, 0xFE, 3 x 0xFF, then a u64.
-TELEGRAM_HELLO_MARK = bytes([0xFF] * 12 + [0xFE] + [0xFF] * 3)
-TELEGRAM_HELLO_LEN = 40
 
 
 def be16(head: np.ndarray, i: int) -> np.ndarray:
@@ -45,17 +47,6 @@ def is_stun(head: np.ndarray, length: np.ndarray) -> np.ndarray:
     mlen = be16(head, 2).astype(np.int64)
     return (((head[:, 0] & 0xC0) == 0) & (be32(head, 4) == STUN_MAGIC_COOKIE)
             & (mlen % 4 == 0) & (mlen + STUN_HEADER_LEN <= length))
-
-
-def stun_class(head: np.ndarray) -> np.ndarray:
-    """STUN class: 0 request, 1 indication, 2 success response, 3 error response."""
-    t = be16(head, 0).astype(np.int64)
-    return ((t >> 7) & 0x2) | ((t >> 4) & 0x1)
-
-
-def stun_method(head: np.ndarray) -> np.ndarray:
-    t = be16(head, 0).astype(np.int64)
-    return (t & 0x000F) | ((t & 0x00E0) >> 1) | ((t & 0x3E00) >> 2)
 
 
 def is_channeldata(head: np.ndarray, length: np.ndarray) -> np.ndarray:
@@ -84,7 +75,7 @@ def is_rtcp(head: np.ndarray, length: np.ndarray, off: np.ndarray | int = 0) -> 
         return out
     b0, b1 = head[:, off], head[:, off + 1]
     words = be16(head, off + 2).astype(np.int64)
-    pt_ok = ((b1 >= RTCP_PT_MIN) & (b1 <= RTCP_PT_MAX)) | ((b1 >= 205) & (b1 <= 207))
+    pt_ok = ((b1 >= RTCP_PT_MIN) & (b1 <= RTCP_PT_MAX)) | np.isin(b1, RTCP_FB_PT)
     return ((b0 >> 6) == RTP_VERSION) & pt_ok & ((words + 1) * 4 <= length - off)
 
 
@@ -128,7 +119,7 @@ def _rtp_at(head: np.ndarray, length: np.ndarray, off: int) -> RtpFields:
         words = (head[r, pc].astype(np.int64) << 8) | head[r, pc + 1]
         hdr = base.copy()
         hdr[r] = np.where(inside, base[r] + 4 + 4 * words, -1)
-    valid = ((b0 >> 6) == RTP_VERSION) & ((pt < 72) | (pt > 76)) & (room >= base) & \
+    valid = ((b0 >> 6) == RTP_VERSION) & ~np.isin(pt, RTP_PT_RESERVED_FOR_RTCP) & (room >= base) & \
         ((hdr < 0) | (hdr <= room))
     return RtpFields(valid=valid, marker=(b1 & 0x80) != 0, payload_type=pt,
                      seq=be16(head, off + 2), timestamp=be32(head, off + 4),

@@ -15,19 +15,24 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from analyzer.capture.linklayer import LINK_WINDOW, network_offsets
 from analyzer.capture.records import PAD_BYTES, RecordBatch
+from analyzer.protocol import (
+    IPPROTO_ICMP,
+    IPPROTO_ICMPV6,
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    IPV6_HEADER_LEN,
+    RTCP_PT_MAX,
+    RTCP_PT_MIN,
+    STUN_MAGIC_COOKIE,
+    UDP_HEADER_LEN,
+)
 
 IP_WINDOW = 128
 #: Payload bytes kept per UDP datagram: enough for an RTP header behind a TURN ChannelData
 #: header, a STUN header with its transaction id, and a Telegram reflector hello.
 HEAD_BYTES = 40
-IPPROTO_ICMP = 1
-IPPROTO_TCP = 6
-IPPROTO_UDP = 17
-IPPROTO_ICMPV6 = 58
 IPV6_EXT_HEADERS = (0, 43, 60, 51)  # hop-by-hop, routing, destination options, AH
 IPV6_FRAGMENT = 44
-IPV6_HEADER_LEN = 40
-UDP_HEADER_LEN = 8
 V4_MAPPED_PREFIX = np.array([0] * 10 + [0xFF, 0xFF], dtype=np.uint8)
 SIP_STARTS = (b"SIP/2.0 ", b"INVITE ", b"ACK ", b"BYE ", b"CANCEL ", b"OPTIONS ", b"UPDATE ",
               b"PRACK ", b"REGISTER ", b"NOTIFY ", b"INFO ", b"REFER ", b"SUBSCRIBE ",
@@ -306,14 +311,14 @@ def _keep_payloads(buf: np.ndarray, head: np.ndarray, start: np.ndarray, cap_len
                    budget: int) -> dict[int, bytes]:
     """Whole payloads of SIP messages and RTCP packets (sparse, needed later)."""
     b0, b1 = head[:, 0], head[:, 1]
-    rtcp = ((b0 & 0xC0) == 0x80) & (b1 >= 200) & (b1 <= 204)
+    rtcp = ((b0 & 0xC0) == 0x80) & (b1 >= RTCP_PT_MIN) & (b1 <= RTCP_PT_MAX)
     sip = np.zeros(head.shape[0], dtype=bool)
     letter = np.flatnonzero(((b0 >= ord("A")) & (b0 <= ord("U"))) | (b0 == ord("!")))
     if letter.size:
         first4 = np.ascontiguousarray(head[letter, :4]).view(">u4").ravel()
         sip[letter] = np.isin(first4, _SIP_PREFIXES)
     stun_ind = ((b0 == 0x00) & ((b1 == 0x16) | (b1 == 0x17))
-                & (np.ascontiguousarray(head[:, 4:8]).view(">u4").ravel() == 0x2112A442))
+                & (np.ascontiguousarray(head[:, 4:8]).view(">u4").ravel() == STUN_MAGIC_COOKIE))
     rows = np.flatnonzero(rtcp | sip | stun_ind)
     kept: dict[int, bytes] = {}
     for r in rows[:budget]:

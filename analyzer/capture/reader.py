@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, TypeVar
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from analyzer.capture.dissect import DatagramColumns, dissect
 from analyzer.capture.ipudp import (
@@ -254,7 +255,7 @@ class _ColumnStore:
     only when a compressed file or TURN-over-TCP framing yields more than expected.
     """
 
-    def __init__(self, dtypes: dict[str, np.dtype], capacity: int) -> None:
+    def __init__(self, dtypes: dict[str, DTypeLike], capacity: int) -> None:
         self.n = 0
         self.arrays = {k: np.empty(capacity, dtype=d) for k, d in dtypes.items()}
 
@@ -323,12 +324,14 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             counters.add(ub.counters)
             _append_turn_tcp(ub, turn.feed(ub.tcp))
             _unwrap_stun_data(ub)
-            fid = flows.assign(ub.src, ub.dst, ub.sport, ub.dport, ub.proto)
+            proto, encap = ub.proto, ub.encap
+            assert proto is not None and encap is not None  # both set by the two calls above
+            fid = flows.assign(ub.src, ub.dst, ub.sport, ub.dport, proto)
             text_rows = np.fromiter((r for r, p in ub.kept.items() if p[:1].isalpha()
                                      or p[:1] == b"!"), dtype=np.int64)
-            dc = dissect(ub.head, ub.udp_len, ub.encap, text_rows)
+            dc = dissect(ub.head, ub.udp_len, encap, text_rows)
             cols.append(frame=ub.frame, ts_ns=ub.ts_ns, flow=fid, udp_len=ub.udp_len,
-                        encap=ub.encap, **{k: getattr(dc, k) for k in DatagramColumns.FIELDS})
+                        encap=encap, **{k: getattr(dc, k) for k in DatagramColumns.FIELDS})
             kept.update({rows + r: v for r, v in ub.kept.items()})
             icmp.extend(ub.icmp)
             tcp_sip.extend(ub.tcp_sip)

@@ -11,27 +11,29 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from analyzer.capture.source import ByteSource, describe_magic
 from analyzer.errors import CaptureError, CorruptCapture, TruncatedCapture
+from analyzer.protocol import (
+    NS_PER_S,
+    PCAP_GLOBAL_HEADER_LEN,
+    PCAP_MAGIC_NS,
+    PCAP_MAGIC_US,
+    PCAP_RECORD_HEADER_LEN,
+    PCAPNG_BYTE_ORDER_MAGIC,
+    PCAPNG_EPB,
+    PCAPNG_IDB,
+    PCAPNG_OPB,
+    PCAPNG_SHB,
+    PCAPNG_SPB,
+)
 
-PCAP_MAGIC_US = 0xA1B2C3D4
-PCAP_MAGIC_NS = 0xA1B23C4D
-PCAPNG_SHB = 0x0A0D0D0A
-PCAPNG_BYTE_ORDER_MAGIC = 0x1A2B3C4D
-PCAPNG_IDB = 0x00000001
-PCAPNG_OPB = 0x00000002  # obsolete packet block
-PCAPNG_SPB = 0x00000003  # simple packet block
-PCAPNG_EPB = 0x00000006  # enhanced packet block
 #: Shortest valid length of each block type we read (header, fixed fields, trailer).
 PCAPNG_MIN_BLOCK_LEN = {PCAPNG_IDB: 20, PCAPNG_OPB: 32, PCAPNG_SPB: 16, PCAPNG_EPB: 32}
-NS_PER_S = 1_000_000_000
-PCAP_GLOBAL_HEADER_LEN = 24
-PCAP_RECORD_HEADER_LEN = 16
 PCAP_LINKTYPE_MASK = 0xFFFF
 #: A record longer than this is treated as corrupt rather than allocated (Wireshark's own
 #: limit is 256 KiB for most link types; we allow jumbo/TSO frames with a wide margin).
@@ -137,6 +139,19 @@ def _walk_pcap(data: bytes, u32: Callable[[bytes, int], tuple[int]]
     if pos > len(data):  # the last record runs past the chunk: keep it for later
         pos = int(offs.pop())
     return offs, pos, False
+
+
+@dataclass
+class _PcapngSection:
+    """The pcapng section being read: its byte order and interfaces so far."""
+
+    big: bool = False
+    #: (linktype, snaplen, units_per_s, offset_s) of each interface, in block order
+    ifaces: list[tuple[int, int, int, int]] = field(default_factory=list)
+    seen: bool = False  # a section header was read
+
+    def start(self, big: bool) -> None:
+        self.big, self.ifaces, self.seen = big, [], True
 
 
 class RecordWalker:
@@ -270,102 +285,112 @@ class RecordWalker:
 
     # -- pcapng -------------------------------------------------------------------------
     def _iter_pcapng(self) -> Iterator[RecordBatch]:
-        # Interfaces are numbered per section in the order their blocks appear; a packet may
-        # only use those defined before it. ``marks`` notes (packets so far, interfaces
-        # defined) at each interface block of the chunk, so this holds whatever the chunking.
+        """Chunk by chunk: walk the chunk's complete blocks, carry the incomplete tail."""
         pending = self._head
         file_off = 0
         eof = False
-        big = False
-        # per current section: list of (linktype, snaplen, units_per_s, offset_s)
-        ifaces: list[tuple[int, int, int, int]] = []
-        seen_shb = False
+        section = _PcapngSection()
         while not eof:
             step = self._next_data(pending, file_off)
             if step is None:
                 return
             data, eof = step
-            n = len(data)
-            pos = 0
-            offs = array("q")
-            types = array("q")
-            n_if0, marks = len(ifaces), []
-            hdr2 = struct.Struct(">II" if big else "<II").unpack_from
-            stop = False
-            while pos + 12 <= n:
-                btype, blen = hdr2(data, pos)
-                if btype == PCAPNG_SHB:
-                    if pos + 12 > n:
-                        break
-                    bom = struct.unpack_from("<I", data, pos + 8)[0]
-                    if bom == PCAPNG_BYTE_ORDER_MAGIC:
-                        nbig = False
-                    elif bom == 0x4D3C2B1A:
-                        nbig = True
-                    else:
-                        self._fail(CorruptCapture, "pcapng section header with a bad "
-                                   "byte-order magic",
-                                   file_off + pos, before=len(offs))
-                        stop = True
-                        break
-                    blen = struct.unpack_from(">I" if nbig else "<I", data, pos + 4)[0]
-                    if blen < 28 or blen % 4 or blen > MAX_BLOCK_BYTES:
-                        self._fail(CorruptCapture, f"pcapng section header has an impossible "
-                                   f"length {blen}",
-                                   file_off + pos, before=len(offs))
-                        stop = True
-                        break
-                    if pos + blen > n:
-                        break
-                    if offs:  # flush packets of the previous section first
-                        yield self._pcapng_batch(data, offs, types, big, ifaces, n_if0, marks)
-                        offs, types = array("q"), array("q")
-                        if self.damage is not None:
-                            return
-                    big = nbig
-                    hdr2 = struct.Struct(">II" if big else "<II").unpack_from
-                    ifaces = []
-                    n_if0, marks = 0, []
-                    seen_shb = True
-                    pos += blen
-                    continue
-                if not seen_shb:
-                    self._fail(CorruptCapture, "pcapng file does not start with a section "
-                               "header",
-                                   file_off + pos, before=len(offs))
-                    stop = True
-                    break
-                if blen < 12 or blen % 4 or blen > MAX_BLOCK_BYTES:
-                    self._fail(CorruptCapture, f"pcapng block of type {btype:#x} has an "
-                               f"impossible length {blen}",
-                                   file_off + pos, before=len(offs))
-                    stop = True
-                    break
-                if blen < PCAPNG_MIN_BLOCK_LEN.get(btype, 12):
-                    self._fail(CorruptCapture, f"pcapng block of type {btype:#x} is too short "
-                               f"({blen} bytes) for its fixed fields",
-                                   file_off + pos, before=len(offs))
-                    stop = True
-                    break
-                if pos + blen > n:
-                    break
-                if btype in (PCAPNG_EPB, PCAPNG_SPB, PCAPNG_OPB):
-                    offs.append(pos)
-                    types.append(btype)
-                elif btype == PCAPNG_IDB:
-                    ifaces.append(self._parse_idb(data, pos, blen, big))
-                    marks.append((len(offs), len(ifaces)))
-                else:
-                    self.skipped_blocks += 1
-                pos += blen
-            if offs:
-                yield self._pcapng_batch(data, offs, types, big, ifaces, n_if0, marks)
+            pos, stop = yield from self._walk_pcapng_blocks(data, file_off, section)
             if stop or self.damage is not None:
                 return
             pending = data[pos:]
             file_off += pos
             if eof and self._left_over(pending, file_off, "pcapng block"):
                 return
+
+    def _walk_pcapng_blocks(self, data: bytes, file_off: int, section: _PcapngSection
+                            ) -> Generator[RecordBatch, None, tuple[int, bool]]:
+        """Walk the complete blocks of one chunk (at ``file_off`` in the file), yielding its
+        packets as a batch per section. Returns where the walk stopped and whether damage
+        ends the file.
+
+        Interfaces are numbered per section in the order their blocks appear; a packet may
+        only use those defined before it. ``marks`` notes (packets so far, interfaces
+        defined) at each interface block of the chunk, so this holds whatever the chunking.
+        """
+        n = len(data)
+        pos = 0
+        offs = array("q")
+        types = array("q")
+        n_if0 = len(section.ifaces)
+        marks: list[tuple[int, int]] = []
+        hdr2 = struct.Struct(">II" if section.big else "<II").unpack_from
+        stop = False
+        while pos + 12 <= n:
+            btype, blen = hdr2(data, pos)
+            if btype == PCAPNG_SHB:
+                shb = self._section_header(data, pos)
+                if isinstance(shb, str):
+                    self._fail(CorruptCapture, shb, file_off + pos, before=len(offs))
+                    stop = True
+                    break
+                big, blen = shb
+                if pos + blen > n:
+                    break
+                if offs:  # flush packets of the previous section first
+                    yield self._pcapng_batch(data, offs, types, section.big, section.ifaces,
+                                             n_if0, marks)
+                    offs, types = array("q"), array("q")
+                    if self.damage is not None:
+                        return pos, True
+                section.start(big)
+                hdr2 = struct.Struct(">II" if big else "<II").unpack_from
+                n_if0, marks = 0, []
+                pos += blen
+                continue
+            problem = self._block_problem(btype, blen, section.seen)
+            if problem is not None:
+                self._fail(CorruptCapture, problem, file_off + pos, before=len(offs))
+                stop = True
+                break
+            if pos + blen > n:
+                break
+            if btype in (PCAPNG_EPB, PCAPNG_SPB, PCAPNG_OPB):
+                offs.append(pos)
+                types.append(btype)
+            elif btype == PCAPNG_IDB:
+                section.ifaces.append(self._parse_idb(data, pos, blen, section.big))
+                marks.append((len(offs), len(section.ifaces)))
+            else:
+                self.skipped_blocks += 1
+            pos += blen
+        if offs:
+            yield self._pcapng_batch(data, offs, types, section.big, section.ifaces, n_if0,
+                                     marks)
+        return pos, stop
+
+    @staticmethod
+    def _section_header(data: bytes, pos: int) -> tuple[bool, int] | str:
+        """Byte order (big-endian?) and length of the section header block at ``pos``, or
+        what is wrong with it."""
+        bom = struct.unpack_from("<I", data, pos + 8)[0]
+        if bom == PCAPNG_BYTE_ORDER_MAGIC:
+            big = False
+        elif bom == 0x4D3C2B1A:
+            big = True
+        else:
+            return "pcapng section header with a bad byte-order magic"
+        blen = struct.unpack_from(">I" if big else "<I", data, pos + 4)[0]
+        if blen < 28 or blen % 4 or blen > MAX_BLOCK_BYTES:
+            return f"pcapng section header has an impossible length {blen}"
+        return big, blen
+
+    @staticmethod
+    def _block_problem(btype: int, blen: int, after_shb: bool) -> str | None:
+        """What is wrong with a (non-section-header) block's header, if anything."""
+        if not after_shb:
+            return "pcapng file does not start with a section header"
+        if blen < 12 or blen % 4 or blen > MAX_BLOCK_BYTES:
+            return f"pcapng block of type {btype:#x} has an impossible length {blen}"
+        if blen < PCAPNG_MIN_BLOCK_LEN.get(btype, 12):
+            return (f"pcapng block of type {btype:#x} is too short ({blen} bytes) for its "
+                    "fixed fields")
+        return None
 
     def _parse_idb(self, data: bytes, pos: int, blen: int, big: bool) -> tuple[int, int, int, int]:
         e = ">" if big else "<"

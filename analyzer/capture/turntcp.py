@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analyzer.capture.ipudp import TcpSegments
+from analyzer.protocol import STUN_MAGIC_COOKIE
 
-STUN_COOKIE = bytes.fromhex("2112a442")
+STUN_COOKIE = STUN_MAGIC_COOKIE.to_bytes(4, "big")
 MAX_FRAME = 65535 + 4
 #: A reassembly buffer longer than this is dropped (garbage that never forms a frame).
 MAX_PENDING = 1 << 18
@@ -74,8 +75,8 @@ class TurnTcpReassembler:
         keys[:, 33] = segs.sport & 0xFF
         keys[:, 34] = segs.dport >> 8
         keys[:, 35] = segs.dport & 0xFF
-        for i in np.flatnonzero(stunlike):
-            self.turn_flows.add(keys[i].tobytes())
+        for row in np.flatnonzero(stunlike):
+            self.turn_flows.add(keys[row].tobytes())
         if not self.turn_flows:
             return out
         buf = segs.buf
@@ -108,7 +109,8 @@ class TurnTcpReassembler:
                 return
             # the missing bytes are not in the capture: resynchronise on held data
             st.pending.clear()
-            first = min(st.ahead, key=lambda q: (q - st.next_seq) % (1 << 32))
+            expected = st.next_seq
+            first = min(st.ahead, key=lambda q: (q - expected) % (1 << 32))
             st.next_seq = first
             self._release(k, st, out)
             return

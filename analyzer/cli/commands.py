@@ -70,8 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read(path: str, err: TextIO):
-    from analyzer.api import read_capture
     from analyzer.cli.progress import progress_for
+    from analyzer.streams.capture import read_capture
     bar = progress_for(f"reading {path}", err)
     try:
         return read_capture(path, progress=bar)
@@ -90,10 +90,11 @@ def _window(args: argparse.Namespace) -> float:
 
 def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import render_table, to_json, write_csv
+    from analyzer.metrics.quality import quality_of
     from analyzer.redact import redact_object
     cap = _read(args.capture, err)
     want = args.csv or (args.json and not args.no_quality)
-    quality = cap.quality(window_s=_window(args)) if want else None
+    quality = quality_of(cap, window_s=_window(args)) if want else None
     p = pseudonymizer_for(args, cap)
     view = cap if p is None else redact_object(cap, p)  # what is shown: names, JSON, CSV
     if args.csv:
@@ -131,9 +132,10 @@ def render_cross_check(check) -> str:
 def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import to_json, write_csv
     from analyzer.cli.stats import render_stats
+    from analyzer.metrics.quality import quality_of
     from analyzer.redact import redact_object
     cap = _read(args.capture, err)
-    quality = cap.quality(window_s=_window(args))
+    quality = quality_of(cap, window_s=_window(args))
     p = pseudonymizer_for(args, cap)
     view = cap if p is None else redact_object(cap, p)
     if args.csv:
@@ -171,12 +173,12 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStat
 
 
 def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
-    from analyzer.api import analyze
     from analyzer.baseline.profile import Profile
     from analyzer.cli.flows import to_json
     from analyzer.cli.progress import count_bar_for
     from analyzer.redact import redact_object
     from analyzer.verdict import render_text
+    from analyzer.verdict.engine import analyze
     cap = _read(args.capture, err)
     baseline = _read(args.baseline, err) if args.baseline else None
     profile = Profile.load(args.profile) if args.profile else None

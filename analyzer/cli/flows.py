@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from analyzer.api import Capture
 from analyzer.errors import UsageError
+from analyzer.streams.capture import Capture
 from analyzer.streams.model import Stream
 
 COLUMNS = ("Start(s)", "End(s)", "Src", "Port", "Dst", "Port", "SSRC", "Kind", "App",

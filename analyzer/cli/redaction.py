@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from analyzer.api import Capture
 from analyzer.errors import UsageError
 from analyzer.redact import Pseudonymizer, default_key
+from analyzer.streams.capture import Capture
 
 
 def add_redact_options(parser: argparse.ArgumentParser) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analyzer.api import Capture
 from analyzer.metrics.quality import BUFFER_NAMES, StreamQuality
+from analyzer.streams.capture import Capture
 
 BUFFER_LABELS = {"fixed_50ms": "fixed 50 ms", "fixed_200ms": "fixed 200 ms",
                  "adaptive_500ms": "adaptive ≤500 ms"}

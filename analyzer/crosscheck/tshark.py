@@ -12,9 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.api import Capture
 from analyzer.crosscheck.tshark_text import RefStream, parse_rtp_streams
 from analyzer.errors import UsageError
+from analyzer.streams.capture import Capture
 from analyzer.streams.model import Stream
 
 TOLERANCE_MS = 0.01

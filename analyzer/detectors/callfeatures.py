@@ -16,8 +16,8 @@ from analyzer.detectors.features import WINDOW_S, StreamFeatures, stream_feature
 from analyzer.metrics.quality import call_members
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
     from analyzer.metrics.quality import StreamQuality
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Call, Stream
 
 #: Media streams with fewer packets are left out (probes, retransmission bursts), and so

@@ -6,7 +6,7 @@ delay and exact loss from a sender-side and a receiver-side capture of the same 
   capture clocks drift apart slowly; the drift (``clock_skew_ppm``, the slope of the lower
   envelope of transit times) is reported, not removed, so PDV keeps the RFC's meaning.
 * RFC 3550 A.8 running jitter ``J += (|D| - J) / 16`` per packet, in seconds, for
-  windowed series (``analyzer.metrics.rtpstats`` holds the TShark-exact aggregate).
+  windowed series (``analyzer.streams.rtpstats`` holds the TShark-exact aggregate).
 * :func:`pair_captures`: packets of one RTP stream (same SSRC) captured at both ends,
   paired by extended sequence number: one-way delay relative to its minimum (always
   meaningful) and raw (only when the two capture clocks are synchronised), and the exact
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from analyzer.metrics.seqmath import SEQ_MOD, ema_with_resets
+from analyzer.streams.segments import SEQ_MOD, ema_with_resets
 
 #: Quantiles reported by :class:`Distribution`.
 QUANTILES = (0.5, 0.95, 0.99)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.metrics.seqmath import merge_intervals, sorted_quantiles, true_runs
-from analyzer.streams.sdp import CN_PAYLOAD_TYPES  # RFC 3551: 13 CN, 19 the old CN
+from analyzer.protocol import CN_PAYLOAD_TYPES  # RFC 3551: 13 CN, 19 the old CN
 
 #: A UDP payload this small (RTP header included) is comfort noise / a DTX frame, not speech.
 CN_MAX_BYTES = 30

@@ -86,6 +86,7 @@ from analyzer.metrics.losspattern import GMIN, LossPattern, loss_pattern
 from analyzer.metrics.windows import WINDOW_S, WindowSeries, window_index, window_series
 
 if TYPE_CHECKING:
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Call, Stream
 
 BUFFER_NAMES = tuple(c.name for c in DEFAULT_BUFFERS)
@@ -458,3 +459,11 @@ def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
                                       timing=timings[s.index], gaps=gaps[s.index],
                                       reverse_gaps=rg)
     return out
+
+
+def quality_of(capture: Capture, *, window_s: float = WINDOW_S, network_delay_s: float = 0.0
+               ) -> dict[int, StreamQuality]:
+    """:func:`capture_quality` of a whole capture: its streams, its calls and its SIP BYE
+    times. Keyed by stream index; re-exported as ``analyzer.quality_of``."""
+    return capture_quality(capture.streams, capture.calls, bye_times_s=capture.bye_times_s,
+                           window_s=window_s, network_delay_s=network_delay_s)

@@ -18,9 +18,9 @@ from analyzer.report import findings as fnd
 from analyzer.streams.addresses import orientation as address_orientation
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
     from analyzer.metrics.quality import StreamQuality
     from analyzer.metrics.windows import WindowSeries
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Call, Stream
     from analyzer.verdict.model import Analysis
 

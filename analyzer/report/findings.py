@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
     from analyzer.metrics.quality import StreamQuality
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Call, Stream
 
 
@@ -137,7 +137,7 @@ def analysis_quality(analysis: Any) -> Mapping[int, StreamQuality] | None:
 
 def baseline_capture(analysis: Any) -> Capture | None:
     """The baseline capture the analysis used, when it keeps one."""
-    from analyzer.api import Capture
+    from analyzer.streams.capture import Capture
 
     b = _get(analysis, "baseline")
     if isinstance(b, Capture):

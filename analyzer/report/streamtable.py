@@ -11,8 +11,8 @@ from analyzer.report import style, tables, text
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from analyzer.api import Capture
     from analyzer.metrics.quality import StreamQuality
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Stream
 
 FONT_PT = 7.0

@@ -23,8 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from analyzer.errors import UsageError
-
-NS_PER_S = 1_000_000_000
+from analyzer.protocol import NS_PER_S
 
 
 @dataclass(frozen=True, eq=False)
@@ -361,7 +360,7 @@ class PeriodicDrop(PathImpairment):
         """The drop windows ``(begin_s, end_s)`` between ``start_s`` and ``until_s``."""
         stop = until_s if self.end_s is None else min(until_s, self.end_s)
         first = math.floor(-self.phase_s / self.period_s)
-        out = []
+        out: list[tuple[float, float]] = []
         k = first
         while True:
             a = self.start_s + self.phase_s + k * self.period_s

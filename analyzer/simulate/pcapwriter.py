@@ -21,6 +21,22 @@ from typing import BinaryIO, Literal
 
 import numpy as np
 
+from analyzer.protocol import (
+    ETH_HEADER_LEN,
+    ETHERTYPE_IPV4,
+    ETHERTYPE_IPV6,
+    IPPROTO_ICMP,
+    IPPROTO_UDP,
+    IPV4_HEADER_LEN,
+    IPV6_HEADER_LEN,
+    LINKTYPE_ETHERNET,
+    PCAP_MAGIC_NS,
+    PCAP_MAGIC_US,
+    PCAP_RECORD_HEADER_LEN,
+    PCAP_VERSION_MAJOR,
+    PCAP_VERSION_MINOR,
+    UDP_HEADER_LEN,
+)
 from analyzer.simulate.packing import (
     be16,
     be32,
@@ -31,29 +47,12 @@ from analyzer.simulate.packing import (
     ones_complement_word_sums,
 )
 
-PCAP_MAGIC_MICROSECONDS = 0xA1B2C3D4
-PCAP_MAGIC_NANOSECONDS = 0xA1B23C4D
-PCAP_VERSION_MAJOR = 2
-PCAP_VERSION_MINOR = 4
-PCAP_GLOBAL_HEADER_LENGTH = 24
-PCAP_RECORD_HEADER_LENGTH = 16
 DEFAULT_SNAPLEN = 262144
-LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW = 101
-
-ETHERNET_HEADER_LENGTH = 14
-ETHERTYPE_IPV4 = 0x0800
-ETHERTYPE_IPV6 = 0x86DD
-IPV4_HEADER_LENGTH = 20
-IPV6_HEADER_LENGTH = 40
-UDP_HEADER_LENGTH = 8
 ICMP_HEADER_LENGTH = 8
-IPPROTO_ICMP = 1
-IPPROTO_UDP = 17
 IPV4_DONT_FRAGMENT = 0x4000
 ICMP_TYPE_DEST_UNREACHABLE = 3
 ICMP_CODE_PORT_UNREACHABLE = 3
-MAX_UDP_PAYLOAD_IPV4 = 65535 - IPV4_HEADER_LENGTH - UDP_HEADER_LENGTH
+MAX_UDP_PAYLOAD_IPV4 = 65535 - IPV4_HEADER_LEN - UDP_HEADER_LEN
 
 DEFAULT_SRC_MAC = bytes.fromhex("020000000001")
 DEFAULT_DST_MAC = bytes.fromhex("020000000002")
@@ -167,7 +166,7 @@ def _link_header(n: int, link: Link, ethertype: int, src_mac: bytes, dst_mac: by
     row = np.concatenate([
         _mac(dst_mac, "dst_mac"), _mac(src_mac, "src_mac"), be16(np.array([ethertype]))[0]
     ])
-    return np.broadcast_to(row, (n, ETHERNET_HEADER_LENGTH))
+    return np.broadcast_to(row, (n, ETH_HEADER_LEN))
 
 
 def _payload_lengths(payload_len: np.ndarray, limit: int) -> np.ndarray:
@@ -181,7 +180,7 @@ def ipv4_headers(src_ip: np.ndarray, dst_ip: np.ndarray, proto: int, total_len: 
                  ip_id: np.ndarray, ttl: np.ndarray) -> np.ndarray:
     """IPv4 headers (no options, DF set) with correct header checksums, shape ``(n, 20)``."""
     n = total_len.size
-    h = np.zeros((n, IPV4_HEADER_LENGTH), dtype=np.uint8)
+    h = np.zeros((n, IPV4_HEADER_LEN), dtype=np.uint8)
     h[:, 0] = 0x45
     h[:, 2:4] = be16(total_len)
     h[:, 4:6] = be16(ip_id)
@@ -197,7 +196,7 @@ def ipv4_headers(src_ip: np.ndarray, dst_ip: np.ndarray, proto: int, total_len: 
 
 
 def _udp_header(sport: np.ndarray, dport: np.ndarray, udp_len: np.ndarray) -> np.ndarray:
-    h = np.zeros((udp_len.size, UDP_HEADER_LENGTH), dtype=np.uint8)
+    h = np.zeros((udp_len.size, UDP_HEADER_LEN), dtype=np.uint8)
     h[:, 0:2] = be16(sport)
     h[:, 2:4] = be16(dport)
     h[:, 4:6] = be16(udp_len)
@@ -251,10 +250,10 @@ def build_udp_frames(
     src = _column(src_ip, n, np.uint32, "src_ip")
     dst = _column(dst_ip, n, np.uint32, "dst_ip")
     ids = np.arange(n) & 0xFFFF if ip_id is None else _column(ip_id, n, np.uint16, "ip_id")
-    udp_len = lengths + UDP_HEADER_LENGTH
+    udp_len = lengths + UDP_HEADER_LEN
     prefix = np.concatenate([
         _link_header(n, link, ETHERTYPE_IPV4, src_mac, dst_mac),
-        ipv4_headers(src, dst, IPPROTO_UDP, udp_len + IPV4_HEADER_LENGTH, ids,
+        ipv4_headers(src, dst, IPPROTO_UDP, udp_len + IPV4_HEADER_LEN, ids,
                      _column(ttl, n, np.uint8, "ttl")),
         _udp_header(_column(sport, n, np.uint16, "sport"),
                     _column(dport, n, np.uint16, "dport"), udp_len),
@@ -265,7 +264,7 @@ def build_udp_frames(
         mask = np.uint64(0xFFFF)
         pseudo = ((src64 >> np.uint64(16)) + (src64 & mask) + (dst64 >> np.uint64(16))
                   + (dst64 & mask) + np.uint64(IPPROTO_UDP) + udp_len.astype(np.uint64))
-        _fill_udp_checksums(frames, prefix.shape[1] - UDP_HEADER_LENGTH, pseudo)
+        _fill_udp_checksums(frames, prefix.shape[1] - UDP_HEADER_LEN, pseudo)
     return frames
 
 
@@ -296,12 +295,12 @@ def build_udp6_frames(
 
     The UDP checksum, mandatory over IPv6, is always computed.
     """
-    lengths = _payload_lengths(payload_len, 65535 - UDP_HEADER_LENGTH)
+    lengths = _payload_lengths(payload_len, 65535 - UDP_HEADER_LEN)
     n = lengths.size
     src = _ipv6_column(src_ip, n, "src_ip")
     dst = _ipv6_column(dst_ip, n, "dst_ip")
-    udp_len = lengths + UDP_HEADER_LENGTH
-    ip = np.zeros((n, IPV6_HEADER_LENGTH), dtype=np.uint8)
+    udp_len = lengths + UDP_HEADER_LEN
+    ip = np.zeros((n, IPV6_HEADER_LEN), dtype=np.uint8)
     ip[:, 0] = 0x60
     ip[:, 4:6] = be16(udp_len)
     ip[:, 6] = IPPROTO_UDP
@@ -318,7 +317,7 @@ def build_udp6_frames(
     addr = ip[:, 8:40].astype(np.uint64)
     pseudo = ((addr[:, 0::2] << np.uint64(8)) | addr[:, 1::2]).sum(axis=1)
     pseudo += np.uint64(IPPROTO_UDP) + udp_len.astype(np.uint64)
-    _fill_udp_checksums(frames, prefix.shape[1] - UDP_HEADER_LENGTH, pseudo)
+    _fill_udp_checksums(frames, prefix.shape[1] - UDP_HEADER_LEN, pseudo)
     return frames
 
 
@@ -338,7 +337,7 @@ def build_icmp_port_unreachable_frames(
     (shape ``(n, 28)``; e.g. ``frames.window(14, 28)`` of the UDP frames being refused).
     """
     quoted = np.asarray(quoted, dtype=np.uint8)
-    if quoted.ndim != 2 or quoted.shape[1] != IPV4_HEADER_LENGTH + 8:
+    if quoted.ndim != 2 or quoted.shape[1] != IPV4_HEADER_LEN + 8:
         raise ValueError(f"quoted: expected shape (n, 28), got {quoted.shape}")
     n = quoted.shape[0]
     icmp = np.zeros((n, ICMP_HEADER_LENGTH + quoted.shape[1]), dtype=np.uint8)
@@ -347,7 +346,7 @@ def build_icmp_port_unreachable_frames(
     icmp[:, ICMP_HEADER_LENGTH:] = quoted
     wide = icmp.astype(np.uint64)
     icmp[:, 2:4] = be16(fold_checksum(((wide[:, 0::2] << np.uint64(8)) | wide[:, 1::2]).sum(1)))
-    total = np.full(n, IPV4_HEADER_LENGTH + icmp.shape[1], dtype=np.int64)
+    total = np.full(n, IPV4_HEADER_LEN + icmp.shape[1], dtype=np.int64)
     prefix = np.concatenate([
         _link_header(n, link, ETHERTYPE_IPV4, src_mac, dst_mac),
         ipv4_headers(_column(src_ip, n, np.uint32, "src_ip"),
@@ -379,7 +378,7 @@ class PcapWriter:
         else:
             self._file = dest
             self._owned = False
-        magic = PCAP_MAGIC_NANOSECONDS if nanosecond else PCAP_MAGIC_MICROSECONDS
+        magic = PCAP_MAGIC_NS if nanosecond else PCAP_MAGIC_US
         header = np.zeros(6, dtype="<u4")
         header[0] = magic
         header[1] = PCAP_VERSION_MAJOR | (PCAP_VERSION_MINOR << 16)
@@ -413,9 +412,9 @@ class PcapWriter:
             rec[:, 3] = orig_len[i:j]
             lo = int(kept.offsets[i]) if i < n else 0
             hi = int(kept.offsets[j - 1] + kept.lengths[j - 1])
-            out = interleave(rec.view(np.uint8).reshape(-1, PCAP_RECORD_HEADER_LENGTH),
+            out = interleave(rec.view(np.uint8).reshape(-1, PCAP_RECORD_HEADER_LEN),
                              kept.buf[lo:hi], kept.lengths[i:j])
-            self._file.write(memoryview(out))
+            self._file.write(out.data)
         self.packets_written += n
 
     def close(self) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from analyzer.protocol import RTP_HEADER_LEN, RTP_VERSION
 from analyzer.simulate.packing import be16, be32, exclusive_cumsum, gather_segments, interleave
 
-RTP_VERSION = 2
-RTP_HEADER_LENGTH = 12
 RTP_EXTENSION_HEADER_LENGTH = 4
 #: "defined by profile" value of a one-byte-header extension (RFC 8285).
 RTP_ONE_BYTE_EXTENSION_PROFILE = 0xBEDE
@@ -38,7 +37,7 @@ def pack_rtp_headers(
     ext_len = 0 if extension is None else RTP_EXTENSION_HEADER_LENGTH + extension.shape[1]
     if extension is not None and (extension.shape[0] != n or extension.shape[1] % 4):
         raise ValueError("extension: expected shape (n, 4w)")
-    h = np.zeros((n, RTP_HEADER_LENGTH + ext_len), dtype=np.uint8)
+    h = np.zeros((n, RTP_HEADER_LEN + ext_len), dtype=np.uint8)
     h[:, 0] = (RTP_VERSION << 6) | (0x10 if extension is not None else 0)
     h[:, 1] = (m.astype(np.uint8) << 7) | pt.astype(np.uint8)
     h[:, 2:4] = be16(seq & 0xFFFF)

@@ -21,8 +21,8 @@ import numpy as np
 
 from analyzer.atomic import atomic_write
 from analyzer.errors import UsageError
+from analyzer.protocol import IPV4_HEADER_LEN, NS_PER_S, SIP_PORT, UDP_HEADER_LEN
 from analyzer.simulate.impairments import (
-    NS_PER_S,
     BlockedSetup,
     CodecChange,
     Dtx,
@@ -34,8 +34,6 @@ from analyzer.simulate.impairments import (
     PeriodicDrop,
 )
 from analyzer.simulate.pcapwriter import (
-    IPV4_HEADER_LENGTH,
-    UDP_HEADER_LENGTH,
     PackedFrames,
     build_icmp_port_unreachable_frames,
     build_udp_frames,
@@ -58,7 +56,6 @@ from analyzer.simulate.spec import (
     CALLEE_TO_CALLER,
     CALLER_TO_CALLEE,
     DIRECTIONS,
-    SIP_PORT,
     CallSpec,
 )
 from analyzer.simulate.truth import (
@@ -118,7 +115,7 @@ def _split(impairments: ImpairmentsArg) -> dict[str, tuple[Impairment, ...]]:
 def _run_path(plan: SendPlan, path: Sequence[PathImpairment], seed: int, d: int,
               first_index: int) -> tuple[PathState, np.ndarray, list[ImpairmentEffect]]:
     state = PathState(plan.send_ns + plan.transit_ns,
-                      plan.payload_len + IPV4_HEADER_LENGTH + UDP_HEADER_LENGTH,
+                      plan.payload_len + IPV4_HEADER_LEN + UDP_HEADER_LEN,
                       np.ones(plan.kind.size, dtype=bool))
     dropped_by = np.full(plan.kind.size, -1, dtype=np.int64)
     effects = []
@@ -249,7 +246,7 @@ def _assemble(spec: CallSpec, seed: int, scenario: str | None, ident: Identity,
             quoted = build_udp_frames(
                 ident.caller_ip, ident.remote_ip, quoted_ports, ident.remote_port,
                 asked.payload_buf, asked.payload_off[refs], asked.payload_len[refs],
-                ip_id=refs & 0xFFFF).window(14, IPV4_HEADER_LENGTH + 8)
+                ip_id=refs & 0xFFFF).window(14, IPV4_HEADER_LEN + 8)
             frames = build_icmp_port_unreachable_frames(
                 ident.remote_ip, ident.caller_ip, quoted, src_mac=macs[0], dst_mac=macs[1])
             zeros = np.zeros(refs.size, dtype=np.int64)

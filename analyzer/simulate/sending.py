@@ -16,19 +16,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer.simulate.impairments import NS_PER_S, BlockedSetup, CodecChange, Dtx
+from analyzer.protocol import (
+    NS_PER_S,
+    SIP_PORT,
+    STUN_PORT,
+    TELEGRAM_REFLECTOR_PORT,
+    TELEGRAM_TAG_LEN,
+)
+from analyzer.simulate.impairments import BlockedSetup, CodecChange, Dtx
 from analyzer.simulate.packing import exclusive_cumsum, pack_bytes
 from analyzer.simulate.pcapwriter import ipv4_to_int
 from analyzer.simulate.rtp import pack_rtp_headers, prefix_payloads
 from analyzer.simulate.signalling import (
-    TELEGRAM_PEER_TAG_LENGTH,
     sdp_offer,
     sip_dialog,
     stun_binding_request,
     stun_binding_success,
     telegram_hello,
 )
-from analyzer.simulate.spec import SIP_PORT, STUN_PORT, TELEGRAM_REFLECTOR_PORT, CallSpec
+from analyzer.simulate.spec import CallSpec
 from analyzer.simulate.truth import PacketKind
 
 #: Telegram's encrypted media: peer tag + this many bytes more than the codec frame.
@@ -129,7 +135,7 @@ def draw_identity(spec: CallSpec, seed: int) -> Identity:
     ssrc = rng.choice(2**32, 2, replace=False)
     seq0 = rng.integers(0, 65536, 2)
     ts0 = rng.integers(0, 2**32, 2)
-    peer_tag = rng.bytes(TELEGRAM_PEER_TAG_LENGTH)
+    peer_tag = rng.bytes(TELEGRAM_TAG_LEN)
     offset_us = int(rng.integers(0, spec.frame_interval_ms * 1000))
     remote_default = {"whatsapp": STUN_PORT, "telegram": TELEGRAM_REFLECTOR_PORT}
     caller_port = spec.caller_port or int(ports[0])

@@ -7,17 +7,12 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-STUN_MAGIC_COOKIE = 0x2112A442
-STUN_HEADER_LENGTH = 20
+from analyzer.protocol import STUN_MAGIC_COOKIE, TELEGRAM_HELLO_MARK, TELEGRAM_TAG_LEN
+
 STUN_BINDING_REQUEST = 0x0001
 STUN_BINDING_SUCCESS = 0x0101
 STUN_ATTR_XOR_MAPPED_ADDRESS = 0x0020
 STUN_FAMILY_IPV4 = 0x01
-
-TELEGRAM_PEER_TAG_LENGTH = 16
-#: What follows the peer tag in a reflector hello (tgcalls ReflectorPort): 12x0xFF, 0xFE, 3x0xFF.
-TELEGRAM_HELLO_MARKER = b"\xff" * 12 + b"\xfe" + b"\xff" * 3
-TELEGRAM_HELLO_LENGTH = TELEGRAM_PEER_TAG_LENGTH + len(TELEGRAM_HELLO_MARKER) + 8
 
 _STATIC_ENCODINGS = {0: "PCMU/8000", 8: "PCMA/8000"}
 
@@ -52,9 +47,9 @@ def stun_binding_success(transaction_id: bytes, mapped_ip: str, mapped_port: int
 
 def telegram_hello(peer_tag: bytes, value: int) -> bytes:
     """A 40-byte reflector hello: peer tag, the 0xFF/0xFE marker, a little-endian uint64."""
-    if len(peer_tag) != TELEGRAM_PEER_TAG_LENGTH:
+    if len(peer_tag) != TELEGRAM_TAG_LEN:
         raise ValueError("peer_tag: a Telegram peer tag is 16 bytes")
-    return peer_tag + TELEGRAM_HELLO_MARKER + struct.pack("<Q", value)
+    return peer_tag + TELEGRAM_HELLO_MARK + struct.pack("<Q", value)
 
 
 def sdp_offer(ip: str, port: int, payload_type: int, clock_rate_hz: int, ptime_ms: int,

@@ -22,9 +22,6 @@ CALLEE_TO_CALLER = "callee_to_caller"
 BOTH = "both"
 DIRECTIONS: tuple[str, str] = (CALLER_TO_CALLEE, CALLEE_TO_CALLER)
 
-SIP_PORT = 5060
-STUN_PORT = 3478
-TELEGRAM_REFLECTOR_PORT = 599
 OPUS_PAYLOAD_TYPE = 111
 WHATSAPP_PAYLOAD_TYPE = 120
 #: Opus-like codec bytes per 20 ms frame (inclusive range); scaled for other frame lengths.

@@ -5,11 +5,10 @@ classify every other UDP flow (STUN, DTLS, RTCP, Telegram reflector, opaque medi
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analyzer.capture import headers as H
 from analyzer.capture.dissect import (
     F_CHANNEL,
     F_DTLS,
@@ -22,13 +21,7 @@ from analyzer.capture.dissect import (
 )
 from analyzer.capture.table import PacketTable
 from analyzer.memory import release_free_memory
-from analyzer.metrics.rtpstats import (
-    RtpColumns,
-    StreamStats,
-    derive,
-    rtp_stats,
-    timing_stats,
-)
+from analyzer.protocol import CHANNELDATA_HEADER_LEN, STATIC_PAYLOAD_TYPES
 from analyzer.streams.clock import infer_clock_rates_hz
 from analyzer.streams.model import (
     KIND_DTLS,
@@ -45,13 +38,12 @@ from analyzer.streams.model import (
 )
 from analyzer.streams.rtcp import ReportBlock, parse_compound
 from analyzer.streams.rtcp import summarize as rtcp_summary
+from analyzer.streams.rtpstats import rtp_stats_batched, timing_stats, tshark_clock_hz
 from analyzer.streams.sdp import (
-    STATIC_PAYLOAD_TYPES,
     SdpMedia,
     SipMessage,
     parse_megaco,
     parse_sip,
-    tshark_clock_hz,
 )
 
 #: RFC 3550 A.1 probation, loosened for captures that start mid-stream: a stream found
@@ -170,24 +162,46 @@ def _in_nets(addr16: np.ndarray, nets: tuple[tuple[int, int], ...]) -> bool:
 
 
 def build_streams(table: PacketTable) -> StreamSet:
-    n = len(table)
-    flags = table.flags
-    length = table.udp_len
-    t_s = _Seconds(table.ts_ns, table.t0_ns)
+    """Streams, calls and SIP messages of a capture, in four stages: signalling (SIP/SDP),
+    RTP grouping and validation, the RTP streams with their clocks and statistics, and
+    every other flow; then RTCP reports, reverse directions and calls are attached."""
     sip_msgs = _sip_messages(table)
     all_media = [m for s in sip_msgs for m in s.media]
     sdp_maps = _sdp_flow_maps(table, [m for m in all_media if m.is_rtp])
     sdp_flow = np.zeros(len(table.flows), dtype=bool)
     sdp_flow[list(sdp_maps)] = True
+    rev = table.flows.reverse_index()
 
-    stun = (flags & F_STUN) != 0
-    dtls = (flags & F_DTLS) != 0
-    chan = (flags & F_CHANNEL) != 0
-    rtcp = (flags & F_RTCP) != 0
-    text = (flags & F_TEXT) != 0
-    cand = ((flags & F_RTP) != 0) & ~_not_rtp_by_sdp(table, all_media)
+    cand = ((table.flags & F_RTP) != 0) & ~_not_rtp_by_sdp(table, all_media)
+    groups = _rtp_groups(table, cand, sdp_flow)
+    del cand
+    streams = _rtp_streams(table, groups, sdp_maps, sdp_flow, rev)
+    rest = np.ones(len(table), dtype=bool)
+    rest[groups.rows] = False
+    other, small_other = _other_streams(table, rest, sdp_flow, first_index=len(streams))
+    streams += other
+    streams = _attach_rtcp(table, streams)
+    streams = _link(streams, rev)
+    calls = _calls(streams)
+    return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs),
+                     small_other_flows=small_other)
 
-    # group RTP candidates by (flow, ssrc): one stable sort keeps capture order per group
+
+@dataclass(frozen=True)
+class _RtpGroups:
+    """The accepted RTP groups (one per flow and SSRC), their table rows back to back."""
+
+    rows: np.ndarray  # table rows, group by group, capture order within a group
+    starts: np.ndarray  # index in ``rows`` of each group's first packet
+    counts: np.ndarray  # packets per group
+    flow: np.ndarray  # flow of each group
+    ssrc: np.ndarray  # SSRC of each group
+
+
+def _rtp_groups(table: PacketTable, cand: np.ndarray, sdp_flow: np.ndarray) -> _RtpGroups:
+    """Group RTP candidates by (flow, SSRC) and keep the groups that are RTP: signalled by
+    SDP, or long enough with mostly small forward sequence steps."""
+    # one stable sort keeps capture order per group
     ci = np.flatnonzero(cand)
     gkey = (table.flow[ci].astype(np.int64) << 32) | table.ssrc[ci].astype(np.int64)
     order = _group_order(table.flow[ci], gkey, len(table.flows))
@@ -213,28 +227,27 @@ def build_streams(table: PacketTable) -> StreamSet:
     accept = sdp_flow[g_flow] | ((gcnt >= MIN_HEURISTIC_PACKETS) &
                                  (fwd_share >= MIN_SEQ_STEP_SHARE))
     acc_groups = np.flatnonzero(accept)
-    acc_mask_sorted = np.repeat(accept, gcnt)
-    in_rtp = np.zeros(n, dtype=bool)
-    rs_rows = rows_sorted[acc_mask_sorted]
-    in_rtp[rs_rows] = True
-
-    flows = table.flows
-    rev = flows.reverse_index()
-    flow_has_dtls = np.bincount(table.flow[dtls], minlength=len(flows)) > 0
-    flow_has_stun = np.bincount(table.flow[stun], minlength=len(flows)) > 0
-
-    # --- RTP streams, all at once (grouped in key order; numbered by first packet)
     r_cnt = gcnt[acc_groups]
     r_starts = np.concatenate([[0], np.cumsum(r_cnt)[:-1]]).astype(np.int64) if r_cnt.size \
         else np.zeros(0, dtype=np.int64)
-    pt = table.payload_type[rs_rows].astype(np.int16)
-    size = np.where(chan[rs_rows], length[rs_rows] - H.CHANNELDATA_HEADER_LEN, length[rs_rows])
-    clock = np.zeros(rs_rows.size, dtype=np.int32)
+    return _RtpGroups(rows=rows_sorted[np.repeat(accept, gcnt)], starts=r_starts,
+                      counts=r_cnt, flow=g_flow[acc_groups],
+                      ssrc=gu[acc_groups] & 0xFFFFFFFF)
+
+
+def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: dict[int, dict[int, tuple[str, int]]],
+                arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray
+                ) -> tuple[np.ndarray, list[list]]:
+    """Each RTP group's payload types, codec and clock: the per-packet clock as TShark sees
+    it (static table or SDP), else the inferred one. Returns the per-packet clock and, per
+    group, ``[flow, ssrc, payload types, codec, clock source, clock rate]``."""
+    r_starts, r_cnt = groups.starts, groups.counts
+    clock = np.zeros(pt.size, dtype=np.int32)
     stream_meta = []
     need_clock = []
-    for k, g in enumerate(acc_groups):
+    for k in range(r_starts.size):
         a, b = int(r_starts[k]), int(r_starts[k] + r_cnt[k])
-        f = int(g_flow[g])
+        f = int(groups.flow[k])
         pts = pt[a:b]
         first_pt = int(pts[0])
         if (pts == first_pt).all():
@@ -256,11 +269,8 @@ def build_streams(table: PacketTable) -> StreamSet:
             lut[pt_list[0]]
         if not (clock[a:b] > 0).any():
             need_clock.append(k)
-        stream_meta.append([f, int(gu[g] & 0xFFFFFFFF), tuple(pt_list), codec, clk_src,
+        stream_meta.append([f, int(groups.ssrc[k]), tuple(pt_list), codec, clk_src,
                             int(clock[a:b].max())])
-    arrival = t_s[rs_rows]
-    seq16 = table.seq[rs_rows]
-    ts32 = table.rtp_ts[rs_rows]
     if need_clock:  # no clock known to TShark: infer it (vectorized over all streams)
         rates = infer_clock_rates_hz(arrival, ts32, seq16, r_starts)
         for k in need_clock:
@@ -268,10 +278,26 @@ def build_streams(table: PacketTable) -> StreamSet:
                 clock[r_starts[k]: r_starts[k] + r_cnt[k]] = rates[k]
                 stream_meta[k][4] = "inferred"
                 stream_meta[k][5] = int(rates[k])
-    del gk, rows_sorted, fwd, same, acc_mask_sorted
+    return clock, stream_meta
+
+
+def _rtp_streams(table: PacketTable, groups: _RtpGroups,
+                 sdp_maps: dict[int, dict[int, tuple[str, int]]], sdp_flow: np.ndarray,
+                 rev: np.ndarray) -> list[Stream]:
+    """The RTP streams, all at once (grouped in key order; numbered by first packet)."""
+    flags = table.flags
+    length = table.udp_len
+    chan = (flags & F_CHANNEL) != 0
+    rs_rows, r_starts, r_cnt = groups.rows, groups.starts, groups.counts
+    pt = table.payload_type[rs_rows].astype(np.int16)
+    size = np.where(chan[rs_rows], length[rs_rows] - CHANNELDATA_HEADER_LEN, length[rs_rows])
+    arrival = _Seconds(table.ts_ns, table.t0_ns)[rs_rows]
+    seq16 = table.seq[rs_rows]
+    ts32 = table.rtp_ts[rs_rows]
+    clock, stream_meta = _rtp_clocks(groups, pt, sdp_maps, arrival, seq16, ts32)
     release_free_memory()
     marker = (flags[rs_rows] & F_MARKER) != 0
-    seq_ext, ts_ext, stats = _rtp_stats_batched(
+    seq_ext, ts_ext, stats = rtp_stats_batched(
         arrival, seq16, ts32, marker, pt, clock, size, r_starts)
     del seq16, ts32
     del clock
@@ -279,6 +305,9 @@ def build_streams(table: PacketTable) -> StreamSet:
     size = size.astype(np.uint16)
     pt = pt.astype(np.int8)
 
+    flows = table.flows
+    flow_has_dtls = np.bincount(table.flow[(flags & F_DTLS) != 0], minlength=len(flows)) > 0
+    flow_has_stun = np.bincount(table.flow[(flags & F_STUN) != 0], minlength=len(flows)) > 0
     streams: list[Stream] = []
     first_rows = rs_rows[r_starts] if r_starts.size else np.zeros(0, dtype=np.int64)
     for k in np.argsort(first_rows, kind="stable"):
@@ -299,14 +328,23 @@ def build_streams(table: PacketTable) -> StreamSet:
             codec=codec, clock_rate_hz=clk or None, clock_source=clk_src,
             sdp_signalled=bool(sdp_flow[f]), series=ser, stats=stats[k],
             extra={"jitter_by_tshark": clk_src in ("static", "sdp")}))
+    return streams
 
-    # --- everything else, one stream per flow and kind
-    rest = ~in_rtp
-    kinds = np.full(n, -1, dtype=np.int8)
-    kinds[rest & stun] = 0
-    kinds[rest & dtls] = 1
-    kinds[rest & rtcp] = 2
-    kinds[rest & text] = 3
+
+def _other_streams(table: PacketTable, rest: np.ndarray, sdp_flow: np.ndarray, *,
+                   first_index: int) -> tuple[list[Stream], int]:
+    """Everything not RTP (rows ``rest``): one stream per flow and kind (STUN, DTLS, RTCP,
+    SIP, Telegram, opaque media, other). Tiny unclassified flows are only counted; returns
+    the streams (numbered from ``first_index``) and that count."""
+    flags = table.flags
+    length = table.udp_len
+    flows = table.flows
+    t_s = _Seconds(table.ts_ns, table.t0_ns)
+    kinds = np.full(len(table), -1, dtype=np.int8)
+    kinds[rest & ((flags & F_STUN) != 0)] = 0
+    kinds[rest & ((flags & F_DTLS) != 0)] = 1
+    kinds[rest & ((flags & F_RTCP) != 0)] = 2
+    kinds[rest & ((flags & F_TEXT) != 0)] = 3
     kinds[rest & (kinds < 0)] = 4  # unclassified payload
     kind_names = {0: KIND_STUN, 1: KIND_DTLS, 2: KIND_RTCP, 3: KIND_SIP, 4: KIND_OTHER}
     okey = table.flow.astype(np.int64) * 8 + kinds
@@ -321,6 +359,7 @@ def build_streams(table: PacketTable) -> StreamSet:
         rows = osorted[ostarts[j]: ostarts[j] + ocnt[j]]
         groups.append((int(rows[0]), int(ou[j] // 8), int(ou[j] % 8), rows))
     groups.sort()
+    streams: list[Stream] = []
     small_other = 0
     for _, f, kcode, rows in groups:
         if kcode == 4 and rows.size < MIN_LISTED_OTHER_PACKETS:
@@ -347,47 +386,12 @@ def build_streams(table: PacketTable) -> StreamSet:
         if kind == KIND_TELEGRAM:
             extra = {"telegram_hellos": int(((flags[rows] & F_TELEGRAM_HELLO) != 0).sum())}
         streams.append(Stream(
-            index=len(streams), flow=f, src=flows.src_str(f), sport=int(flows.sport[f]),
-            dst=flows.dst_str(f), dport=int(flows.dport[f]), ssrc=None, kind=kind, app=app,
-            transport="udp", payload_types=(), codec=None, clock_rate_hz=None,
-            clock_source=None, sdp_signalled=bool(sdp_flow[f]), series=ser,
-            stats=timing_stats(t_s[rows], length[rows]), extra=extra))
-    streams = _attach_rtcp(table, streams)
-    streams = _link(streams, rev)
-    calls = _calls(streams)
-    return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs),
-                     small_other_flows=small_other)
-
-
-#: Streams are analysed in batches of about this many packets, to bound temporary memory.
-STATS_BATCH_PACKETS = 1 << 16
-
-
-def _rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
-                       marker: np.ndarray, pt: np.ndarray, clock: np.ndarray, size: np.ndarray,
-                       starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[StreamStats]]:
-    """TShark-style statistics of every stream, a batch of whole streams at a time."""
-    n = arrival.size
-    seq_ext = np.empty(n, dtype=np.int32)
-    ts_ext = np.empty(n, dtype=np.int64)
-    stats: list[StreamStats] = []
-    ends = np.append(starts[1:], n)
-    k = 0
-    while k < starts.size:
-        a = int(starts[k])
-        # take whole streams until the batch is full (at least one stream)
-        k_end = int(np.searchsorted(ends, a + STATS_BATCH_PACKETS, side="right"))
-        k_end = max(k_end, k + 1)
-        b = int(ends[k_end - 1])
-        cols = RtpColumns(arrival_s=arrival[a:b], seq16=seq16[a:b], ts32=ts32[a:b],
-                          marker=marker[a:b], payload_type=pt[a:b], clock_hz=clock[a:b],
-                          size_bytes=size[a:b], starts=starts[k:k_end] - a)
-        dv = derive(cols)
-        stats.extend(rtp_stats(cols, dv))
-        seq_ext[a:b] = dv.seq_ext
-        ts_ext[a:b] = dv.ts_ext
-        k = k_end
-    return seq_ext, ts_ext, stats
+            index=first_index + len(streams), flow=f, src=flows.src_str(f),
+            sport=int(flows.sport[f]), dst=flows.dst_str(f), dport=int(flows.dport[f]),
+            ssrc=None, kind=kind, app=app, transport="udp", payload_types=(), codec=None,
+            clock_rate_hz=None, clock_source=None, sdp_signalled=bool(sdp_flow[f]),
+            series=ser, stats=timing_stats(t_s[rows], length[rows]), extra=extra))
+    return streams, small_other
 
 
 def _group_order(flow: np.ndarray, gkey: np.ndarray, n_flows: int) -> np.ndarray:
@@ -440,7 +444,7 @@ def _broadcast_or_multicast(addr16: np.ndarray) -> bool:
     return b[0] == 0xFF
 
 
-def _classify_other(table: PacketTable, f: int, rows: np.ndarray, t_s: np.ndarray,
+def _classify_other(table: PacketTable, f: int, rows: np.ndarray, t_s: _Seconds,
                     length: np.ndarray) -> tuple[str, str | None]:
     flows = table.flows
     tele_net = _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS)
@@ -479,7 +483,7 @@ def _attach_rtcp(table: PacketTable, streams: list[Stream]) -> list[Stream]:
     for st in streams:
         if st.kind == KIND_RTP and st.ssrc in blocks:
             extra = {**st.extra, "rtcp": rtcp_summary(blocks[st.ssrc], st.clock_rate_hz)}
-            st = _replace(st, extra=extra)
+            st = replace(st, extra=extra)
         out.append(st)
     return out
 
@@ -495,13 +499,8 @@ def _link(streams: list[Stream], rev: np.ndarray) -> list[Stream]:
         r = None
         if s.is_media and rev[s.flow] >= 0 and int(rev[s.flow]) in best:
             r = best[int(rev[s.flow])].index
-        out.append(_replace(s, reverse=r))
+        out.append(replace(s, reverse=r))
     return out
-
-
-def _replace(s: Stream, **kw: object) -> Stream:
-    from dataclasses import replace
-    return replace(s, **kw)
 
 
 #: Server ports shared by many calls: never used to join streams into one call.
@@ -547,7 +546,7 @@ def _calls(streams: list[Stream]) -> tuple[Call, ...]:
     groups: dict[int, list[int]] = {}
     for s in media:
         groups.setdefault(find(s.index), []).append(s.index)
-    calls = []
+    calls: list[Call] = []
     for idx in sorted(groups.values(), key=lambda v: min(streams[i].stats.start_s for i in v)):
         apps = Counter(streams[i].app for i in idx if streams[i].app)
         app = apps.most_common(1)[0][0] if apps else None
@@ -556,5 +555,5 @@ def _calls(streams: list[Stream]) -> tuple[Call, ...]:
                           end_s=max(streams[i].stats.end_s for i in idx)))
     for c in calls:
         for i in c.streams:
-            streams[i] = _replace(streams[i], call=c.index, app=streams[i].app or c.app)
+            streams[i] = replace(streams[i], call=c.index, app=streams[i].app or c.app)
     return tuple(calls)

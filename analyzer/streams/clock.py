@@ -86,7 +86,7 @@ def _infer_batch(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray,
     Long streams get the least-squares slope in one vectorized pass; short ones fall back
     to the per-stream rule.
     """
-    from analyzer.metrics.seqmath import TS_MOD, unwrap
+    from analyzer.streams.segments import TS_MOD, unwrap
 
     m = starts.size
     out = np.zeros(m, dtype=np.int64)
@@ -116,7 +116,8 @@ def _infer_batch(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray,
     # the modal timestamp step per stream settles between close rates (a queue building
     # up or draining bends the slope by a few per cent: 48 kHz must not become 44.1 kHz)
     d_ts = np.diff(ts, prepend=ts[:1])
-    d_seq = np.diff(seq16.astype(np.int64), prepend=seq16[:1].astype(np.int64)) & 0xFFFF
+    seq = seq16.astype(np.int64)
+    d_seq = np.bitwise_and(np.diff(seq, prepend=seq[:1]), 0xFFFF)
     step_ok = (d_seq == 1) & (d_ts > 0)
     step_ok[starts] = False
     for i in np.flatnonzero(long & good):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from analyzer.metrics.rtpstats import StreamStats
+    from analyzer.streams.rtpstats import StreamStats
 
 #: Stream kinds.
 KIND_RTP = "rtp"
@@ -36,6 +36,12 @@ class Series:
     rtp_ts: np.ndarray  # int64, extended
     marker: np.ndarray  # bool
     payload_type: np.ndarray  # int8 (-1 for non-RTP)
+
+    def __post_init__(self) -> None:
+        # Streams share these columns with whoever reads them: freeze them (views of the
+        # builder's arrays become read-only; the arrays they view are not touched).
+        for name in self.__dataclass_fields__:
+            getattr(self, name).flags.writeable = False
 
     def __len__(self) -> int:
         return int(self.frame.size)

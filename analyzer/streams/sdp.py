@@ -9,44 +9,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-#: RFC 3551 static payload types: name and clock rate (Hz).
-STATIC_PAYLOAD_TYPES: dict[int, tuple[str, int]] = {
-    0: ("PCMU", 8000), 3: ("GSM", 8000), 4: ("G723", 8000), 5: ("DVI4", 8000),
-    6: ("DVI4", 16000), 7: ("LPC", 8000), 8: ("PCMA", 8000), 9: ("G722", 8000),
-    10: ("L16", 44100), 11: ("L16", 44100), 12: ("QCELP", 8000), 13: ("CN", 8000),
-    14: ("MPA", 90000), 15: ("G728", 8000), 16: ("DVI4", 11025), 17: ("DVI4", 22050),
-    18: ("G729", 8000), 19: ("CN", 8000), 25: ("CelB", 90000), 26: ("JPEG", 90000),
-    28: ("nv", 90000), 31: ("H261", 90000), 32: ("MPV", 90000), 33: ("MP2T", 90000),
-    34: ("H263", 90000),
-}
-CN_PAYLOAD_TYPES = (13, 19)
-#: TShark 4.0 does not take a dynamic payload type's clock from the SDP ``rtpmap`` rate: it
-#: looks the encoding name up in its own table, matching the table name as a
-#: case-insensitive *prefix* in this order (so "AMR-WB" gets AMR's 8000), and uses 0 (no
-#: jitter) for names it lacks, "telephone-event" among them. Reproduced for agreement.
-TSHARK_MIME_CLOCKS: tuple[tuple[str, int], ...] = (
-    ("AMR", 8000), ("AMR-WB", 16000), ("BMPEG", 90000), ("BT656", 90000), ("DV", 90000),
-    ("EVRC", 8000), ("EVRC0", 8000), ("EVRC1", 8000), ("EVRCB", 8000), ("EVRCB0", 8000),
-    ("EVRCB1", 8000), ("EVRCWB", 16000), ("EVRCWB0", 16000), ("EVRCWB1", 16000),
-    ("EVS", 16000), ("G7221", 16000), ("G726-16", 8000), ("G726-24", 8000),
-    ("G726-32", 8000), ("G726-40", 8000), ("G729D", 8000), ("G729E", 8000),
-    ("GSM-EFR", 8000), ("H263-1998", 90000), ("H263-2000", 90000), ("H264", 90000),
-    ("MP1S", 90000), ("MP2P", 90000), ("MP4V-ES", 90000), ("mpa-robust", 90000),
-    ("pointer", 90000), ("raw", 90000), ("red", 1000), ("SMV", 8000), ("SMV0", 8000),
-    ("t140", 1000), ("G.722.1", 16000), ("VP8", 90000), ("opus", 48000),
-)
-
-
-def tshark_clock_hz(payload_type: int, rtpmap: dict[int, tuple[str, int]]) -> int:
-    """The clock rate TShark 4.0 uses for jitter of a payload type (0: it cannot measure)."""
-    if payload_type in rtpmap:
-        name = rtpmap[payload_type][0].lower()
-        for mime, rate in TSHARK_MIME_CLOCKS:
-            if name.startswith(mime.lower()):
-                return rate
-        if payload_type >= 96:
-            return 0
-    return STATIC_PAYLOAD_TYPES.get(payload_type, ("", 0))[1]
+from analyzer.protocol import STATIC_PAYLOAD_TYPES
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ def analyze_path(path: str | os.PathLike[str], *,
                  profile_path: str | os.PathLike[str] | None = None,
                  settings: Settings | None = None) -> Analysis:
     """Read ``path`` (and the baseline capture or profile) and analyse it."""
-    from analyzer.api import read_capture
     from analyzer.errors import UsageError
+    from analyzer.streams.capture import read_capture
     if baseline_path is not None and profile_path is not None:
         raise UsageError("give either a baseline capture or a profile, not both")
     baseline: object = None

@@ -28,6 +28,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ from analyzer.detectors.periodic import PeriodicDropDetector
 from analyzer.detectors.ratecap import RateCapDetector
 from analyzer.detectors.result import Detection
 from analyzer.detectors.shift import distribution_shift
+from analyzer.errors import UsageError
 from analyzer.metrics.quality import StreamQuality, capture_quality
 from analyzer.streams.addresses import is_local
 from analyzer.verdict.model import (
@@ -71,7 +73,7 @@ from analyzer.version import __version__
 TOOL_VERSION = __version__
 
 if TYPE_CHECKING:
-    from analyzer.api import Capture
+    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Call
 
 #: Detectors whose p-values form the family; then the score detectors.
@@ -561,14 +563,31 @@ def _with_estimate(d: Detection, **extra: Any) -> Detection:
     return replace(d, estimate={**d.estimate, **extra})
 
 
-def analyze(capture: Capture, *, baseline: Capture | Profile | None = None,
+def analyze(capture: Capture | str | os.PathLike[str], *,
+            baseline: Capture | Profile | str | os.PathLike[str] | None = None,
+            profile: Profile | str | os.PathLike[str] | None = None,
             settings: Settings | None = None,
             progress: CallProgress | None = None) -> Analysis:
-    """Analyse a capture: findings, verdicts, the baselines used and the warnings.
+    """Analyse a capture (a path or a :class:`~analyzer.streams.capture.Capture`): the
+    one typed :class:`~analyzer.verdict.model.Analysis` every output renders.
 
-    ``baseline`` is another capture of the same call (over a VPN, another network), a
-    :class:`~analyzer.baseline.profile.Profile` of clean calls, or ``None`` (the other
-    direction, the part before an onset, or the embedded default profile are then used,
-    stream by stream).
+    ``baseline``: another capture of the same call without the suspected interference
+    (over a VPN, another network, the minutes before; a path or a ``Capture``);
+    ``profile``: a profile of clean calls (a path or a
+    :class:`~analyzer.baseline.profile.Profile`); give at most one. Without either, each
+    stream is compared with the other direction, its own part before an onset, or the
+    built-in profile. ``progress(done, total)`` is told after each call.
     """
-    return Analyzer(settings).run(capture, baseline, progress=progress)
+    from analyzer.streams.capture import Capture, read_capture
+
+    if isinstance(baseline, Profile):  # a profile given as the baseline
+        baseline, profile = None, baseline if profile is None else profile
+    if baseline is not None and profile is not None:
+        raise UsageError("give either a baseline capture or a profile, not both")
+    cap = capture if isinstance(capture, Capture) else read_capture(capture)
+    base: Capture | Profile | None = None
+    if baseline is not None:
+        base = baseline if isinstance(baseline, Capture) else read_capture(baseline)
+    elif profile is not None:
+        base = profile if isinstance(profile, Profile) else Profile.load(profile)
+    return Analyzer(settings).run(cap, base, progress=progress)

@@ -15,8 +15,8 @@ from analyzer.detectors.result import Detection, jsonable
 if TYPE_CHECKING:
     import pandas as pd
 
-    from analyzer.api import Capture
     from analyzer.metrics.quality import StreamQuality
+    from analyzer.streams.capture import Capture
 
 ANALYSIS_SCHEMA = "analyzer.analysis/1"
 PATTERNS = ("loss", "burst_loss", "periodic_drop", "rate_cap", "jitter", "cutoff",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer import errors
 from analyzer.cli import main
 from analyzer.cli.status import ExitStatus
 from tests.support.craft import (
@@ -153,3 +154,26 @@ def test_unknown_option_is_usage_error() -> None:
     status, _, err = run("flows", "--no-such-option", "x.pcap")
     assert status == ExitStatus.USAGE
     assert err.startswith("analyzer: error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("exc", "status"), [
+    (errors.NotACapture("x"), ExitStatus.NOT_A_CAPTURE),
+    (errors.UnsupportedLinkType("x"), ExitStatus.UNSUPPORTED_LINK_TYPE),
+    (errors.CorruptCapture("x"), ExitStatus.CORRUPT_CAPTURE),
+    (errors.TruncatedCapture("x"), ExitStatus.TRUNCATED_CAPTURE),
+    (errors.CaptureError("x"), ExitStatus.CAPTURE_UNREADABLE),
+    (errors.UsageError("x"), ExitStatus.USAGE),
+    (errors.AnalyzerError("x"), ExitStatus.ERROR),
+], ids=lambda v: type(v).__name__ if isinstance(v, Exception) else v.name)
+def test_each_error_class_has_its_exit_status(monkeypatch: pytest.MonkeyPatch,
+                                              exc: errors.AnalyzerError,
+                                              status: ExitStatus) -> None:
+    from analyzer.cli import commands
+
+    def fail(*args: object) -> ExitStatus:
+        raise exc
+
+    monkeypatch.setattr(commands, "dispatch", fail)
+    got, out, err = run("flows", "x.pcap")
+    assert got == status
+    assert err == "analyzer: error: x\n" and out == ""

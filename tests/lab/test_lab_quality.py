@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer import read_capture
+from analyzer import quality_of, read_capture
 from analyzer.metrics.delay import pair_captures
 
 LAB = Path(__file__).resolve().parents[2] / "captures" / "lab"
@@ -35,7 +35,7 @@ def _by_key(cap) -> dict:
 @pytest.mark.parametrize("sc", SCENARIOS)
 def test_loss_runs_and_cutoff_equal_truth(sc: str) -> None:
     cap = _load(sc, "receiver")
-    q = cap.quality()
+    q = quality_of(cap)
     streams = _by_key(cap)
     for t in _truth(sc)["streams"]:
         s = streams[(t["src"], t["sport"], t["dst"], t["dport"], t["ssrc"])]
@@ -65,7 +65,7 @@ def test_loss_runs_and_cutoff_equal_truth(sc: str) -> None:
 
 def test_periodic_windows_recur() -> None:
     cap = _load("periodic", "receiver")
-    q = cap.quality()
+    q = quality_of(cap)
     t = _truth("periodic")["streams"][0]
     s = _by_key(cap)[(t["src"], t["sport"], t["dst"], t["dport"], t["ssrc"])]
     gaps = q[s.index].gaps
@@ -77,14 +77,14 @@ def test_periodic_windows_recur() -> None:
 
 def test_shaper_delay_rise_is_seen() -> None:
     cap = _load("ratecap", "receiver")
-    q = cap.quality()
+    q = quality_of(cap)
     t = _truth("ratecap")["streams"][0]
     s = _by_key(cap)[(t["src"], t["sport"], t["dst"], t["dport"], t["ssrc"])]
     pdv = q[s.index].pdv
     # tbf queues ~250 ms of audio: the delay variation shows it (clean: a few ms)
     assert pdv.distribution.p95_s > 0.15
     clean = _load("clean", "receiver")
-    cq = clean.quality()
+    cq = quality_of(clean)
     assert max(cq[i].pdv.distribution.p95_s for i in cq) < 0.02
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from analyzer.metrics.rtpstats import timing_stats
 from analyzer.streams.model import Series, Stream
+from analyzer.streams.rtpstats import timing_stats
 
 SRC, DST = "192.0.2.1", "198.51.100.2"
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scapy.all import ICMP, IP, UDP, Ether, IPv6, raw, rdpcap
 from scapy.layers.inet import UDPerror
 
+from analyzer.protocol import LINKTYPE_RAW
 from analyzer.simulate.packing import (
     exclusive_cumsum,
     fold_checksum,
@@ -20,7 +21,6 @@ from analyzer.simulate.packing import (
     ones_complement_word_sums,
 )
 from analyzer.simulate.pcapwriter import (
-    LINKTYPE_RAW,
     PackedFrames,
     PcapWriter,
     build_icmp_port_unreachable_frames,

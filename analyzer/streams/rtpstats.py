@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from analyzer.metrics.seqmath import (
+from analyzer.protocol import CN_PAYLOAD_TYPES, STATIC_PAYLOAD_TYPES
+from analyzer.streams.segments import (
     SEQ_MOD,
     TS_MOD,
     ema_with_resets,
@@ -34,7 +35,34 @@ from analyzer.metrics.seqmath import (
     stream_ids,
     unwrap,
 )
-from analyzer.streams.sdp import CN_PAYLOAD_TYPES
+
+#: TShark 4.0 does not take a dynamic payload type's clock from the SDP ``rtpmap`` rate: it
+#: looks the encoding name up in its own table, matching the table name as a
+#: case-insensitive *prefix* in this order (so "AMR-WB" gets AMR's 8000), and uses 0 (no
+#: jitter) for names it lacks, "telephone-event" among them. Reproduced for agreement.
+TSHARK_MIME_CLOCKS: tuple[tuple[str, int], ...] = (
+    ("AMR", 8000), ("AMR-WB", 16000), ("BMPEG", 90000), ("BT656", 90000), ("DV", 90000),
+    ("EVRC", 8000), ("EVRC0", 8000), ("EVRC1", 8000), ("EVRCB", 8000), ("EVRCB0", 8000),
+    ("EVRCB1", 8000), ("EVRCWB", 16000), ("EVRCWB0", 16000), ("EVRCWB1", 16000),
+    ("EVS", 16000), ("G7221", 16000), ("G726-16", 8000), ("G726-24", 8000),
+    ("G726-32", 8000), ("G726-40", 8000), ("G729D", 8000), ("G729E", 8000),
+    ("GSM-EFR", 8000), ("H263-1998", 90000), ("H263-2000", 90000), ("H264", 90000),
+    ("MP1S", 90000), ("MP2P", 90000), ("MP4V-ES", 90000), ("mpa-robust", 90000),
+    ("pointer", 90000), ("raw", 90000), ("red", 1000), ("SMV", 8000), ("SMV0", 8000),
+    ("t140", 1000), ("G.722.1", 16000), ("VP8", 90000), ("opus", 48000),
+)
+
+
+def tshark_clock_hz(payload_type: int, rtpmap: dict[int, tuple[str, int]]) -> int:
+    """The clock rate TShark 4.0 uses for jitter of a payload type (0: it cannot measure)."""
+    if payload_type in rtpmap:
+        name = rtpmap[payload_type][0].lower()
+        for mime, rate in TSHARK_MIME_CLOCKS:
+            if name.startswith(mime.lower()):
+                return rate
+        if payload_type >= 96:
+            return 0
+    return STATIC_PAYLOAD_TYPES.get(payload_type, ("", 0))[1]
 
 
 @dataclass(frozen=True)
@@ -287,3 +315,34 @@ def timing_stats(arrival_s: np.ndarray, size_bytes: np.ndarray) -> StreamStats:
         start_s=float(arrival_s[0]) if n else 0.0, end_s=float(arrival_s[-1]) if n else 0.0,
         bytes=nbytes, bitrate_bps=nbytes * 8 / dur if dur > 0 else 0.0,
         packets_per_s=(n - 1) / dur if dur > 0 else 0.0, problems=False)
+
+
+#: Streams are analysed in batches of about this many packets, to bound temporary memory.
+STATS_BATCH_PACKETS = 1 << 16
+
+
+def rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
+                      marker: np.ndarray, pt: np.ndarray, clock: np.ndarray, size: np.ndarray,
+                      starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[StreamStats]]:
+    """TShark-style statistics of every stream, a batch of whole streams at a time."""
+    n = arrival.size
+    seq_ext = np.empty(n, dtype=np.int32)
+    ts_ext = np.empty(n, dtype=np.int64)
+    stats: list[StreamStats] = []
+    ends = np.append(starts[1:], n)
+    k = 0
+    while k < starts.size:
+        a = int(starts[k])
+        # take whole streams until the batch is full (at least one stream)
+        k_end = int(np.searchsorted(ends, a + STATS_BATCH_PACKETS, side="right"))
+        k_end = max(k_end, k + 1)
+        b = int(ends[k_end - 1])
+        cols = RtpColumns(arrival_s=arrival[a:b], seq16=seq16[a:b], ts32=ts32[a:b],
+                          marker=marker[a:b], payload_type=pt[a:b], clock_hz=clock[a:b],
+                          size_bytes=size[a:b], starts=starts[k:k_end] - a)
+        dv = derive(cols)
+        stats.extend(rtp_stats(cols, dv))
+        seq_ext[a:b] = dv.seq_ext
+        ts_ext[a:b] = dv.ts_ext
+        k = k_end
+    return seq_ext, ts_ext, stats

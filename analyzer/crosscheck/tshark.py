@@ -16,6 +16,7 @@ from analyzer.crosscheck.tshark_text import RefStream, parse_rtp_streams
 from analyzer.errors import UsageError
 from analyzer.streams.capture import Capture
 from analyzer.streams.model import Stream
+from analyzer.streams.timeline import Timeline
 
 TOLERANCE_MS = 0.01
 START_TOLERANCE_S = 2e-6
@@ -78,11 +79,13 @@ class CrossCheck:
                 "streams": [c.to_dict() for c in self.streams]}
 
 
-def stream_differences(s: Stream, r: RefStream) -> list[str]:
+def stream_differences(s: Stream, r: RefStream, timeline: Timeline | None = None
+                       ) -> list[str]:
     """How our statistics of ``s`` differ from TShark's row ``r`` (empty: they agree).
 
     Packets and lost must be equal; max delta and, where TShark knows the clock, mean and
-    max jitter within :data:`TOLERANCE_MS`; the start time within 2 µs (TShark prints µs).
+    max jitter within :data:`TOLERANCE_MS`; the start time within 2 µs (TShark prints µs),
+    compared on TShark's axis (``timeline``: the capture's, across clock jumps).
     """
     st, diffs = s.stats, []
     if st.packets != r.packets:
@@ -98,8 +101,9 @@ def stream_differences(s: Stream, r: RefStream) -> list[str]:
                 diffs.append(f"{name} {a} vs {b:.3f}")
     elif r.max_jitter_ms != 0:
         diffs.append("tshark measured jitter but analyzer found no clock tshark knows")
-    if abs(st.start_s - r.start_s) > START_TOLERANCE_S:
-        diffs.append(f"start {st.start_s:.6f} vs {r.start_s:.6f} s")
+    start = st.start_s if timeline is None else timeline.file_relative_s(st.start_s)
+    if abs(start - r.start_s) > START_TOLERANCE_S:
+        diffs.append(f"start {start:.6f} vs {r.start_s:.6f} s")
     return diffs
 
 
@@ -121,6 +125,6 @@ def cross_check(cap: Capture, *, heuristic: bool = True, tshark: str | None = No
             st = s.stats
             mine = {"packets": st.packets, "lost": st.lost, "max_delta_ms": st.max_delta_ms,
                     "mean_jitter_ms": st.mean_jitter_ms, "max_jitter_ms": st.max_jitter_ms}
-            diffs = stream_differences(s, r)
+            diffs = stream_differences(s, r, cap.timeline)
         out.append(StreamComparison(r.key, r, mine, tuple(diffs)))
     return CrossCheck(heuristic=heuristic, streams=tuple(out))

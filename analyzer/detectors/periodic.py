@@ -249,7 +249,8 @@ class PeriodicDropDetector(DetectorSettings):
                          nbins - 1)
         hit = in_arc[mph]
         cyc = np.unique(np.floor((mid[hit] - times[0]) / period)).size
-        ev = [(float(times[s]), float(times[min(s + ln, times.size - 1)]))
+        last = times.size - 1
+        ev = [(float(times[min(s, last)]), float(times[min(s + ln, last)]))
               for s, ln, h in zip(starts, lengths, hit, strict=True) if h]
         first = float(np.sort(mid[hit])[0]) if hit.any() else float("nan")
         fit = _period_fit(mid[hit], period, frame)

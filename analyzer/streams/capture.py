@@ -18,6 +18,7 @@ from analyzer.memory import release_free_memory
 from analyzer.streams.build import build_streams
 from analyzer.streams.model import Call, Stream
 from analyzer.streams.sdp import SipMessage
+from analyzer.streams.timeline import Timeline, settle
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,6 +58,14 @@ class Capture:
     sha256: str = ""
     file_size_bytes: int = 0
     content_secret: bytes = field(default=b"", repr=False)
+    #: How time order and clock jumps were settled (:mod:`analyzer.streams.timeline`).
+    timeline: Timeline | None = field(default=None, repr=False)
+
+    def epoch_s(self, t_s: float) -> float:
+        """The Unix time of ``t_s`` seconds of the analysis (exact across clock jumps)."""
+        if self.timeline is None:
+            return self.start_epoch_s + t_s
+        return self.timeline.epoch_s(t_s)
 
     @property
     def media_streams(self) -> tuple[Stream, ...]:
@@ -116,12 +125,14 @@ def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
     """
     table = read_packets(source, name=name, progress=progress)
     release_free_memory()
+    table, timeline = settle(table)
     ss = build_streams(table)
     # The per-datagram columns are not kept: streams hold what later layers need.
     return Capture(
         path=table.path, fmt=table.fmt, packets=table.records, udp_datagrams=len(table),
         duration_s=table.duration_s, start_epoch_s=table.t0_ns / 1e9,
         linktypes=table.linktypes, streams=ss.streams, calls=ss.calls, sip=ss.sip,
-        warnings=table.warnings, counters=table.counters, icmp=table.icmp,
-        small_other_flows=ss.small_other_flows, sha256=table.sha256,
-        file_size_bytes=table.file_size_bytes, content_secret=table.content_secret)
+        warnings=table.warnings + timeline.warnings, counters=table.counters,
+        icmp=table.icmp, small_other_flows=ss.small_other_flows, sha256=table.sha256,
+        file_size_bytes=table.file_size_bytes, content_secret=table.content_secret,
+        timeline=timeline)

@@ -350,7 +350,7 @@ class Analyzer:
         n, b = _flow_counts(capture, f, at)
         return Onset(at_s=at, earliest_s=earliest, signal=signal, pvalue=pvalue,
                      after_call_s=at - call.start_s, after_packets=n, after_bytes=b,
-                     at_utc=utc(capture.start_epoch_s + at))
+                     at_utc=utc(capture.epoch_s(at)))
 
     # -- per call / per stream --------------------------------------------------------------
 

@@ -48,7 +48,8 @@ def _ours(path: Path) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cap = read_capture(path)
-    return {(s.src, s.sport, s.dst, s.dport, s.ssrc): s for s in cap.streams if s.kind == "rtp"}
+    return {(s.src, s.sport, s.dst, s.dport, s.ssrc): (s, cap.timeline)
+            for s in cap.streams if s.kind == "rtp"}
 
 
 def _refs(mode: str) -> list[tuple[Path, RefStream]]:
@@ -61,8 +62,8 @@ def _refs(mode: str) -> list[tuple[Path, RefStream]]:
 
 
 def _differences(cap: Path, r: RefStream) -> list[str]:
-    s = _ours(cap).get(r.key)
-    return ["stream not found"] if s is None else stream_differences(s, r)
+    found = _ours(cap).get(r.key)
+    return ["stream not found"] if found is None else stream_differences(found[0], r, found[1])
 
 
 DEFAULT = _refs("default")

@@ -35,7 +35,7 @@ import numpy as np
 from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import BlockedEstimate, SetupTarget
-from analyzer.detectors.result import Detection
+from analyzer.detectors.result import Detection, Estimate
 
 if TYPE_CHECKING:
     from analyzer.streams.model import Stream
@@ -79,7 +79,7 @@ class BlockedSetupDetector(DetectorSettings):
     Features: the whole capture (:class:`SetupTraffic`); uses no context."""
 
     name: ClassVar[str] = "blocked_setup"
-    estimate_type: ClassVar[type[BlockedEstimate]] = BlockedEstimate
+    estimate_type: ClassVar[type[Estimate]] = BlockedEstimate
     kind: ClassVar[str] = "capture"
 
     min_requests: int = 3

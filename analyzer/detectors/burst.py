@@ -22,7 +22,7 @@ from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import BurstEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import markov_vs_bernoulli, wilson_interval
 from analyzer.metrics.seqmath import true_runs
 
@@ -34,7 +34,7 @@ class BurstLossDetector(DetectorSettings):
     ``evidence_run``: runs at least this long are listed as evidence (not a threshold)."""
 
     name: ClassVar[str] = "burst_loss"
-    estimate_type: ClassVar[type[BurstEstimate]] = BurstEstimate
+    estimate_type: ClassVar[type[Estimate]] = BurstEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01

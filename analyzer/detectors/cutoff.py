@@ -21,7 +21,7 @@ from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import CutoffEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, not_applicable
+from analyzer.detectors.result import Detection, Estimate, not_applicable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,7 +31,7 @@ class CutoffDetector(DetectorSettings):
     Reads the assessment in ``features.quality``; uses no context."""
 
     name: ClassVar[str] = "cutoff"
-    estimate_type: ClassVar[type[CutoffEstimate]] = CutoffEstimate
+    estimate_type: ClassVar[type[Estimate]] = CutoffEstimate
     kind: ClassVar[str] = "stream"
 
     min_missing_s: float = 3.0

@@ -32,7 +32,7 @@ from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import JitterEstimate
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.reference import Reference
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import WEHE_AREA_THRESHOLD, rank_shift, wehe_compare
 
 JITTER_SCALE_FLOOR_S = 0.005
@@ -49,7 +49,7 @@ class JitterDetector(DetectorSettings):
     threshold of the finding)."""
 
     name: ClassVar[str] = "jitter"
-    estimate_type: ClassVar[type[JitterEstimate]] = JitterEstimate
+    estimate_type: ClassVar[type[Estimate]] = JitterEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01

@@ -24,7 +24,7 @@ from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import LossEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import excess_rate_test
 
 
@@ -35,7 +35,7 @@ class LossDetector(DetectorSettings):
     Reads ``context.reference`` (none: a loss-free baseline)."""
 
     name: ClassVar[str] = "loss"
-    estimate_type: ClassVar[type[LossEstimate]] = LossEstimate
+    estimate_type: ClassVar[type[Estimate]] = LossEstimate
     kind: ClassVar[str] = "stream"
 
     min_excess: float = 0.01

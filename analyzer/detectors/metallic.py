@@ -33,7 +33,7 @@ from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import MetallicEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.metrics.seqmath import true_runs
 
 BUFFER = "adaptive_500ms"
@@ -47,7 +47,7 @@ class MetallicRiskDetector(DetectorSettings):
     Reads ``context.since_s`` (the onset: concealment is counted from there)."""
 
     name: ClassVar[str] = "metallic_risk"
-    estimate_type: ClassVar[type[MetallicEstimate]] = MetallicEstimate
+    estimate_type: ClassVar[type[Estimate]] = MetallicEstimate
     kind: ClassVar[str] = "stream"
 
     buffer: str = BUFFER

@@ -38,7 +38,7 @@ from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import OnsetEstimate, SignalChange
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, not_applicable
+from analyzer.detectors.result import Detection, Estimate, not_applicable
 from analyzer.detectors.stats import bernoulli_scan, pettitt, rank_shift
 
 SIGNALS = ("loss", "jitter", "delay", "bitrate")
@@ -56,7 +56,7 @@ class OnsetDetector(DetectorSettings):
     which of :data:`SIGNALS` are scanned."""
 
     name: ClassVar[str] = "onset"
-    estimate_type: ClassVar[type[OnsetEstimate]] = OnsetEstimate
+    estimate_type: ClassVar[type[Estimate]] = OnsetEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01

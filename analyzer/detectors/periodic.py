@@ -47,7 +47,7 @@ from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import PeriodicEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import gumbel_pvalue
 from analyzer.metrics.seqmath import true_runs
 
@@ -71,7 +71,7 @@ class PeriodicDropDetector(DetectorSettings):
     ``oversample``: zero-padding of the spectrum."""
 
     name: ClassVar[str] = "periodic_drop"
-    estimate_type: ClassVar[type[PeriodicEstimate]] = PeriodicEstimate
+    estimate_type: ClassVar[type[Estimate]] = PeriodicEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01

@@ -40,7 +40,7 @@ from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import RateCapEstimate
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.reference import Reference
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import block_bootstrap_ci, rank_shift
 
 
@@ -53,7 +53,7 @@ class RateCapDetector(DetectorSettings):
     ``context.rng()`` (the bootstrap of ``n_boot`` resamples)."""
 
     name: ClassVar[str] = "rate_cap"
-    estimate_type: ClassVar[type[RateCapEstimate]] = RateCapEstimate
+    estimate_type: ClassVar[type[Estimate]] = RateCapEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01

@@ -198,9 +198,10 @@ def run_case(case: Case, tmp: str) -> dict[str, Any]:
         findings.append({
             "pattern": f.pattern, "direction": _direction_name(f.src, f.sport, truth),
             "pvalue": f.pvalue, "score": f.score, "confidence": f.confidence,
-            "onset_s": e.get("onset_s"), "rate_bps": e.get("rate_bps"),
-            "mode": e.get("mode"), "period_s": e.get("period_s"), "at_s": e.get("at_s"),
-            "after_packets": e.get("after_packets"), "after_bytes": e.get("after_bytes")})
+            "onset_s": getattr(e, "onset_s", None), "rate_bps": getattr(e, "rate_bps", None),
+            "mode": getattr(e, "mode", None), "period_s": getattr(e, "period_s", None),
+            "at_s": getattr(e, "at_s", None), "after_packets": getattr(e, "after_packets", None),
+            "after_bytes": getattr(e, "after_bytes", None)})
     os.remove(path)
     os.remove(path + ".truth.json")
     return {"verdict": a.verdict, "patterns": sorted(set(a.patterns)), "findings": findings,

@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
 from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
-from analyzer.detectors.result import Detection
+from analyzer.detectors.estimates import BlockedEstimate, SetupTarget
+from analyzer.detectors.result import Detection, Estimate
 
 if TYPE_CHECKING:
     from analyzer.streams.model import Stream
@@ -78,6 +79,7 @@ class BlockedSetupDetector(DetectorSettings):
     Features: the whole capture (:class:`SetupTraffic`); uses no context."""
 
     name: ClassVar[str] = "blocked_setup"
+    estimate_type: ClassVar[type[Estimate]] = BlockedEstimate
     kind: ClassVar[str] = "capture"
 
     min_requests: int = 3
@@ -104,7 +106,7 @@ class BlockedSetupDetector(DetectorSettings):
         for e in icmp:
             key = (addr_str(e.src), int(e.sport), addr_str(e.dst), int(e.dport))
             icmp_by_flow[key] = icmp_by_flow.get(key, 0) + 1
-        targets: list[dict[str, Any]] = []
+        targets: list[SetupTarget] = []
         for key, group in by_flow.items():
             req = [s for s in group if _requests(s) > 0 and s.kind in ("stun", "telegram")]
             if not req:
@@ -115,27 +117,28 @@ class BlockedSetupDetector(DetectorSettings):
             times = np.sort(np.concatenate([s.series.arrival_s for s in req]))
             span = float(times[-1] - times[0]) if times.size else 0.0
             iv = np.diff(times)
-            targets.append({
-                "src": key[0], "sport": key[1], "dst": key[2], "dport": key[3],
-                "kind": req[0].kind, "requests": n_req, "answers": n_ans,
-                "first_s": float(times[0]), "last_s": float(times[-1]), "span_s": span,
-                "interval_s": float(np.median(iv)) if iv.size else None,
-                "interval_cv": float(iv.std() / iv.mean()) if iv.size > 1 and iv.mean() > 0
+            targets.append(SetupTarget(
+                src=key[0], sport=key[1], dst=key[2], dport=key[3],
+                kind=req[0].kind, requests=n_req, answers=n_ans,
+                first_s=float(times[0]), last_s=float(times[-1]), span_s=span,
+                interval_s=float(np.median(iv)) if iv.size else None,
+                interval_cv=float(iv.std() / iv.mean()) if iv.size > 1 and iv.mean() > 0
                 else None,
-                "icmp_unreachable": icmp_by_flow.get(key, 0)})
-        unanswered = [t for t in targets if t["answers"] == 0
-                      and t["requests"] >= self.min_requests and t["span_s"] >= self.min_span_s]
+                icmp_unreachable=icmp_by_flow.get(key, 0)))
+        unanswered = [t for t in targets if t.answers == 0
+                      and t.requests >= self.min_requests and t.span_s >= self.min_span_s]
         established = self.media_established(streams)
-        estimate = {"targets": targets, "media_established": established,
-                    "unanswered_targets": len(unanswered),
-                    "answered_targets": sum(1 for t in targets if t["answers"] > 0)}
+        estimate = BlockedEstimate(
+            targets=tuple(targets), media_established=established,
+            unanswered_targets=len(unanswered),
+            answered_targets=sum(1 for t in targets if t.answers > 0))
         if not unanswered:
             return Detection(self.name, False, score=0.0, thresholds=self.thresholds(),
                              estimate=estimate)
-        k = max(t["requests"] for t in unanswered)
+        k = max(t.requests for t in unanswered)
         p = max(self.null_loss ** k, 1e-16)
-        ev = tuple((t["first_s"], t["last_s"]) for t in unanswered)
-        answered = estimate["answered_targets"]
+        ev = tuple((t.first_s, t.last_s) for t in unanswered)
+        answered = estimate.answered_targets
         detected = not established and answered == 0
         notes: tuple[str, ...] = ()
         if established:
@@ -145,7 +148,7 @@ class BlockedSetupDetector(DetectorSettings):
             notes = (f"unanswered requests, but {answered} other destination(s) answered: "
                      "the setup was not blocked outright (rejected or ended call?)",)
         return Detection(self.name, detected, statistic=float(k), pvalue=p, score=float(k),
-                         effect=float(sum(t["requests"] for t in unanswered)),
+                         effect=float(sum(t.requests for t in unanswered)),
                          evidence=ev, thresholds=self.thresholds(),
-                         estimate={"effect_unit": "unanswered requests", **estimate},
+                         estimate=replace(estimate, effect_unit="unanswered requests"),
                          notes=notes)

@@ -20,8 +20,9 @@ import numpy as np
 
 from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
 from analyzer.detectors.context import DetectionContext
+from analyzer.detectors.estimates import BurstEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import markov_vs_bernoulli, wilson_interval
 from analyzer.metrics.seqmath import true_runs
 
@@ -33,6 +34,7 @@ class BurstLossDetector(DetectorSettings):
     ``evidence_run``: runs at least this long are listed as evidence (not a threshold)."""
 
     name: ClassVar[str] = "burst_loss"
+    estimate_type: ClassVar[type[Estimate]] = BurstEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01
@@ -71,8 +73,12 @@ class BurstLossDetector(DetectorSettings):
             self.name, detected, statistic=mt.statistic, pvalue=mt.pvalue,
             effect=mt.mean_run, interval=interval,
             evidence=merge_windows(ev, slack_s=0.5), thresholds=self.thresholds(),
-            estimate={"effect_unit": "mean loss run (packets)", "confidence_level": 0.95,
-                      **mt.to_dict(), "ratio_to_bernoulli": ratio, "runs": n_runs,
-                      "max_run": int(lengths.max()) if n_runs else 0,
-                      "run_histogram": {str(k + 1) if k < 9 else "10+": int(c)
-                                        for k, c in enumerate(hist)}})
+            estimate=BurstEstimate(
+                effect_unit="mean loss run (packets)", confidence_level=0.95,
+                statistic=mt.statistic, pvalue=mt.pvalue, p_loss=mt.p_loss,
+                p_loss_after_received=mt.p_loss_after_received,
+                p_loss_after_lost=mt.p_loss_after_lost, mean_run=mt.mean_run,
+                bernoulli_mean_run=mt.bernoulli_mean_run, ratio_to_bernoulli=ratio,
+                runs=n_runs, max_run=int(lengths.max()) if n_runs else 0,
+                run_histogram={str(k + 1) if k < 9 else "10+": int(c)
+                               for k, c in enumerate(hist)}))

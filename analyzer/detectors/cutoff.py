@@ -19,8 +19,9 @@ from typing import ClassVar
 
 from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
+from analyzer.detectors.estimates import CutoffEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, not_applicable
+from analyzer.detectors.result import Detection, Estimate, not_applicable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +31,7 @@ class CutoffDetector(DetectorSettings):
     Reads the assessment in ``features.quality``; uses no context."""
 
     name: ClassVar[str] = "cutoff"
+    estimate_type: ClassVar[type[Estimate]] = CutoffEstimate
     kind: ClassVar[str] = "stream"
 
     min_missing_s: float = 3.0
@@ -57,9 +59,10 @@ class CutoffDetector(DetectorSettings):
         return Detection(
             self.name, bool(detected), score=c.duration_s, effect=c.duration_s,
             evidence=((c.at_s, c.continued_until_s),), thresholds=self.thresholds(),
-            estimate={"effect_unit": "s the call went on without this stream",
-                      "at_s": c.at_s, "onset_s": c.at_s, "after_s": c.at_s - f.start_s,
-                      "after_packets": packets, "after_bytes": nbytes,
-                      "continued_until_s": c.continued_until_s,
-                      "missing_packets": c.missing_packets, "basis": c.basis},
+            estimate=CutoffEstimate(
+                effect_unit="s the call went on without this stream",
+                at_s=c.at_s, onset_s=c.at_s, after_s=c.at_s - f.start_s,
+                after_packets=packets, after_bytes=nbytes,
+                continued_until_s=c.continued_until_s,
+                missing_packets=c.missing_packets, basis=c.basis),
             notes=notes)

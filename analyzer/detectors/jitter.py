@@ -23,15 +23,16 @@ noisy radio link.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
 from analyzer.detectors.context import DetectionContext
+from analyzer.detectors.estimates import JitterEstimate
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.reference import Reference
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import WEHE_AREA_THRESHOLD, rank_shift, wehe_compare
 
 JITTER_SCALE_FLOOR_S = 0.005
@@ -48,6 +49,7 @@ class JitterDetector(DetectorSettings):
     threshold of the finding)."""
 
     name: ClassVar[str] = "jitter"
+    estimate_type: ClassVar[type[Estimate]] = JitterEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01
@@ -97,13 +99,15 @@ class JitterDetector(DetectorSettings):
         return Detection(
             self.name, detected, statistic=rs.statistic, pvalue=p, effect=rs.shift,
             interval=rs.interval, evidence=ev, thresholds=self.thresholds(),
-            estimate={"effect_unit": "s of mean |D| per window (Hodges-Lehmann shift)",
-                      "confidence_level": rs.confidence, "pvalue_basis": basis,
-                      "jitter_s": med_x, "reference_jitter_s": med_y, "ratio": ratio,
-                      "mann_whitney_pvalue": rs.pvalue, "wehe": wc.to_dict(),
-                      "windows": int(x.size), **queue})
+            estimate=JitterEstimate(
+                effect_unit="s of mean |D| per window (Hodges-Lehmann shift)",
+                confidence_level=rs.confidence, pvalue_basis=basis,
+                jitter_s=med_x, reference_jitter_s=med_y, ratio=ratio,
+                mann_whitney_pvalue=rs.pvalue, wehe=wc, windows=int(x.size), **queue))
 
-    def _queue(self, f: StreamFeatures, sel: np.ndarray, reference: Reference) -> dict:
+    def _queue(self, f: StreamFeatures, sel: np.ndarray, reference: Reference
+               ) -> dict[str, Any]:
+        """``queueing``, ``delay_rise_s`` and ``delay_rise_pvalue`` of the estimate."""
         if not f.delay_measurable:
             return {"queueing": None, "delay_rise_s": None}
         d = f.windows.delay_s[sel]

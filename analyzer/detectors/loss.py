@@ -22,8 +22,9 @@ import numpy as np
 
 from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
+from analyzer.detectors.estimates import LossEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import excess_rate_test
 
 
@@ -34,6 +35,7 @@ class LossDetector(DetectorSettings):
     Reads ``context.reference`` (none: a loss-free baseline)."""
 
     name: ClassVar[str] = "loss"
+    estimate_type: ClassVar[type[Estimate]] = LossEstimate
     kind: ClassVar[str] = "stream"
 
     min_excess: float = 0.01
@@ -81,15 +83,15 @@ class LossDetector(DetectorSettings):
         return Detection(
             self.name, detected, statistic=res.statistic, pvalue=p, effect=res.rate,
             interval=res.interval, evidence=evidence, thresholds=self.thresholds(),
-            estimate={
-                "effect_unit": "loss fraction from from_s on", "confidence_level": 0.95,
-                "loss_fraction": lost_all / exp_all if exp_all else 0.0,
-                "lost": lost_all, "expected": exp_all, "from_s": tau,
-                "tail_loss_fraction": res.rate, "null_rate": p0,
-                "reference_loss_fraction": reference.loss_rate if reference else None,
-                "dispersion": res.dispersion, "candidates": len(cands),
-                "runs": int(runs.size),
-                "run_length_min": int(runs.min()) if runs.size else 0,
-                "run_length_p90": int(np.quantile(runs, 0.9)) if runs.size else 0,
-                "run_length_max": int(runs.max()) if runs.size else 0,
-                "source": f.source})
+            estimate=LossEstimate(
+                effect_unit="loss fraction from from_s on", confidence_level=0.95,
+                loss_fraction=lost_all / exp_all if exp_all else 0.0,
+                lost=lost_all, expected=exp_all, from_s=tau,
+                tail_loss_fraction=res.rate, null_rate=p0,
+                reference_loss_fraction=reference.loss_rate if reference else None,
+                dispersion=res.dispersion, candidates=len(cands),
+                runs=int(runs.size),
+                run_length_min=int(runs.min()) if runs.size else 0,
+                run_length_p90=int(np.quantile(runs, 0.9)) if runs.size else 0,
+                run_length_max=int(runs.max()) if runs.size else 0,
+                source=f.source))

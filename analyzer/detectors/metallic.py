@@ -31,8 +31,9 @@ import numpy as np
 
 from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
+from analyzer.detectors.estimates import MetallicEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.metrics.seqmath import true_runs
 
 BUFFER = "adaptive_500ms"
@@ -46,6 +47,7 @@ class MetallicRiskDetector(DetectorSettings):
     Reads ``context.since_s`` (the onset: concealment is counted from there)."""
 
     name: ClassVar[str] = "metallic_risk"
+    estimate_type: ClassVar[type[Estimate]] = MetallicEstimate
     kind: ClassVar[str] = "stream"
 
     buffer: str = BUFFER
@@ -90,9 +92,10 @@ class MetallicRiskDetector(DetectorSettings):
         return Detection(
             self.name, level == "high", score=score, effect=concealed,
             evidence=merge_windows(ev, slack_s=0.5), thresholds=self.thresholds(),
-            estimate={"effect_unit": "fraction of frames concealed", "level": level,
-                      "concealed_fraction": concealed, "audible_events_per_min": events,
-                      "audible_events": int(audible.sum()),
-                      "max_concealment_s": float(lengths.max() * frame) if lengths.size
-                      else 0.0, "late_discards": int(res.late_discards),
-                      "buffer": self.buffer, "since_s": since_s})
+            estimate=MetallicEstimate(
+                effect_unit="fraction of frames concealed", level=level,
+                concealed_fraction=concealed, audible_events_per_min=events,
+                audible_events=int(audible.sum()),
+                max_concealment_s=float(lengths.max() * frame) if lengths.size else 0.0,
+                late_discards=int(res.late_discards), buffer=self.buffer,
+                since_s=since_s))

@@ -36,8 +36,9 @@ import numpy as np
 
 from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.context import DetectionContext
+from analyzer.detectors.estimates import OnsetEstimate, SignalChange
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, not_applicable
+from analyzer.detectors.result import Detection, Estimate, not_applicable
 from analyzer.detectors.stats import bernoulli_scan, pettitt, rank_shift
 
 SIGNALS = ("loss", "jitter", "delay", "bitrate")
@@ -55,6 +56,7 @@ class OnsetDetector(DetectorSettings):
     which of :data:`SIGNALS` are scanned."""
 
     name: ClassVar[str] = "onset"
+    estimate_type: ClassVar[type[Estimate]] = OnsetEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01
@@ -66,40 +68,39 @@ class OnsetDetector(DetectorSettings):
         if f.duration_s < 2 * self.min_segment_s:
             return not_applicable(self.name, f"stream shorter than {2 * self.min_segment_s} s",
                                   **self.thresholds())
-        found: dict[str, dict] = {}
+        found: dict[str, SignalChange] = {}
         for sig in self.signals:
             res = self._loss(f, context) if sig == "loss" else self._windowed(f, sig)
             if res is not None:
                 found[sig] = res
         level = self.alpha / max(1, len(self.signals))
-        counting = {k: v for k, v in found.items() if v["pvalue"] < level}
+        counting = {k: v for k, v in found.items() if v.pvalue < level}
         if not counting:
-            best = min(found.values(), key=lambda v: v["pvalue"]) if found else None
+            best = min(found.values(), key=lambda v: v.pvalue) if found else None
             return Detection(self.name, False,
-                             pvalue=None if best is None else min(1.0, best["pvalue"] * len(
+                             pvalue=None if best is None else min(1.0, best.pvalue * len(
                                  self.signals)),
                              thresholds=self.thresholds(),
-                             estimate={"signals": found, "onset_s": None, "level": level})
+                             estimate=OnsetEstimate(signals=found, level=level))
         # packet-resolution signals first; the windowed bit rate only when alone
         fine = [k for k in counting if k != "bitrate"] or list(counting)
-        sig = min(fine, key=lambda k: counting[k]["onset_s"])
+        sig = min(fine, key=lambda k: counting[k].onset_s)
         r = counting[sig]
-        onset = r["onset_s"]
+        onset = r.onset_s
         packets, nbytes = f.cumulative_at(onset)
         confirm = self._confirm(f, sig, onset)
         return Detection(
-            self.name, True, statistic=r["statistic"],
-            pvalue=min(1.0, r["pvalue"] * len(self.signals)), effect=r["after"] - r["before"],
+            self.name, True, statistic=r.statistic,
+            pvalue=min(1.0, r.pvalue * len(self.signals)), effect=r.after - r.before,
             interval=None, evidence=((onset, f.end_s),), thresholds=self.thresholds(),
-            estimate={"effect_unit": f"{sig}: after minus before", "onset_s": onset,
-                      "signal": sig, "first_effect_s": r.get("first_effect_s", onset),
-                      "earliest_s": r.get("earliest_s"),
-                      "before": r["before"], "after": r["after"],
-                      "after_s": onset - f.start_s, "after_packets": packets,
-                      "after_bytes": nbytes, "confirm_pvalue": confirm, "signals": found,
-                      "level": level})
+            estimate=OnsetEstimate(
+                effect_unit=f"{sig}: after minus before", onset_s=onset, signal=sig,
+                first_effect_s=r.first_effect_s if r.first_effect_s is not None else onset,
+                earliest_s=r.earliest_s, before=r.before, after=r.after,
+                after_s=onset - f.start_s, after_packets=packets, after_bytes=nbytes,
+                confirm_pvalue=confirm, signals=found, level=level))
 
-    def _loss(self, f: StreamFeatures, context: DetectionContext) -> dict | None:
+    def _loss(self, f: StreamFeatures, context: DetectionContext) -> SignalChange | None:
         use = f.slot_usable
         lost, t = f.slot_lost[use], f.slot_time_s[use]
         if lost.sum() < 3 or not np.isfinite(f.frame_interval_s):
@@ -128,11 +129,11 @@ class OnsetDetector(DetectorSettings):
         prior = np.flatnonzero(lost[:cp.index])
         floor = float(t[prior[-1]]) if prior.size else float(t[0])
         onset = max(first - wait, floor, float(t[0]))
-        return {"onset_s": onset, "first_effect_s": first, "earliest_s": floor,
-                "statistic": cp.statistic, "pvalue": cp.pvalue, "before": cp.before,
-                "after": cp.after}
+        return SignalChange(onset_s=onset, first_effect_s=first, earliest_s=floor,
+                            statistic=cp.statistic, pvalue=cp.pvalue, before=cp.before,
+                            after=cp.after)
 
-    def _windowed(self, f: StreamFeatures, sig: str) -> dict | None:
+    def _windowed(self, f: StreamFeatures, sig: str) -> SignalChange | None:
         w = f.windows
         if sig == "jitter":
             use, vals, direction = w.usable, w.ipdv_s, "increase"
@@ -164,8 +165,8 @@ class OnsetDetector(DetectorSettings):
                 j = k
         t_win = float(w.start_s[idx[j]])
         onset = self._refine(f, sig, t_win, cp.before, cp.after)
-        return {"onset_s": onset, "statistic": cp.statistic, "pvalue": cp.pvalue,
-                "before": cp.before, "after": cp.after}
+        return SignalChange(onset_s=onset, statistic=cp.statistic, pvalue=cp.pvalue,
+                            before=cp.before, after=cp.after)
 
     def _refine(self, f: StreamFeatures, sig: str, t_win: float, before: float,
                 after: float) -> float:
@@ -212,7 +213,9 @@ def onset_of(d: Detection | None, signals: tuple[str, ...]) -> tuple[float, str]
     """The earliest counting change among ``signals`` of an onset result (time, signal)."""
     if d is None or not d.detected:
         return None
-    level = d.estimate.get("level", 0.0)
-    hits = [(v["onset_s"], k) for k, v in d.estimate.get("signals", {}).items()
-            if k in signals and v["pvalue"] < level]
+    e = d.estimate
+    if not isinstance(e, OnsetEstimate):
+        return None
+    hits = [(v.onset_s, k) for k, v in e.signals.items()
+            if k in signals and v.pvalue < e.level]
     return min(hits) if hits else None

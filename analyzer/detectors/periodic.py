@@ -45,8 +45,9 @@ import numpy as np
 
 from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
 from analyzer.detectors.context import DetectionContext
+from analyzer.detectors.estimates import PeriodicEstimate
 from analyzer.detectors.features import StreamFeatures
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import gumbel_pvalue
 from analyzer.metrics.seqmath import true_runs
 
@@ -70,6 +71,7 @@ class PeriodicDropDetector(DetectorSettings):
     ``oversample``: zero-padding of the spectrum."""
 
     name: ClassVar[str] = "periodic_drop"
+    estimate_type: ClassVar[type[Estimate]] = PeriodicEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01
@@ -137,9 +139,10 @@ class PeriodicDropDetector(DetectorSettings):
         return Detection(
             self.name, detected, statistic=zm0, pvalue=pval, effect=period, interval=ci,
             evidence=fold.pop("evidence"), thresholds=self.thresholds(),
-            estimate={"effect_unit": "period (s)", "confidence_level": 0.95,
-                      "period_s": period, "harmonics": best_m, "permutation_pvalue": p_perm,
-                      "rayleigh_z": float(z[j0]), "runs": int(starts.size), **fold})
+            estimate=PeriodicEstimate(
+                effect_unit="period (s)", confidence_level=0.95, period_s=period,
+                harmonics=best_m, permutation_pvalue=p_perm, rayleigh_z=float(z[j0]),
+                runs=int(starts.size), **fold))
 
     def _permutation_pvalue(self, mid: np.ndarray, w: np.ndarray, m: int, f_lo: float,
                             f_hi: float, f_max_h: float, rng: np.random.Generator) -> float:

@@ -37,9 +37,10 @@ import numpy as np
 
 from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
 from analyzer.detectors.context import DetectionContext
+from analyzer.detectors.estimates import RateCapEstimate
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.reference import Reference
-from analyzer.detectors.result import Detection, merge_windows, not_applicable
+from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import block_bootstrap_ci, rank_shift
 
 
@@ -52,6 +53,7 @@ class RateCapDetector(DetectorSettings):
     ``context.rng()`` (the bootstrap of ``n_boot`` resamples)."""
 
     name: ClassVar[str] = "rate_cap"
+    estimate_type: ClassVar[type[Estimate]] = RateCapEstimate
     kind: ClassVar[str] = "stream"
 
     alpha: float = 0.01
@@ -111,13 +113,13 @@ class RateCapDetector(DetectorSettings):
         return Detection(
             self.name, detected, statistic=ratio, pvalue=p, effect=cap, interval=ci,
             evidence=ev, thresholds=self.thresholds(),
-            estimate={"effect_unit": "delivered IP-layer bit/s", "confidence_level": 0.95,
-                      "rate_bps": cap, "rate_p90_bps": float(np.quantile(rate, 0.9)),
-                      "offered_bps": offered, "rate_before_bps": sent_before,
-                      "cap_fraction_of_offered": cap / offered if offered > 0 else None,
-                      "loss_fraction": pi, "windows": k, "since_s": start,
-                      "loss_run_p90_s": run_p90_s,
-                      "mode": mode, **queue})
+            estimate=RateCapEstimate(
+                effect_unit="delivered IP-layer bit/s", confidence_level=0.95,
+                rate_bps=cap, rate_p90_bps=float(np.quantile(rate, 0.9)),
+                offered_bps=offered, rate_before_bps=sent_before,
+                cap_fraction_of_offered=cap / offered if offered > 0 else None,
+                loss_fraction=pi, windows=k, since_s=start, loss_run_p90_s=run_p90_s,
+                mode=mode, **queue))
 
     def _mode(self, f: StreamFeatures, capped: np.ndarray, before: np.ndarray,
               reference: Reference | None) -> tuple[str, dict]:

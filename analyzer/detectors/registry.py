@@ -2,8 +2,9 @@
 
 A detector is a frozen dataclass of keyword-only settings (``dataclasses.asdict`` gives
 them back; :class:`~analyzer.detectors.base.DetectorSettings` derives its ``thresholds``)
-with two class attributes, ``name`` (the ``pattern`` of its findings) and ``kind``, and one
-method, ``detect(features, context) -> Detection``. ``kind`` says what ``features`` is:
+with three class attributes, ``name`` (the ``pattern`` of its findings), ``kind`` and
+``estimate_type`` (its :mod:`~analyzer.detectors.estimates` class), and one method,
+``detect(features, context) -> Detection``. ``kind`` says what ``features`` is:
 
 * ``"stream"``: one media stream's :class:`~analyzer.detectors.features.StreamFeatures`;
 * ``"capture"``: the whole capture (blocked setup reads every stream and the ICMP errors,
@@ -30,7 +31,7 @@ from analyzer.detectors.metallic import MetallicRiskDetector
 from analyzer.detectors.onset import OnsetDetector
 from analyzer.detectors.periodic import PeriodicDropDetector
 from analyzer.detectors.ratecap import RateCapDetector
-from analyzer.detectors.result import Detection
+from analyzer.detectors.result import Detection, Estimate
 from analyzer.errors import UsageError
 
 KINDS = ("stream", "capture")
@@ -43,6 +44,8 @@ class Detector(Protocol[FeaturesT_contra]):
 
     name: ClassVar[str]
     kind: ClassVar[str]
+    #: The type of ``Detection.estimate`` when the detector estimates anything.
+    estimate_type: ClassVar[type[Estimate]]
 
     def detect(self, features: FeaturesT_contra, context: DetectionContext) -> Detection:
         """The detector's decision on ``features`` (its ``kind``) given ``context``."""

@@ -12,8 +12,8 @@ own level; the verdict layer re-decides after multiple-testing control
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -39,13 +39,53 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+#: ``field(metadata=OMIT_IF_NONE)``: an estimate field left out of ``to_dict`` when ``None``.
+OMIT_IF_NONE = {"omit_if_none": True}
+#: ``field(metadata=LAST)``: an estimate field written after the detector's own ones (the
+#: stream's onset the engine adds to a finding's estimate).
+LAST = {"omit_if_none": True, "last": True}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Estimate:
+    """A detector's own estimates (``rate_bps``, ``period_s``, ``onset_s``...), typed: one
+    frozen dataclass per detector (:mod:`analyzer.detectors.estimates`) derives from this.
+
+    ``to_dict`` writes the fields in order (``LAST`` ones at the end), leaving out those
+    :meth:`omitted` names; this base class, with no fields, is the empty estimate of a
+    detector that could not run."""
+
+    def omitted(self) -> set[str]:
+        """Fields ``to_dict`` leaves out: ``OMIT_IF_NONE`` ones that are ``None``."""
+        return {f.name for f in fields(self)
+                if f.metadata.get("omit_if_none") and getattr(self, f.name) is None}
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """``(name, value)`` of the fields ``to_dict`` writes, in its order (raw values)."""
+        skip = self.omitted()
+        ordered = sorted(fields(self), key=lambda f: bool(f.metadata.get("last")))
+        return ((f.name, getattr(self, f.name)) for f in ordered if f.name not in skip)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: jsonable(value) for name, value in self.items()}
+
+    def start_s(self) -> float | None:
+        """Where the estimate places the start of what was found (``None``: it does not)."""
+        return None
+
+
+#: The estimate of a detection without any.
+NO_ESTIMATE = Estimate()
+
+
 @dataclass(frozen=True)
 class Detection:
     """The outcome of one detector on one stream (or one capture, for blocked setup).
 
-    ``effect`` is in the unit its name in ``estimate["effect_unit"]`` gives (a loss
-    fraction, seconds of jitter, bits per second...); ``interval`` its confidence interval
-    at ``estimate["confidence_level"]`` (0.95 unless said otherwise).
+    ``effect`` is in the unit its estimate's ``effect_unit`` gives (a loss fraction,
+    seconds of jitter, bits per second...); ``interval`` its confidence interval at the
+    estimate's ``confidence_level`` (0.95 unless said otherwise). ``estimate`` is of the
+    detector's ``estimate_type``, or :data:`NO_ESTIMATE` when it could not run.
     """
 
     detector: str
@@ -57,7 +97,7 @@ class Detection:
     interval: tuple[float, float] | None = None
     evidence: tuple[tuple[float, float], ...] = ()
     thresholds: Mapping[str, float] = field(default_factory=dict)
-    estimate: Mapping[str, Any] = field(default_factory=dict)
+    estimate: Estimate = NO_ESTIMATE
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,7 +107,7 @@ class Detection:
             "effect": self.effect,
             "interval": None if self.interval is None else list(self.interval),
             "evidence": [list(w) for w in self.evidence],
-            "thresholds": dict(self.thresholds), "estimate": dict(self.estimate),
+            "thresholds": dict(self.thresholds), "estimate": self.estimate.to_dict(),
             "notes": list(self.notes),
         })
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from analyzer.detectors.estimates import ShiftEstimate
 from analyzer.detectors.result import Detection, not_applicable
 from analyzer.detectors.stats import WEHE_ALPHA, WEHE_AREA_THRESHOLD, rank_shift, wehe_compare
 
@@ -57,8 +58,8 @@ def distribution_shift(x: Any, y: Any, *, metric: str,
     return Detection(
         name, wc.decision == "different", statistic=wc.statistic, pvalue=wc.pvalue,
         effect=rs.shift, interval=rs.interval, thresholds=thresholds,
-        estimate={"effect_unit": UNITS[metric], "confidence_level": rs.confidence,
-                  "decision": wc.decision, "area": wc.area,
-                  "mann_whitney_pvalue": rs.pvalue, "median": float(np.median(a)),
-                  "reference_median": float(np.median(b)), "windows": int(a.size),
-                  "reference_windows": int(b.size)})
+        estimate=ShiftEstimate(
+            effect_unit=UNITS[metric], confidence_level=rs.confidence,
+            decision=wc.decision, area=wc.area, mann_whitney_pvalue=rs.pvalue,
+            median=float(np.median(a)), reference_median=float(np.median(b)),
+            windows=int(a.size), reference_windows=int(b.size)))

@@ -211,9 +211,10 @@ def interval(f: Any) -> tuple[float, float] | None:
     return None if a is None or b is None else (a, b)
 
 
-def estimate(f: Any) -> Mapping[str, Any]:
-    e = _get(f, "estimate", default={})
-    return e if isinstance(e, Mapping) else {}
+def estimate(f: Any) -> Any:
+    """A finding's estimate: its typed :class:`~analyzer.detectors.result.Estimate`
+    (read it with :func:`_get`, like the rest of a finding), ``None`` when it has none."""
+    return _get(f, "estimate")
 
 
 def span(f: Any) -> tuple[float | None, float | None]:
@@ -259,14 +260,14 @@ def onset_s(f: Any) -> float | None:
     where the detector started looking (``since_s``/``from_s``), or a cut-off's ``at_s``."""
     e = estimate(f)
     for k in ("onset_s", "since_s", "from_s", "at_s"):
-        v = _num(e.get(k))
+        v = _num(_get(e, k))
         if v is not None:
             return v
     return None
 
 
 def rate_bps(f: Any) -> float | None:
-    return _num(estimate(f).get("rate_bps"))
+    return _num(_get(estimate(f), "rate_bps"))
 
 
 def endpoints(f: Any) -> tuple[str | None, int | None, str | None, int | None]:

@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from analyzer.detectors.result import Estimate
 from analyzer.verdict import words
 
 #: Headline and one-paragraph explanation per verdict.
@@ -210,10 +211,13 @@ def fmt_interval(unit: str | None, interval: Any) -> str:
     return ""
 
 
-def fmt_estimate(estimate: Mapping[str, Any] | None, pattern: str | None = None, *,
-                 interval: Any = None, limit: int = 3) -> str:
+def fmt_estimate(estimate: Estimate | Mapping[str, Any] | None, pattern: str | None = None,
+                 *, interval: Any = None, limit: int = 3) -> str:
     """The most telling estimates, ``"cap 32.0 kbit/s, policing, from 20.0 s"``, then the
-    effect's confidence interval when there is one."""
+    effect's confidence interval when there is one. ``estimate`` is a finding's typed
+    estimate (its fields as its JSON has them, :meth:`Estimate.items`) or that JSON."""
+    if isinstance(estimate, Estimate):
+        estimate = dict(estimate.items())
     if not estimate:
         return ""
     keys = [k for k in PATTERN_ESTIMATES.get(pattern or "", ()) if k in estimate]

@@ -43,6 +43,14 @@ from analyzer.detectors.callfeatures import call_features, call_streams
 from analyzer.detectors.confounders import Confounder
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.cutoff import CutoffDetector
+from analyzer.detectors.estimates import (
+    BlockedEstimate,
+    CutoffEstimate,
+    MetallicEstimate,
+    OnsetEstimate,
+    SetupTarget,
+    at_onset,
+)
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.jitter import JitterDetector
 from analyzer.detectors.loss import LossDetector
@@ -333,13 +341,14 @@ class Analyzer:
         findings; ``None`` for a stream without either."""
         d = st.report.onset
         f = st.f
-        if d is not None and d.detected:
-            e = d.estimate
-            first = e.get("first_effect_s")
-            at = float(first if first is not None else e["onset_s"])
-            lows = [v for v in (e.get("earliest_s"), e["onset_s"], at) if v is not None]
+        e = d.estimate if d is not None else None
+        if d is not None and d.detected and isinstance(e, OnsetEstimate) \
+                and e.onset_s is not None:
+            first = e.first_effect_s
+            at = float(first if first is not None else e.onset_s)
+            lows = [v for v in (e.earliest_s, e.onset_s, at) if v is not None]
             earliest = float(min(lows))
-            signal, pvalue = str(e.get("signal", "loss")), d.pvalue
+            signal, pvalue = str(e.signal if e.signal is not None else "loss"), d.pvalue
         else:
             starts = [(_own_start(dd, f), name) for name, (dd, _) in found.items()]
             starts = [(t, name) for t, name in starts if t is not None]
@@ -399,11 +408,13 @@ class Analyzer:
         """Cut-off of ``f``, unless the other direction only outlived it by draining a
         queue: its last packets were sent no later than ``f`` stopped (RTP timestamps)."""
         d = self.cutoff.detect(f, DetectionContext())
-        if not d.detected:
+        e = d.estimate
+        if not d.detected or not isinstance(e, CutoffEstimate):
             return d
-        at = float(d.estimate["at_s"])
+        at = float(e.at_s)
         n, b = _flow_counts(capture, f, at + 1e-6)
-        d = _with_estimate(d, after_packets=n, after_bytes=b, after_call_s=at - call_start)
+        d = replace(d, estimate=replace(e, after_packets=n, after_bytes=b,
+                                        after_call_s=at - call_start))
         if f.duration_s < MIN_CUTOFF_STREAM_S or f.packets < MIN_CUTOFF_PACKETS:
             return replace(d, detected=False, notes=(*d.notes, (
                 f"the stream lasted only {f.duration_s:.1f} s / {f.packets} packets: a "
@@ -421,7 +432,7 @@ class Analyzer:
         tail = np.argsort(rev.arrival_s)[-10:]
         queued = float(np.nanmedian(rev.delay_s[tail]))
         sent_until = float(rev.arrival_s.max()) - queued
-        if np.isfinite(queued) and sent_until - d.estimate["at_s"] < \
+        if np.isfinite(queued) and sent_until - e.at_s < \
                 self.cutoff.min_missing_s:
             return replace(d, detected=False, notes=(*d.notes, (
                 f"the other direction's last packets waited {queued:.2f} s in a queue: it "
@@ -430,12 +441,14 @@ class Analyzer:
 
     def _stream(self, capture: Capture, f: StreamFeatures, direction: str, onset: Detection,
                 ref: Any, passed: list[str], jref: Any, call_start: float) -> _Stream:
-        onset_s = onset.estimate.get("onset_s") if onset.detected else None
-        if onset_s is not None:
+        oe = onset.estimate
+        onset_s = oe.onset_s if onset.detected and isinstance(oe, OnsetEstimate) else None
+        if onset_s is not None and isinstance(oe, OnsetEstimate):
             n, b = _flow_counts(capture, f, onset_s)
-            onset = _with_estimate(onset, after_packets=n, after_bytes=b,
-                                   after_stream_packets=onset.estimate.get("after_packets"),
-                                   after_call_s=onset_s - call_start)
+            oe = replace(oe, after_packets=n, after_bytes=b,
+                         after_stream_packets=oe.after_packets,
+                         after_call_s=onset_s - call_start)
+            onset = replace(onset, estimate=oe)
         d: dict[str, Detection] = {}
         d["loss"] = self.loss.detect(f, DetectionContext(reference=ref))
         d["burst_loss"] = self.burst.detect(f, DetectionContext(reference=ref))
@@ -446,8 +459,9 @@ class Analyzer:
         split = onset_of(onset, DEGRADATION_SIGNALS)
         split_s = split[0] if split is not None else None
         split_p = None
-        if jref.kind == "pre_onset" and split is not None and split[1] in ("jitter", "delay"):
-            split_p = onset.estimate["signals"][split[1]]["pvalue"]
+        if jref.kind == "pre_onset" and split is not None and split[1] in ("jitter", "delay") \
+                and isinstance(oe, OnsetEstimate):
+            split_p = oe.signals[split[1]].pvalue
         d["jitter"] = self.jitter.detect(f, DetectionContext(
             reference=ref, jitter_reference=jref, since_s=since, split_s=split_s,
             split_pvalue=split_p))
@@ -471,21 +485,21 @@ class Analyzer:
     def _finding(self, call: Call, st: _Stream, name: str, d: Detection,
                  p_adj: float | None, caller: str | None, onset: Onset | None) -> Finding:
         f = st.f
-        e = dict(d.estimate)
+        e = d.estimate
         start = onset.at_s if onset is not None else _own_start(d, f)
         end = d.evidence[-1][1] if d.evidence else f.end_s
-        if name == "cutoff":
-            end = e.get("continued_until_s", end)
+        if isinstance(e, CutoffEstimate):
+            end = e.continued_until_s
         if onset is not None:  # the stream's one onset, the same in every finding
-            e.update(onset_s=onset.at_s, after_packets=onset.after_packets,
-                     after_bytes=onset.after_bytes, after_call_s=onset.after_call_s)
+            e = at_onset(e, onset_s=onset.at_s, after_packets=onset.after_packets,
+                         after_bytes=onset.after_bytes, after_call_s=onset.after_call_s)
         ctx = {k: v.estimate for k, v in st.detections.items()}
         direction = _direction(f, caller)
         if p_adj is not None:
             conf = "high" if p_adj < 1e-4 else "medium"
         elif name == "cutoff":
-            conf = "high" if (d.score or 0) >= 10 and e.get("basis") == "reverse_media" \
-                else "medium"
+            conf = "high" if (d.score or 0) >= 10 and isinstance(e, CutoffEstimate) \
+                and e.basis == "reverse_media" else "medium"
         else:
             conf = "high" if (d.score or 0) >= 2 else "medium"
         return Finding(
@@ -497,12 +511,14 @@ class Analyzer:
                             context=ctx, onset_s=None if onset is None else onset.at_s))
 
     def _blocked_finding(self, d: Detection, p_adj: float) -> Finding:
-        e = dict(d.estimate)
-        unanswered = [t for t in e.get("targets", []) if t["answers"] == 0]
-        t = max(unanswered, key=lambda x: x["requests"], default={})
+        e = d.estimate
+        targets = e.targets if isinstance(e, BlockedEstimate) else ()
+        unanswered = [t for t in targets if t.answers == 0]
+        t: SetupTarget | None = max(unanswered, key=lambda x: x.requests, default=None)
         return Finding(
             pattern="blocked_setup", call=None, stream=None, direction=None,
-            src=t.get("src"), sport=t.get("sport"), dst=t.get("dst"), dport=t.get("dport"),
+            src=t.src if t else None, sport=t.sport if t else None,
+            dst=t.dst if t else None, dport=t.dport if t else None,
             start_s=d.evidence[0][0] if d.evidence else None,
             end_s=d.evidence[-1][1] if d.evidence else None, pvalue=p_adj,
             raw_pvalue=d.pvalue, score=d.score, effect=d.effect, interval=None, estimate=e,
@@ -512,11 +528,9 @@ class Analyzer:
 
 def _own_start(d: Detection, f: StreamFeatures) -> float | None:
     """Where a detection itself places the start of what it found."""
-    e = d.estimate
-    for key in ("onset_s", "since_s", "from_s", "first_drop_s", "at_s"):
-        v = e.get(key)
-        if v is not None:
-            return float(v)
+    v = d.estimate.start_s()
+    if v is not None:
+        return float(v)
     return float(d.evidence[0][0]) if d.evidence else None
 
 
@@ -532,7 +546,8 @@ def _suspicious(name: str, d: Detection, level: float) -> bool:
     """Effect thresholds met with a raw p-value below ``level``, or a medium risk."""
     if d.detected and d.pvalue is not None and d.pvalue < level:
         return True
-    return name == "metallic_risk" and d.estimate.get("level") == "medium"
+    return name == "metallic_risk" and isinstance(d.estimate, MetallicEstimate) \
+        and d.estimate.level == "medium"
 
 
 def _explained(found: dict[str, Any]) -> list[str]:
@@ -557,10 +572,6 @@ def _after(f: StreamFeatures, metric: str, t: float | None) -> np.ndarray:
            "bitrate": (w.bitrate_bps, w.usable_for_rate)}[metric]
     v = sub[0][sub[1] & keep]
     return v[np.isfinite(v)]
-
-
-def _with_estimate(d: Detection, **extra: Any) -> Detection:
-    return replace(d, estimate={**d.estimate, **extra})
 
 
 def analyze(capture: Capture | str | os.PathLike[str], *,

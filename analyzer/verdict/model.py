@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.detectors.confounders import Confounder
 from analyzer.detectors.reference import Reference
-from analyzer.detectors.result import Detection, jsonable
+from analyzer.detectors.result import Detection, Estimate, jsonable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -131,7 +131,8 @@ class Finding:
     score: float | None
     effect: float | None
     interval: tuple[float, float] | None
-    estimate: Mapping[str, Any]
+    #: The detection's estimate, placed at the stream's onset (``onset_s``, ``after_*``).
+    estimate: Estimate
     confidence: str  # "high" or "medium"
     summary: str
 

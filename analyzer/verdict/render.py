@@ -6,6 +6,7 @@ computes no metric. Calls are numbered from 1 as in the JSON (``number``) and th
 
 from __future__ import annotations
 
+from analyzer.detectors.estimates import MetallicEstimate
 from analyzer.verdict.model import Analysis, CallReport, StreamReport
 
 VERDICT_WORDS = {
@@ -61,9 +62,10 @@ def inconclusive_reason(c: CallReport) -> str:
                 hints.append(f"{st.direction}: {name.replace('_', ' ')} raw p = "
                              f"{d.pvalue:.2g}, not significant after correction")
         risk = st.detections.get("metallic_risk")
-        if risk is not None and risk.estimate.get("level") in ("medium", "high") and not any(
-                f.stream == st.stream for f in c.findings):
-            hints.append(f"{st.direction}: metallic-sound risk {risk.estimate.get('level')} "
+        level = risk.estimate.level if risk is not None and isinstance(
+            risk.estimate, MetallicEstimate) else None
+        if level in ("medium", "high") and not any(f.stream == st.stream for f in c.findings):
+            hints.append(f"{st.direction}: metallic-sound risk {level} "
                          "with no pattern that explains it")
     if hints:
         return "a test came close but did not hold up: " + "; ".join(hints)

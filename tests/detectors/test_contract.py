@@ -11,7 +11,10 @@ For each detector in :data:`analyzer.detectors.registry.DETECTORS`:
 * on clean simulated calls it stays quiet;
 * every result is a JSON-safe :class:`Detection` named after the detector, with its
   thresholds, a p-value or a score (or a note saying why it could not run), well-formed
-  evidence, and the same result when run again with the same context.
+  evidence, and the same result when run again with the same context;
+* its estimate is of the class's ``estimate_type`` (a frozen, keyword-only
+  :class:`Estimate` dataclass), or the empty estimate of a result that found nothing to
+  estimate, and its ``to_dict`` survives a JSON round trip.
 
 The context is built the way the engine builds it: the onset (a change point) splits off
 a ``pre_onset`` reference when it is a change in loss, jitter or delay, else the default
@@ -39,7 +42,7 @@ from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.onset import OnsetDetector, onset_of
 from analyzer.detectors.reference import reference_from_features
 from analyzer.detectors.registry import DETECTORS, KINDS, build, build_all
-from analyzer.detectors.result import Detection
+from analyzer.detectors.result import NO_ESTIMATE, Detection, Estimate
 from analyzer.errors import UsageError
 from tests.detectors.simcache import simulated
 
@@ -51,20 +54,20 @@ NAMES = list(DETECTORS)
 # -- the ground truth each detector is held to -------------------------------------------
 
 def check_cap(d: Detection, truth: Any) -> None:
-    assert d.estimate["rate_bps"] == pytest.approx(truth.cap_rate_bps, rel=0.15)
+    assert d.estimate.rate_bps == pytest.approx(truth.cap_rate_bps, rel=0.15)
 
 
 def check_onset(d: Detection, truth: Any) -> None:
-    assert abs(d.estimate["onset_s"] - truth.onset_s) <= 1.0 or \
-        abs(d.estimate["onset_s"] - (truth.first_loss_s or truth.onset_s)) <= 1.0
+    assert abs(d.estimate.onset_s - truth.onset_s) <= 1.0 or \
+        abs(d.estimate.onset_s - (truth.first_loss_s or truth.onset_s)) <= 1.0
 
 
 def check_period(d: Detection, truth: Any) -> None:
-    assert d.estimate["period_s"] == pytest.approx(truth.period_s, rel=0.10)
+    assert d.estimate.period_s == pytest.approx(truth.period_s, rel=0.10)
 
 
 def check_cutoff(d: Detection, truth: Any) -> None:
-    assert d.estimate["at_s"] == pytest.approx(truth.cutoff_s, abs=1.0)
+    assert d.estimate.at_s == pytest.approx(truth.cutoff_s, abs=1.0)
 
 
 @dataclass(frozen=True)
@@ -109,14 +112,14 @@ def test_every_registered_detector_has_a_scenario() -> None:
 
 def context_for(f: StreamFeatures) -> DetectionContext:
     onset = OnsetDetector().detect(f, DetectionContext())
-    since = onset.estimate["onset_s"] if onset.detected else None
+    since = onset.estimate.onset_s if onset.detected else None
     split = onset_of(onset, DEGRADATION_SIGNALS)
     if split is None:
         ref = default_profile().reference(kind="default_profile")
         return DetectionContext(reference=ref, since_s=since)
     t, signal = split
     ref = reference_from_features(f, "pre_onset", "before", until_s=t)
-    p = onset.estimate["signals"][signal]["pvalue"] if signal in ("jitter", "delay") else None
+    p = onset.estimate.signals[signal].pvalue if signal in ("jitter", "delay") else None
     return DetectionContext(reference=ref, since_s=since, split_s=t, split_pvalue=p)
 
 
@@ -154,6 +157,13 @@ def assert_contract(det: Any, d: Detection) -> None:
         assert a <= b
     if d.interval is not None and d.effect is not None and d.detected:
         assert d.interval[0] <= d.interval[1]
+    if d.estimate is NO_ESTIMATE or type(d.estimate) is Estimate:
+        assert not d.detected, "a detection must say what it estimates"
+    else:
+        assert type(d.estimate) is det.estimate_type, \
+            f"{det.name} gave a {type(d.estimate).__name__}, not its {det.estimate_type}"
+    e = d.estimate.to_dict()
+    assert json.loads(json.dumps(e, allow_nan=False)) == e
 
 
 # -- the class ------------------------------------------------------------------------------
@@ -166,7 +176,13 @@ def assert_detector_class(name: str, cls: type) -> None:
     assert all(f.kw_only for f in fields), f"{cls.__name__} has positional settings"
     assert cls.name == name, f"{cls.__name__}.name is {cls.name!r}, registered as {name!r}"
     assert cls.kind in KINDS
-    assert {"name", "kind"}.isdisjoint(f.name for f in fields), "name/kind must be ClassVars"
+    assert {"name", "kind", "estimate_type"}.isdisjoint(f.name for f in fields), \
+        "name/kind/estimate_type must be ClassVars"
+    est = cls.estimate_type
+    assert issubclass(est, Estimate) and est is not Estimate, \
+        f"{cls.__name__}.estimate_type must be its own Estimate subclass"
+    assert est.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert all(f.kw_only for f in dataclasses.fields(est)), f"{est.__name__} is positional"
     assert all(f.default is not dataclasses.MISSING
                or f.default_factory is not dataclasses.MISSING for f in fields), \
         "every setting needs a default"
@@ -234,10 +250,12 @@ def test_detects_its_own_pattern(scenario: Scenario) -> None:
     results = run(scenario.detector, capture)
     if DETECTORS[scenario.detector].kind == "capture":
         assert truth.blocked and results[0][1].detected, results[0][1].to_dict()
+        assert isinstance(results[0][1].estimate, DETECTORS[scenario.detector].estimate_type)
         return
     impaired = truth.directions[IMPAIRED]
     hit = [d for who, d in results if who == impaired.src]
     assert hit and hit[0].detected, hit[0].to_dict() if hit else results
+    assert isinstance(hit[0].estimate, DETECTORS[scenario.detector].estimate_type)
     if scenario.check is not None:
         scenario.check(hit[0], impaired)
     if scenario.other_quiet:

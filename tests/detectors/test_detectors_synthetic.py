@@ -97,17 +97,17 @@ def test_rate_cap_estimate_and_policing(capped) -> None:
     policed, _ = capped
     d = RateCapDetector().detect(policed, CTX)
     assert d.detected and d.pvalue < 1e-6
-    assert d.estimate["rate_bps"] == pytest.approx(32000, rel=0.05)
-    assert d.interval[0] <= d.estimate["rate_bps"] <= d.interval[1]
-    assert d.estimate["mode"] == "policing"
+    assert d.estimate.rate_bps == pytest.approx(32000, rel=0.05)
+    assert d.interval[0] <= d.estimate.rate_bps <= d.interval[1]
+    assert d.estimate.mode == "policing"
 
 
 def test_rate_cap_shaping_shows_queue_delay(capped) -> None:
     _, shaped = capped
     d = RateCapDetector().detect(shaped, CTX)
-    assert d.detected and d.estimate["mode"] == "shaping"
-    assert d.estimate["rate_bps"] == pytest.approx(40000, rel=0.05)
-    assert d.estimate["queue_delay_s"] > 0.5  # 6000 B at 40 kbit/s = 1.2 s of queue
+    assert d.detected and d.estimate.mode == "shaping"
+    assert d.estimate.rate_bps == pytest.approx(40000, rel=0.05)
+    assert d.estimate.queue_delay_s > 0.5  # 6000 B at 40 kbit/s = 1.2 s of queue
 
 
 def test_random_loss_is_not_a_rate_cap() -> None:
@@ -121,7 +121,7 @@ def test_loss_detector_and_its_null() -> None:
     drop[1000:] = np.random.default_rng(5).random(2000) < 0.04
     f = feats(rtp_stream(drop=drop))
     d = LossDetector().detect(f, CTX)
-    assert d.detected and d.estimate["tail_loss_fraction"] == pytest.approx(0.04, abs=0.015)
+    assert d.detected and d.estimate.tail_loss_fraction == pytest.approx(0.04, abs=0.015)
     clean = LossDetector().detect(feats(rtp_stream()), CTX)
     assert not clean.detected and clean.pvalue > 0.5
     # 0.5 % loss is below the reportable excess over a clean baseline
@@ -144,9 +144,9 @@ def test_periodic_period_and_share() -> None:
     drop = (t >= 20) & (np.mod(t - 20, 2.5) < 0.3)
     d = PeriodicDropDetector().detect(feats(rtp_stream(drop=drop)), CTX)
     assert d.detected and d.pvalue < 1e-6
-    assert d.estimate["period_s"] == pytest.approx(2.5, rel=0.01)
+    assert d.estimate.period_s == pytest.approx(2.5, rel=0.01)
     assert d.interval[0] <= 2.5 <= d.interval[1]
-    assert d.estimate["drop_s"] == pytest.approx(0.3, abs=0.06)
+    assert d.estimate.drop_s == pytest.approx(0.3, abs=0.06)
 
 
 def test_random_bursts_are_not_periodic() -> None:
@@ -167,10 +167,10 @@ def test_onset_time_and_volume() -> None:
     drop[1000:] = np.random.default_rng(9).random(2000) < 0.15
     f = feats(rtp_stream(drop=drop))
     d = OnsetDetector().detect(f, CTX)
-    assert d.detected and d.estimate["signal"] == "loss"
-    assert d.estimate["onset_s"] == pytest.approx(20.5, abs=1.0)
-    assert 900 <= d.estimate["after_packets"] <= 1100
-    assert d.estimate["after_bytes"] > 900 * 100
+    assert d.detected and d.estimate.signal == "loss"
+    assert d.estimate.onset_s == pytest.approx(20.5, abs=1.0)
+    assert 900 <= d.estimate.after_packets <= 1100
+    assert d.estimate.after_bytes > 900 * 100
 
 
 def test_jitter_against_its_pre_onset_part() -> None:
@@ -178,12 +178,12 @@ def test_jitter_against_its_pre_onset_part() -> None:
     extra[1500:] = np.random.default_rng(10).exponential(0.015, 1500)
     f = feats(rtp_stream(extra_delay=extra))
     on = OnsetDetector().detect(f, CTX)
-    assert on.detected and on.estimate["signal"] in ("jitter", "delay")
-    t = on.estimate["onset_s"]
+    assert on.detected and on.estimate.signal in ("jitter", "delay")
+    t = on.estimate.onset_s
     ref = reference_from_features(f, "pre_onset", "before", until_s=t)
-    sig = on.estimate["signal"]
+    sig = on.estimate.signal
     ctx = DetectionContext(reference=ref, split_s=t,
-                           split_pvalue=on.estimate["signals"][sig]["pvalue"])
+                           split_pvalue=on.estimate.signals[sig].pvalue)
     d = JitterDetector().detect(f, ctx)
     assert d.detected and d.effect > 0.008
     assert d.interval[0] <= d.effect <= d.interval[1]
@@ -191,19 +191,19 @@ def test_jitter_against_its_pre_onset_part() -> None:
 
 def test_metallic_risk_levels() -> None:
     clean = MetallicRiskDetector().detect(feats(rtp_stream()), CTX)
-    assert clean.estimate["level"] == "low" and not clean.detected
+    assert clean.estimate.level == "low" and not clean.detected
     drop = np.zeros(3000, dtype=bool)
     for s in range(100, 2900, 60):
         drop[s:s + 6] = True  # 120 ms gaps, 50 a minute
     bad = MetallicRiskDetector().detect(feats(rtp_stream(drop=drop)), CTX)
-    assert bad.detected and bad.estimate["level"] == "high" and bad.score >= 1
+    assert bad.detected and bad.estimate.level == "high" and bad.score >= 1
 
 
 def test_distribution_shift_band() -> None:
     r = np.random.default_rng(11)
     same = distribution_shift(r.normal(0.004, 0.001, 60), r.normal(0.004, 0.001, 60),
                               metric="jitter")
-    assert same.estimate["decision"] == "same" and not same.detected
+    assert same.estimate.decision == "same" and not same.detected
     diff = distribution_shift(r.normal(0.012, 0.002, 60), r.normal(0.004, 0.001, 60),
                               metric="jitter")
     assert diff.detected and diff.effect == pytest.approx(0.008, abs=0.002)

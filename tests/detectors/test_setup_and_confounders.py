@@ -39,9 +39,9 @@ def test_unanswered_hellos_on_a_schedule_are_blocked() -> None:
                       telegram_hellos=t.size)
     d = blocked([req], [icmp("192.168.1.5", 40000, "91.108.56.1", 599)] * 40)
     assert d.detected and d.pvalue == 0.5 ** 40
-    target = d.estimate["targets"][0]
-    assert target["interval_s"] == 0.5 and target["interval_cv"] < 0.01
-    assert target["icmp_unreachable"] == 40
+    target = d.estimate.targets[0]
+    assert target.interval_s == 0.5 and target.interval_cv < 0.01
+    assert target.icmp_unreachable == 40
 
 
 def test_answered_or_media_is_not_blocked() -> None:
@@ -55,7 +55,7 @@ def test_answered_or_media_is_not_blocked() -> None:
     a = fake_stream(2, "10.0.0.2", 6000, "5.6.7.8", 6000, "rtp", media, reverse=3)
     b = fake_stream(3, "5.6.7.8", 6000, "10.0.0.2", 6000, "rtp", media, reverse=2)
     d = blocked([req, a, b])
-    assert not d.detected and d.estimate["media_established"]
+    assert not d.detected and d.estimate.media_established
     # too few requests is no schedule
     few = fake_stream(0, "10.0.0.2", 5000, "1.2.3.4", 3478, "stun", t[:2], stun_requests=2)
     assert not blocked([few]).detected

@@ -132,7 +132,7 @@ def test_rate_cap_estimate_in_report(name: str, reports: dict[str, tuple[Any, Pa
     # directions are capped alike)
     labels = re.findall(r"estimated cap (\d+\.\d) kbit/s", txt)
     for f in caps:
-        rate = f.estimate["rate_bps"] / 1000
+        rate = f.estimate.rate_bps / 1000
         assert any(abs(float(x) - rate) <= 0.03 * rate + 0.05 for x in labels), (rate, labels)
 
 

@@ -47,8 +47,8 @@ def test_policer_finding_has_cap_onset_and_words() -> None:
     src = truth.directions["caller_to_callee"].src
     f = next(f for f in a.findings if f.pattern == "rate_cap")
     assert f"{f.src}:{f.sport}" == src
-    assert f.estimate["rate_bps"] == pytest.approx(28000, rel=0.15)
-    assert f.estimate["mode"] == "policing"
+    assert f.estimate.rate_bps == pytest.approx(28000, rel=0.15)
+    assert f.estimate.mode == "policing"
     assert f.pvalue is not None and f.pvalue < 0.01 and f.confidence == "high"
     assert f.start_s is not None and 14.0 <= f.start_s <= 17.5
     assert "rate capped at ≈28 kbit/s" in f.summary and "caller→callee" in f.summary
@@ -64,7 +64,7 @@ def test_cutoff_and_blocked_verdicts() -> None:
     cap, _truth = simulated("cutoff", seed=24, after_packets=600)
     a = analyze(cap)
     f = next(f for f in a.findings if f.pattern == "cutoff")
-    assert f.estimate["after_packets"] == pytest.approx(600, abs=20)
+    assert f.estimate.after_packets == pytest.approx(600, abs=20)
     assert f.end_s > f.start_s + 10
     blocked, _ = simulated("blocked", seed=25, framing="whatsapp")
     b = analyze(blocked)
@@ -77,7 +77,7 @@ def test_periodic_call() -> None:
     a = analyze(cap)
     f = [f for f in a.findings if f.pattern == "periodic_drop"]
     assert len(f) == 2
-    assert all(x.estimate["period_s"] == pytest.approx(3.0, rel=0.1) for x in f)
+    assert all(x.estimate.period_s == pytest.approx(3.0, rel=0.1) for x in f)
     assert "rate_cap" not in patterns_of(a)
 
 

@@ -88,12 +88,12 @@ def test_lab_capture_verdicts(scenario: str) -> None:
     if scenario == "ratecap":
         f = next(f for f in a.findings if f.pattern == "rate_cap")
         # tbf counts Ethernet bytes (48 kbit/s); we report the IP layer: 48 x 160/174
-        assert f.estimate["rate_bps"] == pytest.approx(48000 * 160 / 174, rel=0.15)
-        assert f.estimate["mode"] == "shaping"
+        assert f.estimate.rate_bps == pytest.approx(48000 * 160 / 174, rel=0.15)
+        assert f.estimate.mode == "shaping"
     if scenario == "periodic":
         f = next(f for f in a.findings if f.pattern == "periodic_drop")
-        assert f.estimate["period_s"] == pytest.approx(4.0, rel=0.1)
+        assert f.estimate.period_s == pytest.approx(4.0, rel=0.1)
     if scenario == "cutoff":
         f = next(f for f in a.findings if f.pattern == "cutoff")
         t = impaired["cutoff"]["t_last_received"]
-        assert f.estimate["at_s"] == pytest.approx(t, abs=0.5)
+        assert f.estimate.at_s == pytest.approx(t, abs=0.5)

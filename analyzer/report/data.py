@@ -80,8 +80,8 @@ class ReportData:
         default_factory=dict)
 
     @property
-    def verdict(self) -> str | None:
-        return fnd.verdict_of(self.analysis)
+    def verdict(self) -> str:
+        return self.analysis.verdict
 
     def windows(self, stream: Stream, *, baseline: bool = False,
                 window_s: float | None = None) -> WindowSeries | None:

@@ -12,7 +12,7 @@ from analyzer.verdict import words
 
 #: Headline and one-paragraph explanation per verdict.
 VERDICT_HEADLINES = {
-    "clean": "No sign of degradation",
+    "clean": "No sign of deliberate degradation",
     "degraded": "The call was degraded",
     "blocked": "The call was blocked",
     "inconclusive": "Inconclusive",

@@ -151,7 +151,8 @@ def render_page(data: ReportData, page: Page, rows: tuple[tuple[str, ...], ...]
         assert cap is not None
         srows = streamtable.stream_rows(cap, q)
         title = "Streams" if page.kind == "streams" else f"Baseline streams ({cap.path})"
-        streamtable.draw_stream_page(fig, title, srows, page.first, page.count, page.part)
+        streamtable.draw_stream_page(fig, title, srows, page.first, page.count, page.part,
+                                     streamtable.other_flows_line(cap))
         return fig
     fig = style.new_figure(style.A4_PORTRAIT)
     if page.kind == "summary":

@@ -268,6 +268,7 @@ HOW_TO_READ = (
     "baseline curve means more loss, jitter or longer gaps. MOS (1 bad to 4.5 excellent, "
     "ITU-T E-model after a simulated jitter buffer) is a relative index for Opus and "
     "messenger codecs: compare it between windows and calls.",
-    "Stream table - every flow, as in Wireshark's RTP Streams window; 'lost' and jitter "
+    "Stream table - the calls' media streams, as in Wireshark's RTP Streams window (other "
+    "flows summed up in one line); 'lost' and jitter "
     "follow TShark 4.0.",
 )

@@ -13,6 +13,7 @@ thinned.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -105,9 +106,28 @@ LOG_TICKS_MS = (0.01, 0.1, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
                 20000, 60000)
 
 
+#: At most this many ticks on a log axis (labels of 1-2-5 steps crowd on a narrow panel).
+MAX_LOG_TICKS = 6
+
+
+def log_ticks(lo: float, hi: float, most: int = MAX_LOG_TICKS) -> list[float]:
+    """Ticks of :data:`LOG_TICKS_MS` inside ``[lo, hi]``, powers of ten first, none closer
+    than 1/``most`` of the axis to another (so that their labels never overlap)."""
+    inside = [t for t in LOG_TICKS_MS if lo <= t <= hi]
+    if len(inside) < 2:
+        return inside
+    gap = math.log10(hi / lo) / most
+    ranked = sorted(inside, key=lambda t: (not math.log10(t).is_integer(), t))
+    chosen: list[float] = []
+    for t in ranked:
+        if all(abs(math.log10(t / c)) >= gap for c in chosen):
+            chosen.append(t)
+    return sorted(chosen)
+
+
 def _plain_log_ticks(ax: Any) -> None:
     lo, hi = ax.get_xlim()
-    ticks = [t for t in LOG_TICKS_MS if lo <= t <= hi]
+    ticks = log_ticks(lo, hi)
     if len(ticks) >= 2:
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax.xaxis.set_minor_locator(_null_locator())

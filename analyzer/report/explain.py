@@ -68,9 +68,10 @@ def _mos_words(call: CallReport, quality: Mapping[int, StreamQuality]) -> str:
 def call_sentences(call: CallReport, quality: Mapping[int, StreamQuality]) -> list[str]:
     """What was measured on one call, in words: its confounders, why it is inconclusive,
     its worst MOS. Empty for a degraded call without confounders (its findings say it)."""
-    out = [confounder_words(cf) for cf in _distinct(call.confounders)]
+    out = []
     if call.verdict == "inconclusive":
         out.append(f"inconclusive because {inconclusive_reason(call)}")
+    out += [confounder_words(cf) for cf in _distinct(call.confounders)]
     if out or call.verdict != "degraded":
         mos = _mos_words(call, quality)
         if mos:

@@ -24,8 +24,8 @@ VERDICT_EXPLANATIONS = {
                 "listed below. Such damage is heard as choppy, robotic or 'metallic' sound.",
     "blocked": "The call never carried sound: the phone kept asking to connect and got no "
                "answer. Users see such a call stuck on 'connecting'.",
-    "inconclusive": "The capture does not allow a firm conclusion either way; see the "
-                    "findings and their confidence below.",
+    "inconclusive": "The capture does not allow a firm conclusion either way; below, "
+                    "each inconclusive call says why.",
 }
 
 #: Plain names of the detectors' patterns.

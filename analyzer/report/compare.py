@@ -3,7 +3,8 @@
 * CDFs of per-window loss (%), per-window jitter (ms) and per-packet inter-arrival time
   (ms, log scale), each call direction against the baseline stream going the same way;
 * the loss-run histogram (how many runs of 1, 2, ... 10+ consecutive lost packets);
-* the delivered bit rate over time, call and baseline each on their own capture's clock.
+* the delivered bit rate over the time since each call started (call and baseline aligned
+  on their starts; the baseline drawn on top, dotted and half transparent).
 
 Without a baseline the call's curves are drawn alone (the directions still compare with
 each other). Statistics use every window and every packet; only the drawn curves are
@@ -12,6 +13,7 @@ thinned.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,7 +29,8 @@ if TYPE_CHECKING:
     from analyzer.report.data import CallData, ReportData
     from analyzer.streams.model import Stream
 
-BASELINE_ALPHA = 0.9
+BASELINE_ALPHA = 0.75
+BASELINE_LW = 2.2
 
 
 def _pairs(data: ReportData, call: CallData
@@ -42,7 +45,7 @@ def _cdf(ax: Any, values: np.ndarray, k: int, baseline: bool) -> bool:
         return False
     if baseline:
         ax.step(x, p, where="post", color=style.stream_colour(k), ls=style.BASELINE_STYLE,
-                lw=1.8, alpha=BASELINE_ALPHA, zorder=2)
+                lw=BASELINE_LW, alpha=BASELINE_ALPHA, zorder=4)
     else:
         ax.step(x, p, where="post", color=style.stream_colour(k), ls="-", lw=1.4, zorder=3)
     return True
@@ -103,9 +106,28 @@ LOG_TICKS_MS = (0.01, 0.1, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
                 20000, 60000)
 
 
+#: At most this many ticks on a log axis (labels of 1-2-5 steps crowd on a narrow panel).
+MAX_LOG_TICKS = 6
+
+
+def log_ticks(lo: float, hi: float, most: int = MAX_LOG_TICKS) -> list[float]:
+    """Ticks of :data:`LOG_TICKS_MS` inside ``[lo, hi]``, powers of ten first, none closer
+    than 1/``most`` of the axis to another (so that their labels never overlap)."""
+    inside = [t for t in LOG_TICKS_MS if lo <= t <= hi]
+    if len(inside) < 2:
+        return inside
+    gap = math.log10(hi / lo) / most
+    ranked = sorted(inside, key=lambda t: (not math.log10(t).is_integer(), t))
+    chosen: list[float] = []
+    for t in ranked:
+        if all(abs(math.log10(t / c)) >= gap for c in chosen):
+            chosen.append(t)
+    return sorted(chosen)
+
+
 def _plain_log_ticks(ax: Any) -> None:
     lo, hi = ax.get_xlim()
-    ticks = [t for t in LOG_TICKS_MS if lo <= t <= hi]
+    ticks = log_ticks(lo, hi)
     if len(ticks) >= 2:
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax.xaxis.set_minor_locator(_null_locator())
@@ -185,9 +207,30 @@ def draw_loss_runs(ax: Any, data: ReportData, call: CallData) -> None:
                 fontsize=style.BASE_FONT_PT - 1, color=style.GREY)
 
 
+def call_start_s(data: ReportData, call: CallData) -> float:
+    """When the call started, in seconds from its capture's first packet."""
+    if call.call is not None:
+        return float(call.call.start_s)
+    return float(call.span_s[0])
+
+
+def baseline_start_s(data: ReportData, stream: Stream) -> float:
+    """When the baseline call a baseline stream belongs to started (its first packet when
+    it belongs to none), in seconds from the baseline capture's first packet."""
+    cap = data.baseline
+    if cap is not None and stream.call is not None:
+        calls = [c for c in cap.calls if c.index == stream.call]
+        if calls:
+            return float(calls[0].start_s)
+    return float(stream.series.arrival_s[0]) if len(stream.series) else 0.0
+
+
 def draw_rate(ax: Any, data: ReportData, call: CallData) -> None:
-    """Delivered bit rate over time, call and baseline (each on its own capture's clock)."""
-    m = marks.call_marks(data, call)
+    """Delivered bit rate over the time since each call started: the call and its
+    baseline aligned on their starts, the baseline drawn over the call (thick, dotted,
+    half transparent) so that it stays visible where the two coincide."""
+    t0 = call_start_s(data, call)
+    m = marks.call_marks(data, call).shifted(t0)
     drew = False
     for k, s, b in _pairs(data, call):
         for stream, is_base in ((s, False), (b, True)):
@@ -196,19 +239,24 @@ def draw_rate(ax: Any, data: ReportData, call: CallData) -> None:
             ws: WindowSeries | None = data.windows(stream, baseline=is_base)
             if ws is None:
                 continue
-            drew |= window_steps(ax, ws.start_s, ip_rate_kbps(ws, stream), ws.window_s,
+            start = baseline_start_s(data, stream) if is_base else t0
+            drew |= window_steps(ax, np.asarray(ws.start_s) - start,
+                                 ip_rate_kbps(ws, stream), ws.window_s,
                                  colour=style.stream_colour(k),
                                  ls=style.BASELINE_STYLE if is_base else "-",
-                                 lw=1.8 if is_base else 1.3, zorder=2 if is_base else 3)
+                                 lw=BASELINE_LW if is_base else 1.3,
+                                 zorder=4 if is_base else 3, alpha=BASELINE_ALPHA
+                                 if is_base else None)
     for cap in m.caps:
         ax.hlines(cap.rate_bps / 1000.0, cap.from_s, cap.to_s, color=style.CAP_COLOUR,
-                  ls=(0, (4, 2)), lw=1.6, zorder=4)
+                  ls=(0, (4, 2)), lw=1.6, zorder=5)
     marks.shade(ax, m)
     ax.set_title("Delivered bit rate over time (IP layer)")
-    ax.set_xlabel("time since the start of each capture (s)")
+    ax.set_xlabel("time since each call started (s): the call and its baseline aligned")
     ax.set_ylabel("kbit/s")
     if drew:
         ax.set_ylim(bottom=0, top=float(ax.get_ylim()[1]) * 1.1)
+        ax.set_xlim(left=min(0.0, ax.get_xlim()[0]))
     else:
         style.no_data(ax, "no packets")
 

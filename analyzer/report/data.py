@@ -80,8 +80,8 @@ class ReportData:
         default_factory=dict)
 
     @property
-    def verdict(self) -> str | None:
-        return fnd.verdict_of(self.analysis)
+    def verdict(self) -> str:
+        return self.analysis.verdict
 
     def windows(self, stream: Stream, *, baseline: bool = False,
                 window_s: float | None = None) -> WindowSeries | None:
@@ -101,13 +101,13 @@ class ReportData:
     def describe(self, stream: Stream) -> str:
         """``#0 caller→callee: 192.168.1.23:63730 → 157.240.195.62:3478 (sent by the
         local device)`` - how legends name a stream of the capture."""
-        d = fnd.direction_of(self.analysis, stream.index)
+        rep = self.analysis.stream_report(stream.index)
+        d = rep.direction if rep is not None else None
         return f"#{stream.index}" + (f" {d}" if d else "") + f":  {direction_label(stream)}"
 
     def call_verdict(self, call: CallData) -> str | None:
-        rep = fnd.call_report(self.analysis, call.call.index if call.call else None)
-        v = getattr(rep, "verdict", None)
-        return v if isinstance(v, str) else None
+        rep = None if call.call is None else self.analysis.call_report(call.call.index)
+        return None if rep is None else rep.verdict
 
     def stream_quality(self, stream: Stream, *, baseline: bool = False
                        ) -> StreamQuality | None:

@@ -3,8 +3,9 @@ standalone PNG figures.
 
 Pages, in order:
 
-1. summary (verdict, capture, baseline, findings, how to read), then continuation pages
-   when the findings do not fit;
+1. summary (verdict, per-call table when there are several calls, provenance, baseline
+   per stream, key figures, findings, how to read), then continuation pages when the
+   findings do not fit (and "how to read" on its own page when page 1 is full);
 2. per call: its timeline, for a long call a detail of the timeline around the first
    onset, and its comparison with the baseline (figures numbered in order);
 3. the stream table (landscape, as many pages as needed), and the baseline's when one was
@@ -40,17 +41,20 @@ MIN_PNG_DPI = 150
 class Page:
     """One page of the PDF."""
 
-    kind: str  # "summary", "findings", "timeline", "detail", "compare", "streams",
-    # "baseline_streams"
+    kind: str  # "summary", "findings", "how_to", "timeline", "detail", "compare",
+    # "streams", "baseline_streams"
     call: int | None = None  # position in ReportData.calls
     first: int = 0  # first table row on the page
     count: int = 0  # table rows on the page
     figure: int | None = None  # figure number shown to the reader
     part: tuple[int, int] = (1, 1)  # k of n pages of the same table
+    how_to: bool = True  # page 1 holds "How to read this report" (else its own page)
 
     def caption(self, data: ReportData) -> str:
         if self.kind in ("summary", "findings"):
             return "Summary"
+        if self.kind == "how_to":
+            return "How to read this report"
         if self.kind in ("timeline", "detail", "compare") and self.call is not None:
             what = {"timeline": "timeline", "detail": "timeline in detail",
                     "compare": "against the baseline"}[self.kind]
@@ -88,12 +92,16 @@ def plan(data: ReportData) -> Plan:
     see: dict[int, str] = {}
     for _ in range(3):
         rows = summary.finding_rows(data, see)
-        pages = [Page("summary", count=summary.summary_rows_fit(data, rows) if rows else 0)]
+        how_to = summary.how_to_fits(data, rows)
+        pages = [Page("summary", count=summary.summary_rows_fit(data, rows, how_to=how_to)
+                      if rows else 0, how_to=how_to)]
         done = pages[0].count
         while done < n_rows:
             n = summary.continuation_rows(rows, done)
             pages.append(Page("findings", first=done, count=n))
             done += n
+        if not how_to:
+            pages.append(Page("how_to"))
         # call -> (first figure, first page, last page, last figure)
         figures: dict[int, tuple[int, int, int, int]] = {}
         fig_no = 1
@@ -144,11 +152,14 @@ def render_page(data: ReportData, page: Page, rows: tuple[tuple[str, ...], ...]
         assert cap is not None
         srows = streamtable.stream_rows(cap, q)
         title = "Streams" if page.kind == "streams" else f"Baseline streams ({cap.path})"
-        streamtable.draw_stream_page(fig, title, srows, page.first, page.count, page.part)
+        streamtable.draw_stream_page(fig, title, srows, page.first, page.count, page.part,
+                                     streamtable.other_flows_line(cap))
         return fig
     fig = style.new_figure(style.A4_PORTRAIT)
     if page.kind == "summary":
-        summary.draw_summary_page(fig, data, rows, n_rows=page.count)
+        summary.draw_summary_page(fig, data, rows, n_rows=page.count, how_to=page.how_to)
+    elif page.kind == "how_to":
+        summary.draw_how_to_page(fig)
     elif page.kind == "findings":
         summary.draw_findings_page(fig, data, rows, page.first)
     elif page.kind == "timeline" and page.call is not None:
@@ -181,7 +192,7 @@ def render_pdf(path: str | os.PathLike[str], data: ReportData, *,
 
     out = Path(path)
     p = plan(data)
-    verdict = data.verdict or "measurements only"
+    verdict = data.verdict
     metadata: dict[str, Any] = {
         "Title": title or f"Call analysis: {os.path.basename(data.capture.path)}",
         "Subject": f"verdict: {verdict}",

@@ -17,8 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analyzer.metrics.quality import StreamQuality
-    from analyzer.streams.capture import Capture
     from analyzer.streams.model import Call, Stream
 
 
@@ -41,30 +39,8 @@ def _str(value: Any) -> str | None:
     return str(v)
 
 
-def verdict_of(analysis: Any) -> str | None:
-    return _str(_get(analysis, "verdict"))
-
-
-def verdict_summary(analysis: Any) -> str:
-    """The analysis's own one-paragraph explanation, if it gives one."""
-    s = _get(analysis, "summary", "explanation", "reason")
-    if callable(s):
-        s = s()
-    return s if isinstance(s, str) else ""
-
-
 def call_reports(analysis: Any) -> tuple[Any, ...]:
     return tuple(_get(analysis, "calls", default=()) or ())
-
-
-def call_report(analysis: Any, call_index: int | None) -> Any | None:
-    """The analysis's report on the capture's call ``call_index``."""
-    if call_index is None:
-        return None
-    for c in call_reports(analysis):
-        if _get(c, "call") == call_index:
-            return c
-    return None
 
 
 def stream_report(analysis: Any, stream_index: int | None) -> Any | None:
@@ -76,111 +52,6 @@ def stream_report(analysis: Any, stream_index: int | None) -> Any | None:
                 return s
     return None
 
-
-def direction_of(analysis: Any, stream_index: int) -> str | None:
-    """``caller→callee`` / ``callee→caller`` as the analysis calls the stream."""
-    d = _get(stream_report(analysis, stream_index), "direction")
-    return d if isinstance(d, str) and "→" in d and ":" not in d else None
-
-
-#: Short names of the reference kinds, for a table cell.
-REFERENCE_SHORT = {
-    "capture": "baseline capture",
-    "reverse": "other direction",
-    "pre_onset": "before the onset",
-    "profile": "clean-call profile",
-    "default_profile": "built-in profile",
-}
-
-
-def reference_kind(analysis: Any, stream_index: int) -> str | None:
-    """Short name of what the stream was compared with."""
-    rep = stream_report(analysis, stream_index)
-    if rep is not None and _get(rep, "analysed") is False:
-        return "not analysed"
-    kind = _get(_get(rep, "reference"), "kind")
-    if kind is None:
-        return None
-    out = REFERENCE_SHORT.get(str(kind), str(kind))
-    jkind = _get(_get(rep, "jitter_reference"), "kind")
-    if jkind is not None and jkind != kind:
-        out += f"; jitter: {REFERENCE_SHORT.get(str(jkind), str(jkind))}"
-    return out
-
-
-def warnings_of(analysis: Any) -> list[str]:
-    """Warnings and ruled-out confounders, each once, for the summary's notes."""
-    out: list[str] = []
-    for c in call_reports(analysis):
-        for cf in _get(c, "confounders", default=()) or ():
-            kind = str(_get(cf, "kind", default="")).replace("_", " ")
-            desc = _get(cf, "description", default="")
-            out.append(f"Not counted as throttling: {kind}: {desc}".rstrip(": "))
-        for st in _get(c, "streams", default=()) or ():
-            if _get(st, "analysed") is False:
-                out.append(f"Not analysed: {_get(st, 'direction')} ({_get(st, 'label')}): "
-                           f"{_get(st, 'skipped_reason')}")
-        out.extend(str(w) for w in _get(c, "warnings", default=()) or ())
-    out.extend(str(w) for w in _get(analysis, "warnings", default=()) or ())
-    return list(dict.fromkeys(out))
-
-
-def findings_of(analysis: Any) -> tuple[Any, ...]:
-    f = _get(analysis, "findings", default=())
-    return tuple(f or ())
-
-
-def analysis_quality(analysis: Any) -> Mapping[int, StreamQuality] | None:
-    q = _get(analysis, "quality")
-    return q if isinstance(q, Mapping) and q else None
-
-
-def baseline_capture(analysis: Any) -> Capture | None:
-    """The baseline capture the analysis used, when it keeps one."""
-    from analyzer.streams.capture import Capture
-
-    b = _get(analysis, "baseline")
-    if isinstance(b, Capture):
-        return b
-    c = _get(b, "capture")
-    return c if isinstance(c, Capture) else None
-
-
-#: Kinds of reference the baseline layer chooses (analyzer.detectors.reference.KINDS).
-REFERENCE_WORDS = {
-    "capture": "the baseline capture",
-    "reverse": "the other direction of the call",
-    "pre_onset": "the same stream before the degradation began",
-    "profile": "a profile of clean calls",
-    "default_profile": "the built-in profile of clean calls",
-}
-
-
-def baseline_given(analysis: Any) -> str | None:
-    """What the user gave as a baseline, as the analysis records it ("capture PATH",
-    "profile") or None."""
-    g = _get(_get(analysis, "baseline"), "given")
-    return g if isinstance(g, str) else None
-
-
-def baseline_description(analysis: Any) -> str:
-    """What the analysis compared the streams with, in words ("the baseline capture for
-    2 streams")."""
-    b = _get(analysis, "baseline")
-    if b is None:
-        return ""
-    if isinstance(b, str):
-        return b
-    used = _get(b, "used")
-    if isinstance(used, Mapping) and used:
-        parts = [f"{REFERENCE_WORDS.get(str(k), str(k))} for {n} stream"
-                 f"{'s' if n != 1 else ''}" for k, n in used.items()]
-        return "Compared with " + ", ".join(parts) + "."
-    d = _get(b, "description", "label", "name")
-    return d if isinstance(d, str) else ""
-
-
-# -- one finding --------------------------------------------------------------------------
 
 def pattern(f: Any) -> str:
     return _str(_get(f, "pattern", "detector")) or "?"
@@ -306,15 +177,6 @@ def concerns(f: Any, streams: Sequence[Stream], call: Call | None) -> bool:
         return True
     ends = {(s.src, s.sport) for s in streams} | {(s.dst, s.dport) for s in streams}
     return (src, sport) in ends or (dst, dport) in ends
-
-
-def where(f: Any) -> str:
-    src, sport, dst, dport = endpoints(f)
-    if src is None and dst is None:
-        return "whole capture"
-    a = f"{src}:{sport}" if sport is not None else f"{src}"
-    b = f"{dst}:{dport}" if dport is not None else f"{dst}"
-    return f"{a} → {b}"
 
 
 def _num(x: Any) -> float | None:

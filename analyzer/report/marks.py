@@ -5,7 +5,7 @@ them the same way on every panel."""
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +40,17 @@ class CallMarks:
     cutoffs: tuple[tuple[int | None, float], ...]  # (stream position, time)
     caps: tuple[CapLine, ...]
     icmp_s: np.ndarray  # ICMP unreachable errors about the call's flows
+
+    def shifted(self, by_s: float) -> CallMarks:
+        """The same marks ``by_s`` seconds earlier (on a clock starting with the call)."""
+        return CallMarks(
+            evidence=tuple((a - by_s, b - by_s) for a, b in self.evidence),
+            spans=tuple((a - by_s, b - by_s) for a, b in self.spans),
+            onsets=tuple(t - by_s for t in self.onsets),
+            cutoffs=tuple((k, t - by_s) for k, t in self.cutoffs),
+            caps=tuple(replace(c, from_s=c.from_s - by_s, to_s=c.to_s - by_s)
+                       for c in self.caps),
+            icmp_s=self.icmp_s - by_s)
 
 
 def _merge(windows: list[tuple[float, float]], slack: float) -> tuple[tuple[float, float], ...]:

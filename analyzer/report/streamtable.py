@@ -1,8 +1,11 @@
-"""The stream table: Wireshark-style statistics of every stream (``tshark -z rtp,streams``
-columns, plus kind, app, codec/clock and our MOS), on landscape pages, as many as needed."""
+"""The stream table: Wireshark-style statistics of the calls' media streams (``tshark -z
+rtp,streams`` columns, plus kind, app, codec/clock and our MOS), on landscape pages, as
+many as needed; every other flow summarised in one line."""
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -73,8 +76,37 @@ def stream_row(s: Stream, q: StreamQuality | None) -> list[str]:
     ]
 
 
+def listed_streams(capture: Capture) -> list[Stream]:
+    """The streams the table lists in full: the media of the capture's calls (without
+    calls: its media streams; without media: every flow, the setup attempts)."""
+    if capture.calls:
+        return [s for s in capture.streams if s.call is not None and s.is_media]
+    return list(capture.media_streams) or list(capture.streams)
+
+
+#: How the one-line summary names each kind of flow.
+KIND_NAMES = {"stun": "STUN", "dtls": "DTLS", "rtcp": "RTCP", "sip": "SIP",
+              "rtp": "RTP outside the calls", "telegram": "Telegram outside the calls",
+              "opaque": "opaque UDP", "other": "other UDP"}
+
+
+def other_flows_line(capture: Capture) -> str:
+    """``"+ 37 other flows: 20 STUN, 12 other UDP, ... - see `analyzer flows --all`"``, or
+    ``""`` when the table lists every flow."""
+    listed = {s.index for s in listed_streams(capture)}
+    rest = Counter(s.kind for s in capture.streams if s.index not in listed)
+    n = sum(rest.values())
+    if not n:
+        return ""
+    kinds = ", ".join(f"{k} {KIND_NAMES.get(kind, kind)}" for kind, k in
+                      sorted(rest.items(), key=lambda kv: (-kv[1], kv[0])))
+    return (f"+ {n} other flow{'s' if n != 1 else ''}: {kinds} - see "
+            f"`analyzer flows --all {os.path.basename(capture.path)}`")
+
+
 def stream_rows(capture: Capture, quality: Mapping[int, StreamQuality]) -> list[list[str]]:
-    return [stream_row(s, quality.get(s.index)) for s in capture.streams]
+    """One row per listed stream (:func:`listed_streams`)."""
+    return [stream_row(s, quality.get(s.index)) for s in listed_streams(capture)]
 
 
 def _notes_height(width_in: float) -> float:
@@ -85,7 +117,7 @@ def _notes_height(width_in: float) -> float:
 def paginate(rows: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
     """``(first, count)`` of the rows on each page (one page at least)."""
     w, h = style.A4_LANDSCAPE
-    avail = h - 2 * MARGIN_IN - 0.75 - _notes_height(w - 2 * MARGIN_IN)
+    avail = h - 2 * MARGIN_IN - 0.75 - OTHERS_IN - _notes_height(w - 2 * MARGIN_IN)
     out: list[tuple[int, int]] = []
     i = 0
     while i < len(rows) or not out:
@@ -95,16 +127,26 @@ def paginate(rows: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
     return out
 
 
+#: Room for the line summarising the flows not listed.
+OTHERS_IN = 0.25
+
+
 def draw_stream_page(fig: Figure, title: str, rows: Sequence[Sequence[str]], first: int,
-                     count: int, page_of: tuple[int, int]) -> None:
+                     count: int, page_of: tuple[int, int], others: str = "") -> None:
+    """One page of the table; ``others`` (the line summarising the flows not listed)
+    under the last page's rows."""
     w, h = fig.get_size_inches()
     k, n = page_of
     head = title + (f" (page {k} of {n})" if n > 1 else "")
     fig.text(MARGIN_IN / w, 1 - 0.45 / h, head, fontsize=14, fontweight="bold", va="top")
-    shown = f"streams {first + 1}–{first + count} of {len(rows)}" if rows else "no streams"
+    shown = (f"call media streams {first + 1}–{first + count} of {len(rows)}" if rows
+             else "no media streams in a call")
     fig.text(MARGIN_IN / w, 1 - 0.78 / h, shown, fontsize=8, va="top", color=style.GREY)
     bottom = tables.draw_table(fig, MARGIN_IN, 1.05, COLUMNS, rows[first:first + count],
                                font_pt=FONT_PT)
+    if others and k == n:
+        fig.text(MARGIN_IN / w, 1 - (bottom + 0.1) / h, others, fontsize=8, va="top")
+        bottom += OTHERS_IN
     fig.text(MARGIN_IN / w, 1 - (bottom + 0.15) / h,
              "\n".join(text.wrap(NOTES, tables.chars_for(w - 2 * MARGIN_IN, 7.5,
                                                           tables.PROSE_EM))),
@@ -120,6 +162,7 @@ def stream_table_figures(capture: Capture, quality: Mapping[int, StreamQuality],
     with style.report_style():
         for k, (first, count) in enumerate(pages):
             fig = style.new_figure(style.A4_LANDSCAPE)
-            draw_stream_page(fig, title, rows, first, count, (k + 1, len(pages)))
+            draw_stream_page(fig, title, rows, first, count, (k + 1, len(pages)),
+                             other_flows_line(capture))
             figs.append(fig)
     return figs

@@ -13,7 +13,7 @@ from analyzer.verdict import words
 
 #: Headline and one-paragraph explanation per verdict.
 VERDICT_HEADLINES = {
-    "clean": "No sign of degradation",
+    "clean": "No sign of deliberate degradation",
     "degraded": "The call was degraded",
     "blocked": "The call was blocked",
     "inconclusive": "Inconclusive",
@@ -25,8 +25,8 @@ VERDICT_EXPLANATIONS = {
                 "listed below. Such damage is heard as choppy, robotic or 'metallic' sound.",
     "blocked": "The call never carried sound: the phone kept asking to connect and got no "
                "answer. Users see such a call stuck on 'connecting'.",
-    "inconclusive": "The capture does not allow a firm conclusion either way; see the "
-                    "findings and their confidence below.",
+    "inconclusive": "The capture does not allow a firm conclusion either way; below, "
+                    "each inconclusive call says why.",
 }
 
 #: Plain names of the detectors' patterns.
@@ -272,6 +272,7 @@ HOW_TO_READ = (
     "baseline curve means more loss, jitter or longer gaps. MOS (1 bad to 4.5 excellent, "
     "ITU-T E-model after a simulated jitter buffer) is a relative index for Opus and "
     "messenger codecs: compare it between windows and calls.",
-    "Stream table - every flow, as in Wireshark's RTP Streams window; 'lost' and jitter "
+    "Stream table - the calls' media streams, as in Wireshark's RTP Streams window (other "
+    "flows summed up in one line); 'lost' and jitter "
     "follow TShark 4.0.",
 )

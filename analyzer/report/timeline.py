@@ -141,7 +141,8 @@ def ip_rate_kbps(ws: WindowSeries, stream: Stream) -> np.ndarray:
 
 def window_steps(ax: Any, start_s: np.ndarray, y: np.ndarray, window_s: float, *,
                  colour: str, ls: Any, lw: float | None = None, zorder: float = 2,
-                 view: tuple[float, float] | None = None) -> bool:
+                 view: tuple[float, float] | None = None, alpha: float | None = None
+                 ) -> bool:
     """One value per window drawn as a step over the whole window (thinned when long;
     only the windows inside ``view`` when given)."""
     x = np.asarray(start_s, dtype=np.float64)
@@ -154,7 +155,8 @@ def window_steps(ax: Any, start_s: np.ndarray, y: np.ndarray, window_s: float, *
     x = np.append(x, float(x[-1]) + window_s)
     y = np.append(y, y[-1])
     xd, yd = downsample.envelope(x, y)
-    ax.plot(xd, yd, color=colour, ls=ls, lw=lw, drawstyle="steps-post", zorder=zorder)
+    ax.plot(xd, yd, color=colour, ls=ls, lw=lw, drawstyle="steps-post", zorder=zorder,
+            alpha=alpha)
     return True
 
 

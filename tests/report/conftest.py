@@ -56,12 +56,14 @@ def sims(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sim]:
     return out
 
 
-def pdf_text(path: Path) -> str:
+def pdf_text(path: Path, *, page: int | None = None, layout: bool = False) -> str:
     """The PDF's text in reading order (``pdftotext``) with runs of white space as one
     space, or skip when poppler is missing."""
     exe = shutil.which("pdftotext")
     if exe is None:
         pytest.skip("pdftotext (poppler-utils) is not installed: cannot read the PDF's text")
-    out = subprocess.run([exe, str(path), "-"], check=True, capture_output=True,
+    pages = [] if page is None else ["-f", str(page), "-l", str(page)]
+    pages += ["-layout"] if layout else []
+    out = subprocess.run([exe, *pages, str(path), "-"], check=True, capture_output=True,
                          text=True).stdout
     return " ".join(out.split())

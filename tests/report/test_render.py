@@ -16,6 +16,7 @@ import pytest
 from analyzer.report import (
     figures,
     report_data,
+    streamtable,
     write_pdf,
     write_pngs,
 )
@@ -105,9 +106,13 @@ def test_pdf_report(name: str, sims: dict[str, Sim],
         assert pattern_name(str(getattr(f.pattern, "value", f.pattern))) in txt
         # the finding's own sentence, with its figures (first words; cells wrap)
         assert " ".join(f.summary.split()[:6]).lower() in txt.lower()
-    # every stream is in the stream table; the key figures give each media stream's loss
-    for s in sim.capture.streams:
+    # the calls' media are in the stream table, the other flows in one line; the key
+    # figures give each media stream's loss
+    listed = streamtable.listed_streams(sim.capture)
+    for s in listed:
         assert f"{s.src}:{s.sport}" in txt
+    if len(listed) < len(sim.capture.streams):
+        assert f"+ {len(sim.capture.streams) - len(listed)} other flow" in txt
     for call in data.calls:
         for s in call.streams:
             q = data.quality[s.index]

@@ -53,7 +53,7 @@ def test_call_without_media_has_no_baseline_page(sims: dict[str, Sim]) -> None:
     # page 1 (and its continuation when the provenance and findings fill it), then the
     # call's timeline; no comparison with the baseline for a call that carried no sound
     first = kinds.index("timeline")
-    assert kinds[0] == "summary" and set(kinds[1:first]) <= {"findings", "howto"}
+    assert kinds[0] == "summary" and set(kinds[1:first]) <= {"findings", "how_to"}
     assert "compare" not in kinds
 
 

@@ -430,15 +430,18 @@ table bridge anl {
         helpers: list[subprocess.Popen] = []
         media = {"a_to_b": [], "b_to_a": []}
 
+        v6 = c["ipv6"] and "switch_at" not in c
+        ip_a, ip_b = (IP6_A, IP6_B) if v6 else (IP_A, IP_B)
+
         def ab(**kw):  # A -> B segment
-            kw = {**dict(src=IP_A, sport=sa, dst=IP_B, dport=pb, ssrc=SSRC_AB, seq=SEQ_AB,
+            kw = {**dict(src=ip_a, sport=sa, dst=ip_b, dport=pb, ssrc=SSRC_AB, seq=SEQ_AB,
                          ts=TS_AB, seconds=D, frame_ms=fm), **common_ab, **kw}
             senders.append(self.gst_sender(NS_A, **kw))
             media["a_to_b"].append({k: v for k, v in kw.items() if k != "wav"}
                                    | ({"source": "wav tone/silence"} if kw.get("wav") else {}))
 
         def ba(**kw):
-            kw = {**dict(src=IP_B, sport=sb, dst=IP_A, dport=pa, ssrc=SSRC_BA, seq=SEQ_BA,
+            kw = {**dict(src=ip_b, sport=sb, dst=ip_a, dport=pa, ssrc=SSRC_BA, seq=SEQ_BA,
                          ts=TS_BA, seconds=D, frame_ms=fm), **common_ba, **kw}
             senders.append(self.gst_sender(NS_B, **kw))
             media["b_to_a"].append(kw)

@@ -14,7 +14,8 @@ next to ``rate_cap`` for a policer); ``rate_bps`` (the IP-layer cap, or null),
 ``rate_bps_delivered`` (the median delivered IP rate once the cap bites, from the
 receiving capture); ``mode`` (policing/shaping); ``period_s``; ``onset_s`` (time of the
 first visible effect, seconds from the first record of the analysed capture);
-``cutoff_at_s`` (last packet received before a cut); ``benign`` (confounder kinds that
+``impairment_start_s`` (when the middlebox rule took effect, or the stream's first
+packet for an impairment set up before the media); ``cutoff_at_s`` (last packet received before a cut); ``benign`` (confounder kinds that
 explain a gap/change benignly: handover, dtx, codec_change, hangup, dtmf, ...); ``calls``
 (calls in the capture); ``capture`` (which pcap these values describe: ``receiver`` =
 B's side, where A -> B arrives; for ``blocked``, both captures show the unanswered
@@ -113,8 +114,12 @@ def build() -> dict:
         for st in truth["streams"]:
             by_dir[st["direction"]].append(st)
         ab = by_dir["a_to_b"][0] if by_dir["a_to_b"] else None
-        onset = rate = delivered = period = cut = None
+        onset = rate = delivered = period = cut = start = None
         if ab is not None and sem["verdict"] == "degraded":
+            ev = [e for e in truth["events"]
+                  if e["event"] in ("drop_on", "police_on", "tbf_on", "loss_on")]
+            start = max(ev[0]["t_receiver"], ab["t_first_sent"]) if ev else ab["t_first_sent"]
+            start = round(start, 6)
             if ab["lost_runs"]:
                 onset = ab["lost_runs"][0]["t_first_sent"]
             if sem.get("mode") == "shaping":
@@ -144,9 +149,10 @@ def build() -> dict:
             "mode": sem.get("mode"),
             "period_s": period,
             "onset_s": onset,
+            "impairment_start_s": start,
             "cutoff_at_s": cut,
             "benign": sem.get("benign", []),
-            "calls": sem.get("calls", 1),
+            "calls": sem.get("calls", 0 if sem["verdict"] == "blocked" else 1),
             "capture": "receiver",
             "sip": bool(truth["params"].get("sdp")),
             "variants": ["plain", "opaque"] + (["nosip"] if truth["params"].get("sdp")

@@ -51,9 +51,9 @@ SEMANTICS: dict[str, dict] = {
                 "note": "both directions cut at 8 s while SIP OPTIONS and a UDP control flow "
                         "go on; B's capture shows the A->B cut, A's capture the B->A cut"},
     "periodic": {"verdict": "degraded", "ab": ["periodic_drop"], "ba": [],
-                 "extra": ["burst_loss", "loss"]},
+                 "extra": ["burst_loss", "loss", "metallic_risk"]},
     "periodic2": {"verdict": "degraded", "ab": ["periodic_drop"], "ba": [],
-                  "extra": ["burst_loss", "loss"]},
+                  "extra": ["burst_loss", "loss", "metallic_risk"]},
     "ratecap": {"verdict": "degraded", "ab": ["rate_cap"], "ba": [], "mode": "shaping",
                 "extra": ["loss", "jitter", "burst_loss", "metallic_risk"]},
     "shape24": {"verdict": "degraded", "ab": ["rate_cap"], "ba": [], "mode": "shaping",

@@ -14,22 +14,26 @@ import argparse
 import json
 import socket
 import sys
+import time
 import uuid
 
 SIP_PORT = 5060
 PT = 111
 
 
-def sdp_body(ip: str, rtp_port: int, session_id: int) -> str:
+def sdp_body(ip: str, rtp_port: int, session_id: int, dtmf: bool = False) -> str:
+    v = "IP6" if ":" in ip else "IP4"
+    pts = f"{PT} 101" if dtmf else f"{PT}"
     lines = [
         "v=0",
-        f"o=- {session_id} {session_id} IN IP4 {ip}",
+        f"o=- {session_id} {session_id} IN {v} {ip}",
         "s=anl-lab",
-        f"c=IN IP4 {ip}",
+        f"c=IN {v} {ip}",
         "t=0 0",
-        f"m=audio {rtp_port} RTP/AVP {PT}",
+        f"m=audio {rtp_port} RTP/AVP {pts}",
         f"a=rtpmap:{PT} opus/48000/2",
         "a=fmtp:111 minptime=10;useinbandfec=1",
+        *(["a=rtpmap:101 telephone-event/48000", "a=fmtp:101 0-15"] if dtmf else []),
         "a=ptime:20",
         "a=sendrecv",
     ]
@@ -56,7 +60,7 @@ def parse(data: bytes) -> tuple[str, dict[str, str]]:
 
 
 def bind(local: str) -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in local else socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((local, SIP_PORT))
     return s
@@ -82,8 +86,10 @@ def uas(args: argparse.Namespace) -> int:
             hdrs = copy_dialog(h)
             hdrs = [(k, v + f";tag={to_tag}" if k == "To" else v) for k, v in hdrs]
             hdrs.append(("Contact", f"<sip:callee@{args.local}:{SIP_PORT}>"))
-            body = sdp_body(args.local, args.rtp_port, 2002)
+            body = sdp_body(args.local, args.rtp_port, 2002, args.dtmf)
             s.sendto(build("SIP/2.0 200 OK", hdrs, body), peer)
+        elif method == "OPTIONS":  # keepalive
+            s.sendto(build("SIP/2.0 200 OK", copy_dialog(h)), peer)
         elif method == "BYE":
             s.sendto(build("SIP/2.0 200 OK", copy_dialog(h)), peer)
             return 0
@@ -106,7 +112,8 @@ def invite(args: argparse.Namespace) -> int:
         ("CSeq", "1 INVITE"),
         ("Contact", f"<sip:caller@{args.local}:{SIP_PORT}>"),
     ]
-    msg = build(f"INVITE {ruri} SIP/2.0", hdrs, sdp_body(args.local, args.rtp_port, 1001))
+    msg = build(f"INVITE {ruri} SIP/2.0", hdrs,
+                sdp_body(args.local, args.rtp_port, 1001, args.dtmf))
     for _ in range(5):
         s.sendto(msg, (args.remote, SIP_PORT))
         try:
@@ -155,16 +162,42 @@ def bye(args: argparse.Namespace) -> int:
     return 1
 
 
+def options(args: argparse.Namespace) -> int:
+    """OPTIONS keepalive in the dialog every --period s for --duration s (answers are
+    read and discarded), as SIP phones and SBCs send them during a call."""
+    with open(args.state) as f:
+        st = json.load(f)
+    s = bind(st["local"])
+    s.setblocking(False)
+    t0 = time.time()
+    k = 0
+    while time.time() < t0 + args.duration:
+        via = f"SIP/2.0/UDP {st['local']}:{SIP_PORT};branch=z9hG4bK{uuid.uuid4().hex[:10]}"
+        hdrs = [("Via", via), *[tuple(x) for x in st["dialog"]], ("CSeq", f"{10 + k} OPTIONS")]
+        s.sendto(build(f"OPTIONS {st['ruri']} SIP/2.0", hdrs), (st["remote"], SIP_PORT))
+        k += 1
+        time.sleep(max(0.0, t0 + k * args.period - time.time()))
+        try:
+            while True:
+                s.recv(65535)
+        except BlockingIOError:
+            pass
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("mode", choices=["uas", "invite", "bye"])
+    p.add_argument("mode", choices=["uas", "invite", "bye", "options"])
+    p.add_argument("--dtmf", action="store_true", help="offer telephone-event PT 101 too")
+    p.add_argument("--period", type=float, default=1.0)
+    p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--local")
     p.add_argument("--remote")
     p.add_argument("--rtp-port", type=int)
     p.add_argument("--state")
     p.add_argument("--timeout", type=float, default=120.0)
     args = p.parse_args()
-    return {"uas": uas, "invite": invite, "bye": bye}[args.mode](args)
+    return {"uas": uas, "invite": invite, "bye": bye, "options": options}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -300,6 +300,8 @@ def main() -> int:
             nft_text = args.nft_counter.read_text()
         if args.tc_stats and args.tc_stats.exists():
             tc_text = args.tc_stats.read_text()
+    if "hosts" in params:  # scenarios.py (schema 2): streams by host and SSRC
+        return main_v2(args, params, events, nft_text, tc_text, old, out)
     ep = params["endpoints"]
     a = (ep["a"]["ip"], ep["a"]["rtp_port"])
     b = (ep["b"]["ip"], ep["b"]["rtp_port"])
@@ -451,6 +453,223 @@ def main() -> int:
             + (f" | delay ms {st['one_way_delay_ms']}" if st["impaired"] else "")
         )
     bad = [k for k, v in checks.items() if v is False and not k.endswith("equals_truth_lost")]
+    for k in bad:
+        print(f"  CHECK FAILED: {k}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+# ---------------------------------------------------------------- schema 2 (scenarios.py)
+#
+# The extended scenarios move media between 5-tuples (asymmetric ports, a path switch, a
+# TURN relay, IPv4 and IPv6), change SSRC mid-call or carry no media at all. A packet's
+# direction is therefore decided by *who sent it* (its source address belongs to host A
+# or host B, `params["hosts"]`), and a stream is one SSRC of one direction, matched
+# between the two captures by (SSRC, sequence number) whatever 5-tuple carried it.
+
+SCHEMA2 = "anl-lab-truth/2"
+
+
+def parse_udp(frame: bytes) -> dict | None:
+    """Ethernet/IPv4-or-IPv6/UDP -> addresses, ports, payload."""
+    if len(frame) < 14:
+        return None
+    eth_type = struct.unpack_from("!H", frame, 12)[0]
+    off = 14
+    if eth_type == 0x8100:
+        eth_type = struct.unpack_from("!H", frame, 16)[0]
+        off = 18
+    if eth_type == 0x0800 and len(frame) >= off + 20:
+        ihl = (frame[off] & 0x0F) * 4
+        if frame[off + 9] != 17:
+            return None
+        ip_len = struct.unpack_from("!H", frame, off + 2)[0]
+        src = socket.inet_ntoa(frame[off + 12 : off + 16])
+        dst = socket.inet_ntoa(frame[off + 16 : off + 20])
+        u = off + ihl
+    elif eth_type == 0x86DD and len(frame) >= off + 40:
+        if frame[off + 6] != 17:  # no extension headers in the lab
+            return None
+        ip_len = 40 + struct.unpack_from("!H", frame, off + 4)[0]
+        src = socket.inet_ntop(socket.AF_INET6, frame[off + 8 : off + 24])
+        dst = socket.inet_ntop(socket.AF_INET6, frame[off + 24 : off + 40])
+        u = off + 40
+    else:
+        return None
+    if len(frame) < u + 8:
+        return None
+    sport, dport, ulen = struct.unpack_from("!HHH", frame, u)
+    return {"src": src, "sport": sport, "dst": dst, "dport": dport, "ip_len": ip_len,
+            "frame_len": len(frame), "payload": frame[u + 8 : u + ulen]}
+
+
+def rtp_of(payload: bytes) -> tuple[dict, int] | None:
+    """RTP header fields (not RTCP, not STUN) and the framing: 0 = plain, 4 = inside a
+    TURN ChannelData message (channel 0x4000-0x4FFF, RFC 8656 §12.4)."""
+    off = 0
+    if len(payload) >= 4 and 0x40 <= payload[0] <= 0x4F:
+        n = struct.unpack_from("!H", payload, 2)[0]
+        if n <= len(payload) - 4:
+            off = 4
+    if len(payload) < off + 12 or payload[off] >> 6 != 2:
+        return None
+    b1 = payload[off + 1]
+    if 200 <= b1 <= 204 or 72 <= (b1 & 0x7F) <= 76:  # RTCP (muxed)
+        return None
+    _b0, b1, seq, ts, ssrc = struct.unpack_from("!BBHII", payload, off)
+    return {"ssrc": ssrc, "pt": b1 & 0x7F, "marker": b1 >> 7, "seq": seq, "ts": ts,
+            "payload_len": len(payload) - off - 12}, off
+
+
+def main_v2(args, params: dict, events: list, nft_text, tc_text, old, out: Path) -> int:
+    s = args.scenario
+    files = {"sender": f"{s}-sender.pcap", "receiver": f"{s}-receiver.pcap"}
+    hosts = {k: set(v) for k, v in params["hosts"].items()}
+    skip_ports = set(params.get("non_media_ports", []))
+    caps: dict[str, dict] = {}
+    for side, name in files.items():
+        recs = read_pcap(args.dir / name)
+        local = "a" if side == "sender" else "b"
+        rtp = []
+        kinds: Counter = Counter()
+        for t, fr in recs:
+            u = parse_udp(fr)
+            if u is None:
+                kinds["non_udp"] += 1
+                continue
+            if u["sport"] in skip_ports or u["dport"] in skip_ports:
+                kinds["signalling_or_control"] += 1
+                continue
+            r = rtp_of(u["payload"])
+            if r is None:
+                pl = u["payload"]
+                kinds["stun" if len(pl) >= 20 and pl[4:8] == b"\x21\x12\xa4\x42"
+                      else "rtcp" if len(pl) >= 8 and pl[0] >> 6 == 2 else "other_udp"] += 1
+                continue
+            p, framing = r
+            kinds["rtp_channeldata" if framing else "rtp"] += 1
+            if u["src"] in hosts[local]:
+                d = "a_to_b" if local == "a" else "b_to_a"
+            elif u["dst"] in hosts[local]:
+                d = "b_to_a" if local == "a" else "a_to_b"
+            else:
+                continue
+            p.update({k: u[k] for k in ("src", "sport", "dst", "dport", "ip_len", "frame_len")})
+            p.update({"t": t, "direction": d, "channeldata": bool(framing)})
+            rtp.append(p)
+        caps[side] = {"records": recs, "rtp": rtp, "kinds": dict(sorted(kinds.items()))}
+
+    t0 = {side: c["records"][0][0] for side, c in caps.items()}
+    media_t0 = next((e["t"] for e in events if e["event"] == "t0"), None)
+    imp = params["impairment"]
+    impaired_dirs = set(imp.get("directions", [imp["direction"]] if "direction" in imp else []))
+    streams = []
+    for d in ("a_to_b", "b_to_a"):
+        send_side, recv_side = ("sender", "receiver") if d == "a_to_b" else ("receiver", "sender")
+        sent_all = [p for p in caps[send_side]["rtp"] if p["direction"] == d]
+        recv_all = [p for p in caps[recv_side]["rtp"] if p["direction"] == d]
+        for ssrc in dict.fromkeys(p["ssrc"] for p in sent_all):
+            sp = [p for p in sent_all if p["ssrc"] == ssrc]
+            rp = [p for p in recv_all if p["ssrc"] == ssrc]
+            st = stream_truth(d, (sp[0]["src"], sp[0]["sport"], sp[0]["dst"], sp[0]["dport"]),
+                              sp, rp, files[send_side], files[recv_side], t0[recv_side],
+                              media_t0)
+            tuples_r = list(dict.fromkeys((p["src"], p["sport"], p["dst"], p["dport"])
+                                          for p in rp))
+            tuples_s = list(dict.fromkeys((p["src"], p["sport"], p["dst"], p["dport"])
+                                          for p in sp))
+            if tuples_r:  # identity as the receiving capture shows it
+                st.update(dict(zip(("src", "sport", "dst", "dport"), tuples_r[0])))
+            st["tuples_received"] = [list(x) for x in tuples_r]
+            st["tuples_sent"] = [list(x) for x in tuples_s]
+            st["payload_types"] = sorted({p["pt"] for p in sp})
+            st["channeldata_sent"] = sum(p["channeldata"] for p in sp)
+            st["channeldata_received"] = sum(p["channeldata"] for p in rp)
+            st["impaired"] = d in impaired_dirs
+            streams.append(st)
+
+    for e in events:
+        e["t_receiver"] = round(e["t"] - t0["receiver"], 6)
+        e["t_media"] = round(e["t"] - media_t0, 6) if media_t0 else None
+
+    tshark = {side: parse_tshark_rtp(args.dir / f"{s}.{side}.tshark-rtp.txt")
+              for side in ("sender", "receiver")}
+    checks: dict[str, object] = {}
+    for st in streams:
+        key = f"{st['direction']}.{st['ssrc_hex']}"
+        checks[f"{key}.no_duplicates_or_unknown"] = (
+            st["duplicates"] == 0 and st["unknown_at_receiver"] == 0)
+        recv_side = "receiver" if st["received_in"] == files["receiver"] else "sender"
+        rows = [r for r in tshark[recv_side] if r["ssrc"] == st["ssrc"]
+                and [r["src"], r["sport"], r["dst"], r["dport"]] in st["tuples_received"]]
+        if rows and len(st["tuples_received"]) == 1:
+            checks[f"{key}.tshark_packets_equal_received"] = (
+                sum(r["packets"] for r in rows) == st["received"])
+            st["tshark_receiving_capture"] = rows[0]
+
+    middlebox: dict[str, object] = {}
+    lost_impaired = sum(st["lost"] for st in streams if st["impaired"])
+    lost_all = sum(st["lost"] for st in streams)
+    if nft_text is not None:
+        n = counter_from(nft_text, r"packets (\d+)")
+        middlebox["nft_dropped_packets"] = n
+        if imp.get("counter_counts") == "media":
+            checks["nft_dropped_equals_lost"] = n == lost_impaired
+    if tc_text is not None:
+        middlebox["tc_qdisc_stats"] = tc_text.strip()
+        tbf = tc_text[tc_text.find("qdisc tbf"):] if "qdisc tbf" in tc_text else ""
+        n = counter_from(tbf, r"dropped (\d+)")
+        middlebox["tc_dropped_packets"] = n
+        if imp.get("kind") == "rate_cap":
+            checks["tc_dropped_equals_lost"] = n == lost_impaired
+    checks["unimpaired_directions_lossless"] = all(
+        st["lost"] == 0 for st in streams if not st["impaired"])
+    if imp.get("kind") == "none":
+        checks["no_loss_at_all"] = lost_all == 0
+
+    truth = {
+        "schema": SCHEMA2,
+        "scenario": s,
+        "variant": "plain",
+        "generated_by": "captures/lab/scenarios.py",
+        "files": {**files, "sender_tshark": f"{s}.sender.tshark-rtp.txt",
+                  "receiver_tshark": f"{s}.receiver.tshark-rtp.txt"},
+        "params": params,
+        "captures": {
+            side: {
+                "file": files[side],
+                "host": "a" if side == "sender" else "b",
+                "records": len(c["records"]),
+                "rtp_packets": len(c["rtp"]),
+                "udp_kinds": c["kinds"],
+                "first_record_epoch": c["records"][0][0],
+                "last_record_epoch": c["records"][-1][0],
+                "duration_s": round(c["records"][-1][0] - c["records"][0][0], 6),
+            }
+            for side, c in caps.items()
+        },
+        "events": events,
+        "middlebox": middlebox,
+        "streams": streams,
+        "tshark": tshark,
+        "checks": checks,
+    }
+    if old is not None:
+        new = json.loads(json.dumps(truth))
+        diff = [k for k in set(new) | set(old) if new.get(k) != old.get(k)]
+        if diff:
+            print(f"{out}: differs from a recomputation in {sorted(diff)}", file=sys.stderr)
+            return 1
+        print(f"{out}: consistent with {files['sender']} and {files['receiver']}")
+        return 0
+    out.write_text(json.dumps(truth, indent=1) + "\n")
+    for st in streams:
+        co = st["cutoff"]
+        print(f"  {s} {st['direction']} {st['ssrc_hex']} pt {st['payload_types']}: "
+              f"sent {st['sent']} received {st['received']} lost {st['lost']} "
+              f"({st['loss_pct']}%) runs {len(st['lost_runs'])}"
+              + (f" | cutoff at {co['t']:.3f}s" if co else "")
+              + (f" | delay ms {st['one_way_delay_ms']}" if st["impaired"] else ""))
+    bad = [k for k, v in checks.items() if v is False]
     for k in bad:
         print(f"  CHECK FAILED: {k}", file=sys.stderr)
     return 1 if bad else 0

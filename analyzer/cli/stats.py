@@ -28,7 +28,8 @@ def _stream_block(cap: Capture, q: StreamQuality) -> list[str]:
                                  f"{s.clock_rate_hz} Hz ({s.clock_source})"
                                  if s.clock_rate_hz else None) if x)
     lines = [head, f"  {kind}; {st.packets} packets, {st.start_s:.3f}–{st.end_s:.3f} s, "
-             f"{st.bitrate_bps / 1000:.1f} kbit/s"]
+             f"{s.ip_bps / 1000:.1f} kbit/s at the IP layer ({s.payload_bps / 1000:.1f} "
+             "kbit/s of payload)"]
     segs = ", ".join(f"{x:g} ms" for x in d["frame_intervals_ms"]) or "unknown"
     dtx = d["dtx"]
     lines.append(f"  frame interval {segs} (from {d['frame_interval_source']}); DTX "
@@ -91,7 +92,7 @@ def render_stats(cap: Capture, quality: dict[int, StreamQuality]) -> str:
            f"{len(cap.media_streams)} media streams in {len(cap.calls)} calls"]
     for call in cap.calls:
         out.append("")
-        out.append(f"call {call.index} ({call.app or 'unknown app'}), "
+        out.append(f"call {call.number} ({call.app or 'unknown app'}), "
                    f"{call.start_s:.3f}–{call.end_s:.3f} s")
         for i in call.streams:
             if i in quality:

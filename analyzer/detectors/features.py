@@ -228,7 +228,7 @@ def _overlap(starts: np.ndarray, w: float, intervals: Sequence[tuple[float, floa
 
 
 def ip_overhead(stream: Stream) -> int:
-    return IPV6_UDP_OVERHEAD if ":" in stream.src else IPV4_UDP_OVERHEAD
+    return stream.ip_overhead_bytes
 
 
 def _window_quantiles(values: np.ndarray, w: np.ndarray, nw: int, qs: tuple[float, ...]

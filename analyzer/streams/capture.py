@@ -16,6 +16,7 @@ from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
 from analyzer.memory import release_free_memory
 from analyzer.streams.build import build_streams
+from analyzer.streams.frame import flatten, frame
 from analyzer.streams.model import Call, Stream
 from analyzer.streams.sdp import SipMessage
 from analyzer.streams.timeline import Timeline, settle
@@ -107,13 +108,18 @@ class Capture:
             "calls": [c.to_dict() for c in self.calls],
         }
 
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per stream with its statistics (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
-        return pd.DataFrame([s.to_dict() for s in self.streams])
+    def to_pandas(self, quality: Mapping[int, StreamFigures] | None = None) -> pd.DataFrame:
+        """One row per stream with its statistics (the ``flows --json`` columns; with
+        ``quality``, also each media stream's quality figures, nested keys joined with
+        ``_``); integers stay integers, SSRC and other maybe-missing ones as ``Int64``
+        (needs pandas)."""
+        rows = []
+        for s in self.streams:
+            row = s.to_dict()
+            if quality is not None and s.index in quality:
+                row.update(flatten(quality[s.index].to_dict()))
+            rows.append(row)
+        return frame(rows)
 
 
 def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None,

@@ -50,6 +50,11 @@ class Series:
         return {k: getattr(self, k).tolist() for k in self.__dataclass_fields__}
 
 
+#: IP + UDP header bytes per datagram.
+IPV4_UDP_OVERHEAD = 28
+IPV6_UDP_OVERHEAD = 48
+
+
 @dataclass(frozen=True)
 class Stream:
     """One direction of media (or other traffic) on a UDP flow.
@@ -88,6 +93,26 @@ class Stream:
     def is_media(self) -> bool:
         return self.kind in (KIND_RTP, KIND_TELEGRAM, KIND_OPAQUE)
 
+    @property
+    def ip_overhead_bytes(self) -> int:
+        """IP + UDP header bytes per packet (28 for IPv4, 48 for IPv6): what a censor's
+        token bucket counts on top of the UDP payload."""
+        return IPV6_UDP_OVERHEAD if ":" in self.src else IPV4_UDP_OVERHEAD
+
+    @property
+    def payload_bps(self) -> float:
+        """Mean bit rate of the UDP payloads (what TShark's stream table counts)."""
+        return self.stats.bitrate_bps
+
+    @property
+    def ip_bps(self) -> float:
+        """Mean bit rate at the IP layer (payload plus IP and UDP headers): the unit of every
+        rate cap the analysis reports (``estimate.rate_bps``)."""
+        dur = self.stats.duration_s
+        if dur <= 0:
+            return 0.0
+        return (self.stats.bytes + self.stats.packets * self.ip_overhead_bytes) * 8 / dur
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "index": self.index, "src": self.src, "sport": self.sport, "dst": self.dst,
@@ -97,6 +122,7 @@ class Stream:
             "payload_types": list(self.payload_types), "codec": self.codec,
             "clock_rate_hz": self.clock_rate_hz, "clock_source": self.clock_source,
             "sdp_signalled": self.sdp_signalled, "reverse": self.reverse, "call": self.call,
+            "ip_bps": self.ip_bps, "payload_bps": self.payload_bps,
         }
         d.update(self.stats.to_dict())
         d.update(self.extra)
@@ -113,6 +139,11 @@ class Call:
     start_s: float
     end_s: float
 
+    @property
+    def number(self) -> int:
+        """The call's number in every output (from 1; ``index`` counts from 0)."""
+        return self.index + 1
+
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "streams": list(self.streams), "app": self.app,
-                "start_s": self.start_s, "end_s": self.end_s}
+        return {"index": self.index, "number": self.number, "streams": list(self.streams),
+                "app": self.app, "start_s": self.start_s, "end_s": self.end_s}

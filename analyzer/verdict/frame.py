@@ -9,30 +9,14 @@ verdict, the stream's onset and the patterns found on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+
+from analyzer.streams.frame import flatten, frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from analyzer.verdict.model import Analysis
-
-#: Columns that hold integers but may be missing.
-NULLABLE_INT = ("ssrc", "sport", "dport", "payload_type", "clock_rate_hz", "lost",
-                "duplicates", "reordered", "sequence_errors", "reverse", "call",
-                "after_packets", "after_bytes")
-
-
-def flatten(d: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Scalar leaves of a nested JSON-like mapping, keys joined with ``_`` (lists are
-    left out: a table cell holds one value)."""
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            yield from flatten(v, f"{key}_")
-        elif not isinstance(v, list | tuple):
-            yield key, v
-
 
 def rows(analysis: Analysis) -> list[dict[str, Any]]:
     """One plain dict per stream the analysis reported on (call media)."""
@@ -59,12 +43,4 @@ def rows(analysis: Analysis) -> list[dict[str, Any]]:
 
 def to_pandas(analysis: Analysis) -> pd.DataFrame:
     """:func:`rows` as a DataFrame with integer columns kept integer (needs pandas)."""
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
-    df = pd.DataFrame(rows(analysis))
-    for col in NULLABLE_INT:
-        if col in df.columns:
-            df[col] = df[col].astype("Int64")
-    return df
+    return frame(rows(analysis))

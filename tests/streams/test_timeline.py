@@ -88,3 +88,13 @@ def test_merged_captures_keep_every_datagram_with_exact_utc(tmp_path: Path) -> N
     late = max(s.series.arrival_s[-1] for s in cap.streams)
     true_last = max(s.series.arrival_s[-1] for s in plain.streams) + 3 * DAY
     assert cap.epoch_s(late) == pytest.approx(plain.start_epoch_s + true_last, abs=1e-3)
+
+
+def test_capture_to_pandas_keeps_integers_and_quality_columns() -> None:
+    cap = analyzer.read_capture(EXAMPLE)
+    df = cap.to_pandas(analyzer.quality_of(cap))
+    assert str(df["ssrc"].dtype) == "Int64" and str(df["packets"].dtype) == "int64"
+    assert df["ssrc"].isna().sum() == sum(s.ssrc is None for s in cap.streams)
+    assert {"mos_adaptive_500ms", "loss_lost", "ip_bps", "payload_bps"} <= set(df.columns)
+    media = df[df["kind"] == "rtp"]
+    assert (media["ip_bps"] > media["payload_bps"]).all()

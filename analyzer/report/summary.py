@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.report import explain, style, tables, text
 from analyzer.report import findings as fnd
 from analyzer.report.data import TIMELINE_BUFFER
+from analyzer.verdict import words
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -197,11 +198,16 @@ def draw_verdict(cur: _Cursor, data: ReportData) -> None:
     inner = cur.w_in - 2 * MARGIN_IN - 0.5
     x = MARGIN_IN + 0.25
     cur.y += 0.18
-    expl = explain.verdict_explanation(data.analysis) or text.verdict_explanation(verdict)
-    cur.text(f"Verdict: {verdict.upper()}", size=10, x_in=x, width_in=inner,
-             fontweight="bold", color=_dark(colour))
-    cur.text(text.verdict_headline(verdict), size=22, x_in=x, width_in=inner,
-             fontweight="bold", gap_in=0.1)
+    a = data.analysis
+    expl = explain.verdict_explanation(a) or text.verdict_explanation(verdict)
+    answer = words.plain_answer(a.verdict, a.interference, a.interference_reasons,
+                                calls=len(a.calls))
+    cur.text(f"Verdict: {verdict.upper()}    Deliberate? "
+             f"{text.INTERFERENCE_WORDS.get(a.interference, a.interference.upper())}",
+             size=10, x_in=x, width_in=inner, fontweight="bold", color=_dark(colour))
+    cur.text(text.verdict_headline(verdict, a.interference), size=22, x_in=x,
+             width_in=inner, fontweight="bold", gap_in=0.1)
+    cur.text(answer, size=10, x_in=x, width_in=inner, fontweight="bold", gap_in=0.06)
     cur.text(expl, size=10, x_in=x, width_in=inner)
     detail = verdict_detail(data)
     if detail:

@@ -57,7 +57,23 @@ def pattern_name(pattern: str) -> str:
     return PATTERN_NAMES.get(pattern, pattern.replace("_", " ").capitalize())
 
 
-def verdict_headline(verdict: str) -> str:
+#: The headline when the interference answer is known: (verdict, interference) -> words.
+HEADLINES = {
+    ("degraded", "likely"): "Damaged, and it looks deliberate",
+    ("degraded", "possible"): "Damaged; interference possible",
+    ("degraded", "none_seen"): "Damaged by an ordinary cause",
+    ("degraded", "unknown"): "Damaged; the cause is unknown",
+    ("clean", "none_seen"): "No damage found",
+}
+INTERFERENCE_WORDS = {
+    "likely": "LIKELY", "possible": "POSSIBLE", "none_seen": "NONE SEEN",
+    "unknown": "UNKNOWN",
+}
+
+
+def verdict_headline(verdict: str, interference: str | None = None) -> str:
+    if interference is not None and (verdict, interference) in HEADLINES:
+        return HEADLINES[(verdict, interference)]
     return VERDICT_HEADLINES.get(verdict, verdict.capitalize())
 
 

@@ -63,6 +63,12 @@ from analyzer.detectors.shift import distribution_shift
 from analyzer.errors import UsageError
 from analyzer.metrics.quality import StreamQuality, capture_quality
 from analyzer.streams.addresses import is_local
+from analyzer.verdict.interference import (
+    assess_call,
+    damaging,
+    inconclusive_reason,
+    strongest,
+)
 from analyzer.verdict.model import (
     Analysis,
     BaselineUse,
@@ -225,10 +231,22 @@ class Analyzer:
                 warnings.append("no call with media found in the capture")
         else:
             verdict = "clean"
+        level = strongest(r.interference for r in reports)
+        level_reasons = [x for r in reports if r.interference == level
+                         for x in r.interference_reasons]
+        if verdict == "blocked":
+            level = "likely"
+            level_reasons = [f"call setup blocked: {findings[0].summary}", *(
+                x for r in reports if r.interference == "likely"
+                for x in r.interference_reasons)]
+        elif not reports:
+            level, level_reasons = "unknown", ["no call with media in the capture"]
         used = [st.report.reference.kind for _, sts, _ in calls for st in sts
                 if st.report.reference is not None]
         use = replace(base.use, used={kind: used.count(kind) for kind in dict.fromkeys(used)})
         return Analysis(file=capture.path, duration_s=capture.duration_s, verdict=verdict,
+                        interference=level,
+                        interference_reasons=tuple(dict.fromkeys(level_reasons)),
                         findings=tuple(findings), calls=tuple(reports),
                         blocked=blocked, baseline=use, settings=s.to_dict(),
                         warnings=tuple(dict.fromkeys(warnings)), source=source_of(capture),
@@ -318,7 +336,8 @@ class Analyzer:
             q = quality.get(st.f.stream) if st.f.stream is not None else None
             reports.append(replace(st.report, stream_onset=onset, quality=q))
         analysed = [r for r in reports if r.analysed]
-        if call_findings:
+        gaps = damaging(confounders)
+        if call_findings or gaps:  # measurably damaged, whatever the cause
             verdict = "degraded"
         elif suspicious or not analysed:
             verdict = "inconclusive"
@@ -328,11 +347,15 @@ class Analyzer:
                      for w in r.reference.warnings]
         if not analysed:
             call_warn.append("no media stream long enough to analyse")
-        return CallReport(
+        report = CallReport(
             call=call.index, app=call.app, start_s=call.start_s, end_s=call.end_s,
             verdict=verdict, caller=caller, streams=tuple(reports),
             findings=tuple(call_findings), confounders=tuple(confounders),
             warnings=tuple(dict.fromkeys(call_warn)))
+        why = inconclusive_reason(report) if verdict == "inconclusive" else None
+        level, reasons = assess_call(verdict, call_findings, reports, confounders,
+                                     inconclusive_why=why)
+        return replace(report, interference=level, interference_reasons=reasons)
 
     def _onset(self, capture: Capture, call: Call, st: _Stream,
                found: Mapping[str, tuple[Detection, float | None]]) -> Onset | None:

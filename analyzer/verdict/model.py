@@ -22,6 +22,7 @@ ANALYSIS_SCHEMA = "analyzer.analysis/1"
 PATTERNS = ("loss", "burst_loss", "periodic_drop", "rate_cap", "jitter", "cutoff",
             "blocked_setup", "metallic_risk")
 VERDICTS = ("clean", "degraded", "blocked", "inconclusive")
+INTERFERENCE = ("likely", "possible", "none_seen", "unknown")
 
 
 def utc(epoch_s: float | None) -> str | None:
@@ -209,6 +210,11 @@ class CallReport:
     findings: tuple[Finding, ...]
     confounders: tuple[Confounder, ...]
     warnings: tuple[str, ...] = ()
+    #: Does the damage look deliberate: ``likely`` | ``possible`` | ``none_seen`` |
+    #: ``unknown`` (:mod:`analyzer.verdict.interference`), each reason a sentence with
+    #: its figures.
+    interference: str = "unknown"
+    interference_reasons: tuple[str, ...] = ()
 
     @property
     def number(self) -> int:
@@ -220,7 +226,8 @@ class CallReport:
         return jsonable({
             "number": self.number, "call": self.call, "app": self.app,
             "start_s": self.start_s, "end_s": self.end_s,
-            "verdict": self.verdict, "caller": self.caller,
+            "verdict": self.verdict, "interference": self.interference,
+            "interference_reasons": list(self.interference_reasons), "caller": self.caller,
             "findings": [f.to_dict() for f in self.findings],
             "confounders": [c.to_dict() for c in self.confounders],
             "streams": [s.to_dict() for s in self.streams], "warnings": list(self.warnings)})
@@ -235,6 +242,8 @@ class Analysis:
     duration_s: float
     verdict: str
     findings: tuple[Finding, ...]
+    interference: str
+    interference_reasons: tuple[str, ...]
     calls: tuple[CallReport, ...]
     blocked: Detection | None
     baseline: BaselineUse
@@ -279,7 +288,9 @@ class Analysis:
                                                 "version": self.tool_version},
             "input": None if self.source is None else self.source.to_dict(),
             "file": self.file, "duration_s": self.duration_s,
-            "verdict": self.verdict, "patterns": list(self.patterns),
+            "verdict": self.verdict, "interference": self.interference,
+            "interference_reasons": list(self.interference_reasons),
+            "patterns": list(self.patterns),
             "findings": [f.to_dict() for f in self.findings],
             "calls": [c.to_dict() for c in self.calls],
             "blocked_setup": None if self.blocked is None else self.blocked.to_dict(),

@@ -6,8 +6,11 @@ computes no metric. Calls are numbered from 1 as in the JSON (``number``) and th
 
 from __future__ import annotations
 
-from analyzer.detectors.estimates import MetallicEstimate
+from analyzer.verdict.interference import inconclusive_reason
 from analyzer.verdict.model import Analysis, CallReport, StreamReport
+from analyzer.verdict.words import plain_answer
+
+__all__ = ["inconclusive_reason", "render_text"]
 
 VERDICT_WORDS = {
     "clean": "CLEAN - no degradation found",
@@ -29,7 +32,10 @@ def _reference(st: StreamReport) -> str:
 
 def _call_lines(c: CallReport) -> list[str]:
     app = f"{c.app}, " if c.app else ""
-    lines = [f"call {c.number} ({app}{c.start_s:.1f}-{c.end_s:.1f} s): {c.verdict}"]
+    lines = [f"call {c.number} ({app}{c.start_s:.1f}-{c.end_s:.1f} s): {c.verdict}, "
+             f"interference {c.interference.replace('_', ' ')}"]
+    for r in c.interference_reasons:
+        lines.append(f"  > {r}")
     for f in c.findings:
         lines.append(f"  * {f.summary} [{f.confidence} confidence]")
     for cf in c.confounders:
@@ -46,40 +52,19 @@ def _call_lines(c: CallReport) -> list[str]:
     return lines
 
 
-def inconclusive_reason(c: CallReport) -> str:
-    """Why a call is ``inconclusive``, in words (every inconclusive call says why)."""
-    skipped = [st for st in c.streams if not st.analysed]
-    if not any(st.analysed for st in c.streams):
-        if not skipped:
-            return "the call has no media stream dense enough to analyse"
-        return "no stream could be tested: " + "; ".join(
-            f"{st.direction}: {st.skipped_reason}" for st in skipped)
-    hints = []
-    for st in c.streams:
-        for name, d in st.detections.items():
-            if d.detected and d.pvalue is not None and not any(
-                    f.stream == st.stream and f.pattern == name for f in c.findings):
-                hints.append(f"{st.direction}: {name.replace('_', ' ')} raw p = "
-                             f"{d.pvalue:.2g}, not significant after correction")
-        risk = st.detections.get("metallic_risk")
-        level = risk.estimate.level if risk is not None and isinstance(
-            risk.estimate, MetallicEstimate) else None
-        if level in ("medium", "high") and not any(f.stream == st.stream for f in c.findings):
-            hints.append(f"{st.direction}: metallic-sound risk {level} "
-                         "with no pattern that explains it")
-    if hints:
-        return "a test came close but did not hold up: " + "; ".join(hints)
-    return "a suspicious effect was seen that no test confirms"
-
-
 def render_text(analysis: Analysis) -> str:
     """Verdict line, findings with their figures, confounders, baselines and warnings."""
     a = analysis
     n = len(a.findings)
     head = VERDICT_WORDS.get(a.verdict, a.verdict.upper())
-    if a.verdict == "degraded":
+    if a.verdict == "degraded" and n:
         head += f" - {n} finding{'s' if n != 1 else ''}: {', '.join(a.patterns)}"
-    lines = [f"verdict: {head} ({a.file}, {a.duration_s:.1f} s)"]
+    elif a.verdict == "degraded":
+        head += " - damage with an ordinary cause (see below), no interference pattern"
+    lines = [f"verdict: {head} ({a.file}, {a.duration_s:.1f} s)",
+             f"interference: {a.interference.upper().replace('_', ' ')}",
+             plain_answer(a.verdict, a.interference, a.interference_reasons,
+                          calls=len(a.calls))]
     if a.baseline.given is not None and not a.baseline.usable:
         lines.append(f"! baseline not used: {a.baseline.why_unusable}")
     for f in a.findings:

@@ -164,3 +164,31 @@ def summary(pattern: str, direction: str, e: Estimate, p: float | None, *,
     if metallic in ("high", "medium") and pattern != "metallic_risk":
         text += f"; metallic-sound risk {metallic}"
     return text
+
+
+#: The two answers in plain words: (verdict, interference) -> the sentence's first half.
+_PLAIN = {
+    ("degraded", "likely"): "The call was damaged, and it looks done on purpose",
+    ("degraded", "possible"): "The call was damaged; interference is possible, not proven",
+    ("degraded", "none_seen"): "The call was damaged; nothing suggests it was done on purpose",
+    ("degraded", "unknown"): ("The call was damaged; the capture cannot tell whether on "
+                              "purpose"),
+    ("blocked", "likely"): "The call was blocked: it never got sound through",
+    ("clean", "none_seen"): "The call was not damaged",
+    ("inconclusive", "unknown"): "The capture cannot settle whether the call was damaged",
+}
+
+
+def plain_answer(verdict: str, interference: str, reasons: tuple[str, ...] | list[str],
+                 *, calls: int = 1) -> str:
+    """Both answers in one sentence with the first reason: "The call was damaged; nothing
+    suggests it was done on purpose: the gaps match a network handover: ..."."""
+    head = _PLAIN.get((verdict, interference))
+    if head is None:
+        head = (f"Verdict {verdict}; interference {interference.replace('_', ' ')}")
+    if calls > 1:
+        head = head.replace("The call was", "A call was", 1).replace(
+            "The call ", "A call ", 1)
+    if verdict == "clean" and interference == "none_seen":
+        return head + "."
+    return f"{head}: {reasons[0]}." if reasons else head + "."

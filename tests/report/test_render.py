@@ -98,7 +98,7 @@ def test_pdf_report(name: str, sims: dict[str, Sim],
         assert found & set(group), f"{name}: none of {group} in {sorted(found)}"
 
     txt = pdf_text(out)
-    assert verdict_headline(verdict) in txt
+    assert verdict_headline(verdict, analysis.interference) in txt
     assert f"Verdict: {verdict.upper()}" in txt
     assert sim.path.name in txt and "How to read this report" in txt
     assert "Baseline used" in txt and base.path.name in txt

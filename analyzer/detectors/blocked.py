@@ -7,9 +7,14 @@ relay that never answers, often with ICMP port-unreachable coming back.
 Per destination (address and port): the requests sent there (``Stream.kind == "stun"``:
 ``extra["stun_requests"]``; ``"telegram"``: ``extra["telegram_hellos"]``), the answers
 on the reverse flow (STUN responses; any Telegram datagram) and the ICMP errors quoting
-the flow (``Capture.icmp``). A destination is *unanswered* with at least ``min_requests``
-requests over at least ``min_span_s`` and no answer. The capture's setup is blocked when
-some destination is unanswered, **no** destination answered and no two-way media was
+the flow (``Capture.icmp``). With the framing hidden (opaque encrypted flows), a request
+is a datagram of a one-way flow to a unicast address, small (<= 200 B), all of one size,
+resent at a steady interval (0.1-5 s, coefficient of variation <= 0.3); a flow with any
+traffic back is not one. A destination is *unanswered* with at least ``min_requests``
+requests over at least ``min_span_s``, no answer, and no media of ``min_media_packets``
+between the same two hosts in either direction (media flowing there means the setup was
+not blocked, whatever a request saw). The capture's setup is blocked when some
+destination is unanswered, **no** destination answered and no two-way media was
 established (a media stream of ``min_media_packets`` whose reverse carries media too):
 ICE probing candidate pairs that fail while another pair answers or carries the call is
 normal, not blocking (e.g. a TURN-over-443 candidate failing beside a working 3478).
@@ -58,11 +63,48 @@ def addr_str(addr16: bytes) -> str:
     return str(a.ipv4_mapped) if a.ipv4_mapped is not None else str(a)
 
 
+#: Opaque requests: datagrams of at most this size, one size, resent at a steady
+#: interval (coefficient of variation at most ``RETRY_MAX_CV``) in this range.
+RETRY_MAX_BYTES = 200
+RETRY_INTERVAL_S = (0.1, 5.0)
+RETRY_MAX_CV = 0.3
+
+
+def _unicast(addr: str) -> bool:
+    try:
+        a = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    if a.is_multicast or a.is_unspecified:
+        return False
+    return not (a.version == 4 and str(a).endswith(".255"))
+
+
+def _retries(s: Stream) -> int:
+    """Datagrams of an opaque one-way flow that look like a setup request resent on a
+    schedule (a STUN binding request or a reflector hello whose framing is hidden): small,
+    all of one size, to a unicast address, at a steady interval."""
+    t = s.series.arrival_s
+    if t.size < 3 or not _unicast(s.dst):
+        return 0
+    size = s.series.size_bytes
+    if int(size.max()) > RETRY_MAX_BYTES or int(size.min()) != int(size.max()):
+        return 0
+    iv = np.diff(np.sort(t))
+    m = float(iv.mean())
+    lo, hi = RETRY_INTERVAL_S
+    if not lo <= m <= hi or float(iv.std()) > RETRY_MAX_CV * m:
+        return 0
+    return int(t.size)
+
+
 def _requests(s: Stream) -> int:
     if s.kind == "stun":
         return int(s.extra.get("stun_requests", 0))
     if s.kind == "telegram":
         return int(s.extra.get("telegram_hellos", 0))
+    if s.kind in ("opaque", "other"):
+        return _retries(s)
     return 0
 
 
@@ -108,9 +150,12 @@ class BlockedSetupDetector(DetectorSettings):
             icmp_by_flow[key] = icmp_by_flow.get(key, 0) + 1
         targets: list[SetupTarget] = []
         for key, group in by_flow.items():
-            req = [s for s in group if _requests(s) > 0 and s.kind in ("stun", "telegram")]
+            req = [s for s in group if _requests(s) > 0]
             if not req:
                 continue
+            back = by_flow.get((key[2], key[3], key[0], key[1]), [])
+            if any(r.kind not in ("stun", "telegram") for r in req) and back:
+                continue  # an opaque flow with traffic back: not unanswered requests
             n_req = sum(_requests(s) for s in req)
             back = by_flow.get((key[2], key[3], key[0], key[1]), [])
             n_ans = sum(_answers(s) for s in back)
@@ -125,8 +170,11 @@ class BlockedSetupDetector(DetectorSettings):
                 interval_cv=float(iv.std() / iv.mean()) if iv.size > 1 and iv.mean() > 0
                 else None,
                 icmp_unreachable=icmp_by_flow.get(key, 0)))
+        media_pairs = {frozenset((s.src, s.dst)) for s in streams
+                       if s.is_media and s.series.arrival_s.size >= self.min_media_packets}
         unanswered = [t for t in targets if t.answers == 0
-                      and t.requests >= self.min_requests and t.span_s >= self.min_span_s]
+                      and t.requests >= self.min_requests and t.span_s >= self.min_span_s
+                      and frozenset((t.src, t.dst)) not in media_pairs]
         established = self.media_established(streams)
         estimate = BlockedEstimate(
             targets=tuple(targets), media_established=established,

@@ -9,10 +9,12 @@ hang-up, and pauses shared by both directions or a move to a new port are confou
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from analyzer.detectors.confounders import Confounder, ConfounderFinder
 from analyzer.detectors.features import WINDOW_S, StreamFeatures, stream_features
+from analyzer.detectors.nonspeech import not_speech
 from analyzer.metrics.quality import call_members
 
 if TYPE_CHECKING:
@@ -61,6 +63,14 @@ def dense(stream: Stream, min_packets: int = MIN_PACKETS) -> bool:
     return span <= 0 or n / span >= MIN_RATE_PPS
 
 
+def _classified(f: StreamFeatures, stream: Stream,
+                by_flow: Mapping[tuple[str, int, str, int], list[Stream]]) -> StreamFeatures:
+    """``f`` with the reason it is not speech, if it is not."""
+    mates = by_flow.get((stream.src, stream.sport, stream.dst, stream.dport), [])
+    why = not_speech(stream, mates)
+    return f if why is None else replace(f, not_speech=why)
+
+
 def call_features(capture: Capture, call: Call, *, window_s: float = WINDOW_S,
                   min_packets: int = MIN_PACKETS,
                   finder: ConfounderFinder | None = None,
@@ -77,9 +87,18 @@ def call_features(capture: Capture, call: Call, *, window_s: float = WINDOW_S,
     feats = [stream_features(capture.streams[i], call_streams=members, bye_s=bye,
                              window_s=window_s, quality=q.get(i))
              for i in call.streams if dense(capture.streams[i], min_packets)]
-    media = [f for f in feats if f.speech_like and (f.source == "rtp" or f.app == "telegram")]
-    confounders, masks = (finder or ConfounderFinder()).find(media, capture.streams,
-                                                             reinvite_times(capture))
+    by_flow: dict[tuple[str, int, str, int], list[Stream]] = {}
+    for s in capture.streams:
+        by_flow.setdefault((s.src, s.sport, s.dst, s.dport), []).append(s)
+    feats = [_classified(f, capture.streams[f.stream], by_flow) if f.stream is not None
+             else f for f in feats]
+    media = [f for f in feats if f.speech_like and f.timing_known]
+    confounders, masks = (finder or ConfounderFinder()).find(
+        media, capture.streams, reinvite_times(capture), bye_s=bye)
+    for f in feats:
+        if f.not_speech is not None and f.not_speech.kind == "dtmf" and f.stream is not None:
+            confounders.append(Confounder("dtmf", f.start_s, f.end_s, (f.stream,),
+                                          f.not_speech.reason))
     feats = [f.with_confounders(masks.get(f.stream, ())) if f.stream is not None else f
              for f in feats]
     return feats, confounders

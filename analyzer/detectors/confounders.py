@@ -15,7 +15,16 @@ Reported as such, and the slots and windows they cover are left out of the tests
   and bit rate drop with no loss;
 * ``renegotiation``: a pause of one stream that starts or ends within ``reinvite_slack_s``
   of a SIP re-INVITE (an INVITE of a dialog already seen: hold, T.38 fax switch, codec
-  change) - the media was renegotiated, and sequence numbers may jump across the pause.
+  change) - the media was renegotiated, and sequence numbers may jump across the pause;
+* ``hangup``: the call's media ended together - a SIP BYE came at the end, or every
+  stream of both directions stopped within ``hangup_tolerance_s`` (0.5 s) and the capture
+  went on (an RTCP BYE, other flows). Not a mask (nothing is expected after it); reported
+  so that a stop is read as the end of the call;
+* ``dtmf`` (found by :func:`~analyzer.detectors.callfeatures.call_features`): a stream of
+  RFC 4733 telephone events, left out of the tests (:mod:`analyzer.detectors.nonspeech`).
+
+A media stream that moves to a new 5-tuple with the same RTP SSRC (IPv6 -> IPv4, a relay
+switch) stays in the same direction even when both addresses changed: a ``handover``.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ if TYPE_CHECKING:
 class Confounder:
     """One confounding event of a call."""
 
-    kind: str  # "handover", "outage", "dtx", "codec_change"
+    kind: str  # "handover", "outage", "dtx", "codec_change", "renegotiation", "dtmf", "hangup"
     start_s: float
     end_s: float | None
     streams: tuple[int, ...]
@@ -69,6 +78,8 @@ def _gaps(f: StreamFeatures, min_gap_s: float) -> list[tuple[float, float]]:
 
 
 def _same_direction(a: StreamFeatures, b: StreamFeatures) -> bool:
+    if a.ssrc is not None and a.ssrc == b.ssrc:  # one source on a new path (IPv6 -> IPv4)
+        return True
     same = a.src == b.src or a.dst == b.dst
     opp = a.src == b.dst or a.dst == b.src
     if same and opp:  # same two hosts: decide by the well-known (relay) port
@@ -81,18 +92,20 @@ class ConfounderFinder:
 
     def __init__(self, *, min_gap_s: float = 0.3, tolerance_s: float = 0.2,
                  max_switch_s: float = 5.0, max_events: int = 2,
-                 reinvite_slack_s: float = 2.0) -> None:
+                 reinvite_slack_s: float = 2.0, hangup_tolerance_s: float = 0.5) -> None:
         self.min_gap_s = min_gap_s
         self.reinvite_slack_s = reinvite_slack_s
         self.tolerance_s = tolerance_s
         self.max_switch_s = max_switch_s
         self.max_events = max_events
+        self.hangup_tolerance_s = hangup_tolerance_s
 
     def find(self, feats: Sequence[StreamFeatures], all_streams: Sequence[Stream] = (),
-             reinvites_s: Sequence[float] = ()
+             reinvites_s: Sequence[float] = (), *, bye_s: float | None = None
              ) -> tuple[list[Confounder], dict[int, list[tuple[float, float]]]]:
         """Confounders of a call and, per stream index, the intervals to leave out
-        (``reinvites_s``: times of SIP re-INVITEs, seconds from the capture start)."""
+        (``reinvites_s``: times of SIP re-INVITEs, ``bye_s``: the SIP BYE ending the
+        call, seconds from the capture start)."""
         events = self._pauses(feats) + self._switches(feats)
         events.sort(key=lambda e: e[0])
         merged: list[list[Any]] = []
@@ -150,7 +163,44 @@ class ConfounderFinder:
                                       f"packet time {c0 * 1000:.0f} -> {c1 * 1000:.0f} ms "
                                       f"at {s1:.2f} s"))
                 del s0
+        hangup = self._hangup(feats, all_streams, bye_s)
+        if hangup is not None:
+            out.append(hangup)
         return out, masks
+
+    def _hangup(self, feats: Sequence[StreamFeatures], all_streams: Sequence[Stream],
+                bye_s: float | None) -> Confounder | None:
+        """The call's media ended together: a SIP BYE came within ``reinvite_slack_s`` of
+        the end, or every stream of both directions stopped within
+        ``hangup_tolerance_s`` of the last one while the capture went on (an RTCP packet
+        on the call's addresses right after - an RTCP BYE - or any flow a second later;
+        media that simply stops with the capture says nothing)."""
+        media = [f for f in feats if f.stream is not None and f.packets]
+        if not media:
+            return None
+        ends = [f.end_s for f in media]
+        lo, hi = min(ends), max(ends)
+        two_way = any(not _same_direction(a, b) for a, b in itertools.combinations(media, 2))
+        bye = bye_s is not None and abs(bye_s - hi) <= self.reinvite_slack_s
+        together = two_way and hi - lo <= self.hangup_tolerance_s
+        went_on = rtcp_after = False
+        pairs = {frozenset((f.src, f.dst)) for f in media}
+        for st in all_streams:
+            t = st.series.arrival_s
+            if t.size == 0 or float(t[-1]) <= hi:
+                continue
+            went_on |= float(t[-1]) > hi + 1.0
+            kind, src, dst = (getattr(st, k, None) for k in ("kind", "src", "dst"))
+            rtcp_after |= kind == "rtcp" and frozenset((src, dst)) in pairs and bool(
+                np.any((t > hi - self.hangup_tolerance_s) & (t <= hi + self.reinvite_slack_s)))
+        if not bye and not (together and (went_on or rtcp_after)):
+            return None
+        how = (f"SIP BYE at {bye_s:.2f} s" if bye and bye_s is not None else
+               f"every stream of both directions stopped within {hi - lo:.2f} s" + (
+                   ", then an RTCP packet (BYE)" if rtcp_after else ""))
+        return Confounder("hangup", lo, hi, tuple(sorted(f.stream for f in media
+                                                         if f.stream is not None)),
+                          f"the call ended at {hi:.2f} s ({how}): a hang-up, not a cut-off")
 
     def _pauses(self, feats: Sequence[StreamFeatures]) -> list[tuple]:
         gaps = {i: _gaps(f, self.min_gap_s) for i, f in enumerate(feats)}

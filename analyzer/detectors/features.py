@@ -32,7 +32,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analyzer.detectors.slots import estimate_interval, infer_slots, small_packets
+from analyzer.detectors.slots import (
+    estimate_interval,
+    infer_slots,
+    opening_interval,
+    small_packets,
+)
 from analyzer.metrics.delay import sender_time_s
 from analyzer.metrics.framing import FrameTiming, frame_timing
 from analyzer.metrics.jitterbuffer import (
@@ -45,6 +50,7 @@ from analyzer.metrics.losspattern import LossPattern, loss_pattern
 from analyzer.metrics.seqmath import group_quantiles
 
 if TYPE_CHECKING:
+    from analyzer.detectors.nonspeech import NotSpeech
     from analyzer.metrics.quality import StreamQuality
     from analyzer.streams.model import Stream
 
@@ -169,6 +175,10 @@ class StreamFeatures:
     slot_lost: np.ndarray = field(repr=False)  # per expected slot
     slot_usable: np.ndarray = field(repr=False)  # not inside a confounder interval
     quality: StreamQuality | None = field(default=None, repr=False)
+    #: why this media stream is not speech (telephone events, a tunnel, the non-RTP
+    #: packets of an RTP flow: :mod:`analyzer.detectors.nonspeech`), ``None`` for speech
+    not_speech: NotSpeech | None = None
+    ssrc: int | None = None  # RTP only: the same SSRC on a new 5-tuple is a path switch
 
     @property
     def loss_note(self) -> str | None:
@@ -176,10 +186,19 @@ class StreamFeatures:
         if self.transport.endswith("tcp"):
             return ("media carried over TCP: the network cannot lose packets, missing "
                     "sequence numbers were never sent")
-        if self.source == "arrival" and self.app != "telegram":
-            return ("opaque traffic of unknown structure (no sequence numbers, not Telegram "
-                    "media): loss cannot be inferred from arrival times")
+        if not self.timing_known:
+            return ("traffic of unknown structure (no sequence numbers, not media): loss "
+                    "cannot be inferred from arrival times")
         return None
+
+    @property
+    def timing_known(self) -> bool:
+        """Loss and timing can be read: RTP sequence numbers, or media without RTP
+        (Telegram reflector media, any opaque encrypted media) whose send slots are
+        inferred from a speech cadence (:mod:`analyzer.detectors.slots`)."""
+        if self.not_speech is not None:
+            return False
+        return self.source == "rtp" or self.kind in ("telegram", "opaque")
 
     @property
     def duration_s(self) -> float:
@@ -279,6 +298,11 @@ def _windows(f: StreamFeatures, slot_usable: np.ndarray,
         iat_p95_s=iq[:, 1])
 
 
+def window_table(f: StreamFeatures, window_s: float) -> WindowTable:
+    """The windowed series of ``f`` on another window length (same confounders)."""
+    return _windows(f, f.slot_usable, f.confounders, window_s)
+
+
 def _slot_columns(loss: LossPattern, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Time and lost flag of every expected slot."""
     exp = loss.expected
@@ -346,9 +370,16 @@ def _rtp_silence(timing: FrameTiming, t: np.ndarray, size: np.ndarray, f: float
 
 
 def _opaque_interval(t: np.ndarray, size: np.ndarray, timing_f: float) -> float:
-    """The packet interval of media without RTP: the metrics layer's estimate when it is a
-    common packet time close to the speech packets' typical spacing, else the latter."""
-    own = estimate_interval(t, small_packets(size))
+    """The packet interval of media without RTP: the cadence of the stream's opening when
+    the network spaced the rest wider (:func:`~analyzer.detectors.slots.opening_interval`);
+    else the metrics layer's estimate when it is a common packet time close to the speech
+    packets' typical spacing, else the latter."""
+    small = small_packets(size)
+    own = estimate_interval(t, small)
+    order = np.argsort(t, kind="stable")
+    opening = opening_interval(t[order], size[order], small[order], own)
+    if opening is not None:  # spaced wider by the network after the opening: loss, queue
+        return opening
     if np.isfinite(timing_f) and np.isfinite(own) and abs(timing_f - own) <= 0.1 * own:
         return timing_f
     return own if np.isfinite(own) else timing_f
@@ -416,7 +447,8 @@ def stream_features(stream: Stream, *, call_streams: Iterable[Stream] = (),
     meta = {"stream": stream.index, "label": stream.label, "src": stream.src,
             "sport": stream.sport, "dst": stream.dst, "dport": stream.dport,
             "kind": stream.kind, "app": stream.app, "codec": stream.codec,
-            "ip_overhead_bytes": ip_overhead(stream), "transport": stream.transport}
+            "ip_overhead_bytes": ip_overhead(stream), "transport": stream.transport,
+            "ssrc": stream.ssrc}
     if _is_rtp(stream) and q.loss is not None:
         loss = q.loss
         clock = stream.clock_rate_hz

@@ -255,7 +255,8 @@ class PeriodicDropDetector(DetectorSettings):
         last = times.size - 1
         ev = [(float(times[min(s, last)]), float(times[min(s + ln, last)]))
               for s, ln, h in zip(starts, lengths, hit, strict=True) if h]
-        first = float(np.sort(mid[hit])[0]) if hit.any() else float("nan")
+        # the first visible effect: where the earliest recurring drop run begins
+        first = min((a for a, _ in ev), default=float("nan"))
         fit = _period_fit(mid[hit], period, frame)
         return {"drop_s": in_arc.sum() * period / nbins,
                 "share_of_period": float(in_arc.sum()) / nbins,

@@ -5,10 +5,10 @@ the IP-layer bytes delivered in a window of ``n`` expected packets vary at least
 binomial thinning variance ``pi (1 - pi) n E[s^2]`` (``s`` the packet size; the sender's
 own rate changes only add to it). A token bucket or a shaper delivers ``C x window`` in
 every window, however much was offered: far *less* variance. The statistic is the ratio
-``R = var(delivered bytes) / mean(binomial variance)`` over the windows from ``since_s``
-on (the first window after the loss started is skipped: the bucket or queue is still
-filling); ``(k - 1) R`` is compared with the lower tail of chi-square with ``k - 1``
-degrees of freedom (conservative under the null, which has extra variance). Found when
+``R = var(delivered bytes) / mean(binomial variance)`` over the whole windows from
+``since_s`` on (at the first drop a policer's bucket is empty and a shaper's queue is
+full); ``(k - 1) R`` is compared with the lower tail of chi-square with ``k - 1`` degrees
+of freedom (conservative under the null, which has extra variance). Found when
 the lower-tail p-value is below ``alpha``, ``R <= max_ratio``, at least ``min_loss`` of
 the packets are lost and 90 % of the loss runs last at most ``max_run_s`` (0.1 s, or three
 frames): a bucket or a queue drops a packet here and there, not whole windows (drop
@@ -38,7 +38,7 @@ import numpy as np
 from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import RateCapEstimate
-from analyzer.detectors.features import StreamFeatures
+from analyzer.detectors.features import StreamFeatures, WindowTable, window_table
 from analyzer.detectors.reference import Reference
 from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
 from analyzer.detectors.stats import block_bootstrap_ci, rank_shift
@@ -62,6 +62,7 @@ class RateCapDetector(DetectorSettings):
     min_windows: int = 5
     min_queue_delay_s: float = 0.02
     max_run_s: float = 0.1
+    min_window_s: float = 0.5
     n_boot: int = field(default=400, metadata=NOT_A_THRESHOLD)
 
     def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
@@ -74,9 +75,17 @@ class RateCapDetector(DetectorSettings):
             return not_applicable(self.name, "no loss", **self.thresholds())
         first_loss = float(f.slot_time_s[lost_slots].min())
         start = max(first_loss if since_s is None else since_s, first_loss)
-        # skip the window in which the bucket / queue was still filling
-        sel = w.usable_for_rate & (w.start_s >= start + w.window_s - 1e-9)
+        # from the first whole window after the first drop: a policer's bucket is empty
+        # and a shaper's queue full by then (the window of the first drop is partly
+        # before the cap bit)
+        sel = w.usable_for_rate & (w.start_s >= start - 1e-9)
         k = int(sel.sum())
+        if k < 2 * self.min_windows and w.window_s / 2 >= self.min_window_s:
+            # a cap that bit late in a short call: half windows (a bucket delivers its
+            # rate in any window longer than a few packets)
+            w = window_table(f, w.window_s / 2)
+            sel = w.usable_for_rate & (w.start_s >= start - 1e-9)
+            k = int(sel.sum())
         if k < self.min_windows:
             return not_applicable(self.name, f"{k} windows after the loss began "
                                   f"(< {self.min_windows})", **self.thresholds())
@@ -100,7 +109,7 @@ class RateCapDetector(DetectorSettings):
         offered = float(np.median(w.offered_bps[sel]))
         before = w.usable_for_rate & (w.start_s + w.window_s <= first_loss + 1e-9)
         sent_before = float(np.median(w.bitrate_bps[before])) if before.sum() >= 3 else None
-        mode, queue = self._mode(f, sel, before, reference)
+        mode, queue = self._mode(f, w, sel, before, reference)
         # a token bucket or a queue drops a packet here and there, not whole windows
         runs = _runs_after(f, start)
         frame = f.frame_interval_s if np.isfinite(f.frame_interval_s) else 0.02
@@ -121,9 +130,8 @@ class RateCapDetector(DetectorSettings):
                 loss_fraction=pi, windows=k, since_s=start, loss_run_p90_s=run_p90_s,
                 mode=mode, **queue))
 
-    def _mode(self, f: StreamFeatures, capped: np.ndarray, before: np.ndarray,
-              reference: Reference | None) -> tuple[str, dict]:
-        w = f.windows
+    def _mode(self, f: StreamFeatures, w: WindowTable, capped: np.ndarray,
+              before: np.ndarray, reference: Reference | None) -> tuple[str, dict]:
         if not f.delay_measurable:
             return "undetermined", {"queue_delay_s": None,
                                     "mode_note": "no RTP timestamps: one-way delay unknown"}

@@ -38,6 +38,11 @@ SEGMENT_BIN_S = 2.0
 SEGMENT_MIN_BINS = 3
 #: A packet-time change must change the median packet size by at least this ratio.
 SEGMENT_SIZE_RATIO = 1.3
+#: The opening cadence: at least this many consecutive steps within ``OPENING_TOLERANCE``
+#: of one common packet time, among the stream's first ``OPENING_STEPS`` steps.
+OPENING_MIN_STEPS = 10
+OPENING_STEPS = 60
+OPENING_TOLERANCE = 0.1
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +69,7 @@ def _segments(t: np.ndarray, size: np.ndarray, small: np.ndarray, c0: float
               ) -> list[tuple[int, float]]:
     """``[(first packet index, frame interval)]``: packet-time segments of the stream."""
     n = t.size
-    if n < 20 or t[-1] - t[0] < 3 * SEGMENT_BIN_S * SEGMENT_MIN_BINS:
+    if n < 20 or t[-1] - t[0] < (SEGMENT_MIN_BINS + 1) * SEGMENT_BIN_S:
         return [(0, c0)]
     b = ((t - t[0]) / SEGMENT_BIN_S).astype(np.int64)
     nb = int(b[-1]) + 1
@@ -175,6 +180,48 @@ def estimate_interval(t: np.ndarray, small: np.ndarray) -> float:
     v, counts = np.unique(np.round(snapped, 6), return_counts=True)
     frequent = v[counts >= need]
     return float(frequent.min()) if frequent.size else whole
+
+
+def opening_interval(t: np.ndarray, size: np.ndarray, small: np.ndarray,
+                     later_s: float) -> float | None:
+    """The sender's cadence read from the stream's opening, when the rest of the stream
+    is spaced wider (``later_s``) with packets of the same size.
+
+    A shaper whose bucket is full lets the first packets through at the sender's cadence,
+    then spaces them by its rate; a policer or a drop window thins them out. Neither
+    changes the packet size, while a codec or packet-time change does (20 -> 60 ms frames
+    are about three times larger). So: the first ``OPENING_STEPS`` steps must hold at
+    least ``OPENING_MIN_STEPS`` consecutive speech steps within ``OPENING_TOLERANCE`` of one
+    common packet time shorter than ``later_s`` by more than a quarter, and the median
+    size of those packets must be within ``SEGMENT_SIZE_RATIO`` of the rest's. ``None``
+    otherwise.
+    """
+    n = min(t.size - 1, OPENING_STEPS)
+    if n < OPENING_MIN_STEPS or not np.isfinite(later_s):
+        return None
+    d = np.diff(t[: n + 1])
+    speech = ~small[1 : n + 1] & ~small[:n]
+    for c in COMMON_FRAME_INTERVALS_S:
+        if c >= 0.75 * later_s:
+            break
+        near = speech & (np.abs(d - c) <= OPENING_TOLERANCE * c)
+        # the longest run of consecutive steps at c
+        best, run, end = 0, 0, 0
+        for k, ok in enumerate(near):
+            run = run + 1 if ok else 0
+            if run > best:
+                best, end = run, k + 1
+        if best < OPENING_MIN_STEPS:
+            continue
+        first = size[end - best : end + 1]
+        rest = size[end + 1 :][~small[end + 1 :]]
+        if rest.size < OPENING_MIN_STEPS:
+            return None
+        ratio = float(np.median(rest)) / max(float(np.median(first)), 1.0)
+        if 1 / SEGMENT_SIZE_RATIO < ratio < SEGMENT_SIZE_RATIO:
+            return float(c)
+        return None
+    return None
 
 
 def infer_slots(arrival_s: np.ndarray, size_bytes: np.ndarray, frame_interval_s: float

@@ -48,6 +48,7 @@ from analyzer.detectors.estimates import (
     CutoffEstimate,
     MetallicEstimate,
     OnsetEstimate,
+    RateCapEstimate,
     SetupTarget,
     at_onset,
 )
@@ -58,7 +59,7 @@ from analyzer.detectors.metallic import MetallicRiskDetector
 from analyzer.detectors.onset import OnsetDetector, onset_of
 from analyzer.detectors.periodic import PeriodicDropDetector
 from analyzer.detectors.ratecap import RateCapDetector
-from analyzer.detectors.result import Detection
+from analyzer.detectors.result import Detection, not_applicable
 from analyzer.detectors.shift import distribution_shift
 from analyzer.errors import UsageError
 from analyzer.metrics.quality import StreamQuality, capture_quality
@@ -274,7 +275,7 @@ class Analyzer:
                  for f in call_features(baseline, call, window_s=s.window_s,
                                         quality=quality)[0]
                  if f.speech_like and f.packets >= s.min_stream_packets
-                 and (f.source == "rtp" or f.app == "telegram")]
+                 and f.timing_known]
         why = None if feats else (
             f"the baseline capture {baseline.path} holds no media stream to compare with "
             f"(none of {len(baseline.media_streams)} media streams has "
@@ -394,7 +395,7 @@ class Analyzer:
         caller = _caller(capture, call)
         tested = {f.stream for f in feats
                   if f.packets >= s.min_stream_packets and f.duration_s >= s.min_stream_s
-                  and f.speech_like and not (f.source == "arrival" and f.app != "telegram")}
+                  and f.speech_like and f.timing_known}
         onsets = {f.stream: self.onset.detect(f, DetectionContext()) for f in feats
                   if f.stream in tested}
         out: list[_Stream] = []
@@ -402,10 +403,14 @@ class Analyzer:
             direction = _direction(f, caller)
             if f.stream not in tested:
                 cut = self._cutoff(capture, f, feats, call.start_s)
-                if not f.speech_like:
+                if f.not_speech is not None:
+                    why = f.not_speech.reason
+                    cut = not_applicable("cutoff", f"not speech: {why}",
+                                         **self.cutoff.thresholds())
+                elif not f.speech_like:
                     why = f"not speech-like (packet time {f.frame_interval_s * 1000:.0f} ms)"
-                elif f.source == "arrival" and f.app != "telegram":
-                    why = "opaque traffic of unknown structure (not RTP, not Telegram media)"
+                elif not f.timing_known:
+                    why = "traffic of unknown structure (not RTP, not media)"
                 else:
                     why = f"too short ({f.packets} packets, {f.duration_s:.1f} s)"
                 rep = StreamReport(stream=f.stream, label=f.label, direction=direction,
@@ -478,6 +483,7 @@ class Analyzer:
         d["periodic_drop"] = self.periodic.detect(f, DetectionContext(reference=ref))
         since = onset_s if onset_s is not None else None
         d["rate_cap"] = self.ratecap.detect(f, DetectionContext(reference=ref, since_s=since))
+        onset = _first_effect(f, onset, d, self.ratecap.min_queue_delay_s)
         # the split a pre-onset baseline was cut at (a change in loss, jitter or delay)
         split = onset_of(onset, DEGRADATION_SIGNALS)
         split_s = split[0] if split is not None else None
@@ -547,6 +553,42 @@ class Analyzer:
             raw_pvalue=d.pvalue, score=d.score, effect=d.effect, interval=None, estimate=e,
             confidence="high" if p_adj < 1e-4 else "medium",
             summary=summary("blocked_setup", "", e, p_adj))
+
+
+def _first_effect(f: StreamFeatures, onset: Detection, d: Mapping[str, Detection],
+                  queue_s: float) -> Detection:
+    """The onset moved back to the first visible effect of a pattern a single change
+    point places late: the first recurring drop window of periodic drops (the scan splits
+    the call where the loss rate is most different, often a few cycles in), and the
+    start of a shaper's queue (the first packet delayed ``queue_s`` over the stream's
+    least-delayed one, in the run of delayed packets leading to the first drop)."""
+    e = onset.estimate
+    if not onset.detected or not isinstance(e, OnsetEstimate) or e.onset_s is None:
+        return onset
+    at = e.first_effect_s if e.first_effect_s is not None else e.onset_s
+    cands = []
+    p = d.get("periodic_drop")
+    if p is not None and p.detected:
+        v = p.estimate.start_s()
+        if v is not None and np.isfinite(v):
+            cands.append(float(v))
+    r = d.get("rate_cap")
+    re = r.estimate if r is not None else None
+    if r is not None and r.detected and isinstance(re, RateCapEstimate) \
+            and re.mode == "shaping" and f.delay_measurable:
+        first_loss = float(f.slot_time_s[f.slot_lost].min()) if f.slot_lost.any() else at
+        order = np.argsort(f.arrival_s, kind="stable")
+        t, dl = f.arrival_s[order], f.delay_s[order]
+        k = int(np.searchsorted(t, first_loss))
+        calm = np.flatnonzero(np.isfinite(dl[:k]) & (dl[:k] <= queue_s))
+        if calm.size and calm[-1] + 1 < k:
+            cands.append(float(t[calm[-1] + 1]))
+    early = [c for c in cands if c < at]
+    if not early:
+        return onset
+    first = min(early)
+    lows = [v for v in (e.earliest_s, first) if v is not None]
+    return replace(onset, estimate=replace(e, first_effect_s=first, earliest_s=min(lows)))
 
 
 def _own_start(d: Detection, f: StreamFeatures) -> float | None:

@@ -54,11 +54,12 @@ class Confounder:
     description: str
     #: How long the call was silenced in all (handover, outage; ``None``: not a pause).
     paused_s: float | None = None
+    events: int = 1  # pauses merged into this one (a handover that recurs)
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({"kind": self.kind, "start_s": self.start_s, "end_s": self.end_s,
                          "streams": list(self.streams), "description": self.description,
-                         "paused_s": self.paused_s})
+                         "paused_s": self.paused_s, "events": self.events})
 
 
 def _gaps(f: StreamFeatures, min_gap_s: float) -> list[tuple[float, float]]:
@@ -137,7 +138,7 @@ class ConfounderFinder:
                 when = (f"for {b - a:.2f} s at {a:.2f} s" if count == 1 else
                         f"{count} times from {a:.2f} s to {b:.2f} s ({paused:.2f} s in all)")
                 out.append(Confounder(kind, a, b, tuple(sorted(idx)), f"{text} {when}",
-                                      paused_s=float(paused)))
+                                      paused_s=float(paused), events=int(count)))
                 for f in feats:
                     if f.stream is not None:
                         masks.setdefault(f.stream, []).append((a - 0.1, b + 0.1))

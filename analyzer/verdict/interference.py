@@ -45,8 +45,11 @@ _RANK = {"likely": 3, "possible": 2, "unknown": 1, "none_seen": 0}
 SIGNATURES = ("rate_cap", "periodic_drop", "cutoff", "blocked_setup")
 #: Confounders that damage a call (audible gaps) without anyone meaning it.
 ORDINARY_DAMAGE = ("handover", "path_switch")
-#: A handover or outage that silenced the call this long in all is damage.
-MIN_DAMAGING_PAUSE_S = 0.5
+#: Pauses of every direction (handover, path switch, outage) are damage - audible gaps -
+#: when they silenced the call this long in all, or recurred: one short switch of path is
+#: a hiccup, not a damaged call.
+MIN_DAMAGING_PAUSE_S = 3.0
+MIN_DAMAGING_PAUSES = 2
 #: A pause of every flow up to this long is what a handover or a radio dropout gives; a
 #: longer one may be a shutdown as well as a broken link.
 MAX_ORDINARY_OUTAGE_S = 10.0
@@ -68,7 +71,10 @@ def pause_s(c: Confounder) -> float:
 def damaging(confounders: Sequence[Confounder]) -> list[Confounder]:
     """The confounders that left audible gaps: handovers, path switches, outages."""
     hits = [c for c in confounders if c.kind in (*ORDINARY_DAMAGE, "outage")]
-    return hits if sum(pause_s(c) for c in hits) >= MIN_DAMAGING_PAUSE_S else []
+    if sum(pause_s(c) for c in hits) >= MIN_DAMAGING_PAUSE_S or \
+            sum(c.events for c in hits) >= MIN_DAMAGING_PAUSES:
+        return hits
+    return []
 
 
 def _kbps(x: float | None) -> str:

@@ -33,9 +33,11 @@ def test_clean_call_is_clean(framing: str) -> None:
 def test_benign_calls_are_not_throttling(kind: str, params: dict) -> None:
     cap, _ = simulated(kind, seed=22, **params)
     a = analyze(cap)
-    # a handover's pauses are damage, with an ordinary cause; DTX and a codec change are
-    # not damage at all. Nothing is called interference, and no pattern is found.
-    assert a.verdict == ("degraded" if kind == "handover" else "clean"), render_text(a)
+    # a handover's pauses are damage when they recur or add up (an ordinary cause); one
+    # short switch, DTX and a codec change are not. Nothing is called interference, and
+    # no pattern is found.
+    assert a.verdict in (("clean", "degraded") if kind == "handover" else ("clean",)), \
+        render_text(a)
     assert a.interference == "none_seen" and not a.findings, render_text(a)
     kinds = {c.kind for call in a.calls for c in call.confounders}
     expected = {"dtx": "dtx", "codec_change": "codec_change", "handover": "handover"}[kind]

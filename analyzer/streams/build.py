@@ -38,7 +38,7 @@ from analyzer.streams.model import (
 )
 from analyzer.streams.rtcp import ReportBlock, parse_compound
 from analyzer.streams.rtcp import summarize as rtcp_summary
-from analyzer.streams.rtpstats import rtp_stats_batched, timing_stats, tshark_clock_hz
+from analyzer.streams.rtpstats import media_clock_hz, rtp_stats_batched, timing_stats
 from analyzer.streams.sdp import (
     SdpMedia,
     SipMessage,
@@ -135,21 +135,71 @@ def _not_rtp_by_sdp(table: PacketTable, media: list[SdpMedia]) -> np.ndarray:
     return out
 
 
-def _sdp_flow_maps(table: PacketTable, media: list[SdpMedia]
-                   ) -> dict[int, dict[int, tuple[str, int]]]:
-    """For each flow touching an SDP media address:port, the merged payload-type map."""
-    if not media:
-        return {}
+@dataclass(frozen=True)
+class _SdpAt:
+    """One ``m=`` section as signalled: where, when (record number) and in which dialog."""
+
+    frame: int
+    dialog: str | None
+    rtpmap: dict[int, tuple[str, int]]
+
+
+def _sdp_by_endpoint(sip_msgs: list[SipMessage]) -> dict[tuple[str, int], list[_SdpAt]]:
+    """RTP media sections per receiving endpoint (address, port), in capture order."""
+    by_ep: dict[tuple[str, int], list[_SdpAt]] = {}
+    for msg in sip_msgs:
+        for m in msg.media:
+            if m.is_rtp:
+                by_ep.setdefault((m.address, m.port), []).append(
+                    _SdpAt(m.frame, msg.call_id, m.rtpmap))
+    for ev in by_ep.values():
+        ev.sort(key=lambda e: e.frame)
+    return by_ep
+
+
+def sdp_map_at(events: list[_SdpAt], frame: int) -> dict[int, tuple[str, int]]:
+    """The payload map an endpoint's SDP gave for media at record ``frame``: the dialog of
+    the latest SDP before it (the first one when media starts before any SDP), its sections
+    up to that record merged in order (a re-INVITE's map overrides the offer's). Successive
+    calls on the same ports so keep their own maps (G.726-32 then G.726-24 on PT 99)."""
+    before = [e for e in events if e.frame <= frame]
+    if not before:
+        before = [events[0]]
+    dialog = before[-1].dialog
+    out: dict[int, tuple[str, int]] = {}
+    for e in before:
+        if e.dialog == dialog:
+            out.update(e.rtpmap)
+    return out
+
+
+def _sdp_group_maps(table: PacketTable, by_ep: dict[tuple[str, int], list[_SdpAt]],
+                    groups: _RtpGroups) -> list[dict[int, tuple[str, int]]]:
+    """Each RTP group's payload map, from the SDP in force at its first packet for either
+    endpoint of its flow (the destination's wins: it says what that side receives)."""
     flows = table.flows
-    by_ep: dict[tuple[str, int], dict[int, tuple[str, int]]] = {}
-    for m in media:
-        by_ep.setdefault((m.address, m.port), {}).update(m.rtpmap)
-    out: dict[int, dict[int, tuple[str, int]]] = {}
-    for f in range(len(flows)):
-        for ep in ((flows.src_str(f), int(flows.sport[f])), (flows.dst_str(f),
-                                                               int(flows.dport[f]))):
+    out: list[dict[int, tuple[str, int]]] = []
+    for k in range(groups.starts.size):
+        f = int(groups.flow[k])
+        frame = int(table.frame[groups.rows[groups.starts[k]]])
+        smap: dict[int, tuple[str, int]] = {}
+        for ep in ((flows.src_str(f), int(flows.sport[f])),
+                   (flows.dst_str(f), int(flows.dport[f]))):
             if ep in by_ep:
-                out.setdefault(f, {}).update(by_ep[ep])
+                smap.update(sdp_map_at(by_ep[ep], frame))
+        out.append(smap)
+    return out
+
+
+def _sdp_flows(table: PacketTable, by_ep: dict[tuple[str, int], list[_SdpAt]]) -> np.ndarray:
+    """Flows with an endpoint some SDP named as an RTP receiver."""
+    flows = table.flows
+    out = np.zeros(len(flows), dtype=bool)
+    if not by_ep:
+        return out
+    for f in range(len(flows)):
+        out[f] = ((flows.src_str(f), int(flows.sport[f])) in by_ep or
+                  (flows.dst_str(f), int(flows.dport[f])) in by_ep)
     return out
 
 
@@ -167,14 +217,14 @@ def build_streams(table: PacketTable) -> StreamSet:
     every other flow; then RTCP reports, reverse directions and calls are attached."""
     sip_msgs = _sip_messages(table)
     all_media = [m for s in sip_msgs for m in s.media]
-    sdp_maps = _sdp_flow_maps(table, [m for m in all_media if m.is_rtp])
-    sdp_flow = np.zeros(len(table.flows), dtype=bool)
-    sdp_flow[list(sdp_maps)] = True
+    by_ep = _sdp_by_endpoint(sip_msgs)
+    sdp_flow = _sdp_flows(table, by_ep)
     rev = table.flows.reverse_index()
 
     cand = ((table.flags & F_RTP) != 0) & ~_not_rtp_by_sdp(table, all_media)
     groups = _rtp_groups(table, cand, sdp_flow)
     del cand
+    sdp_maps = _sdp_group_maps(table, by_ep, groups)
     streams = _rtp_streams(table, groups, sdp_maps, sdp_flow, rev)
     rest = np.ones(len(table), dtype=bool)
     rest[groups.rows] = False
@@ -235,7 +285,7 @@ def _rtp_groups(table: PacketTable, cand: np.ndarray, sdp_flow: np.ndarray) -> _
                       ssrc=gu[acc_groups] & 0xFFFFFFFF)
 
 
-def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: dict[int, dict[int, tuple[str, int]]],
+def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: list[dict[int, tuple[str, int]]],
                 arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray
                 ) -> tuple[np.ndarray, list[list]]:
     """Each RTP group's payload types, codec and clock: the per-packet clock as TShark sees
@@ -254,7 +304,7 @@ def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: dict[int, dict[int
             pt_list = [first_pt]
         else:
             pt_list = [int(p) for p, _ in Counter(pts.tolist()).most_common()]
-        smap = sdp_maps.get(f, {})
+        smap = sdp_maps[k]
         codec, clk_src = None, None
         for p in pt_list:
             if p in smap and smap[p][1] > 0:
@@ -264,7 +314,7 @@ def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: dict[int, dict[int
                 codec, clk_src = STATIC_PAYLOAD_TYPES[p][0], "static"
                 break
         # per-packet clock as TShark sees it (static table or SDP)
-        lut = {p: tshark_clock_hz(p, smap) for p in pt_list}
+        lut = {p: media_clock_hz(p, smap) for p in pt_list}
         clock[a:b] = np.vectorize(lut.get, otypes=[np.int32])(pts) if len(lut) > 1 else \
             lut[pt_list[0]]
         if not (clock[a:b] > 0).any():
@@ -282,7 +332,7 @@ def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: dict[int, dict[int
 
 
 def _rtp_streams(table: PacketTable, groups: _RtpGroups,
-                 sdp_maps: dict[int, dict[int, tuple[str, int]]], sdp_flow: np.ndarray,
+                 sdp_maps: list[dict[int, tuple[str, int]]], sdp_flow: np.ndarray,
                  rev: np.ndarray) -> list[Stream]:
     """The RTP streams, all at once (grouped in key order; numbered by first packet)."""
     flags = table.flags

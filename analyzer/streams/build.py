@@ -22,6 +22,7 @@ from analyzer.capture.dissect import (
 from analyzer.capture.table import PacketTable
 from analyzer.memory import release_free_memory
 from analyzer.protocol import CHANNELDATA_HEADER_LEN, STATIC_PAYLOAD_TYPES
+from analyzer.streams.calls import assemble_calls, pair_directions, sip_dialogs
 from analyzer.streams.clock import infer_clock_rates_hz
 from analyzer.streams.model import (
     KIND_DTLS,
@@ -232,7 +233,10 @@ def build_streams(table: PacketTable) -> StreamSet:
     streams += other
     streams = _attach_rtcp(table, streams)
     streams = _link(streams, rev)
-    calls = _calls(streams)
+    dialogs = sip_dialogs(sip_msgs, table.t0_ns)
+    streams = pair_directions(streams, dialogs)
+    calls = assemble_calls(streams, dialogs)
+    calls = _label_calls(streams, calls)
     return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs),
                      small_other_flows=small_other)
 
@@ -539,71 +543,40 @@ def _attach_rtcp(table: PacketTable, streams: list[Stream]) -> list[Stream]:
 
 
 def _link(streams: list[Stream], rev: np.ndarray) -> list[Stream]:
-    """Set ``reverse`` on each media stream: the largest media stream on the reverse flow."""
-    best: dict[int, Stream] = {}
+    """Set ``reverse`` on each media stream: the media stream on the reverse flow that runs
+    alongside it longest (then the largest). A flow that carried two calls one after the
+    other (new SSRCs) so pairs each call's directions, not the first call's with both."""
+    by_flow: dict[int, list[Stream]] = {}
     for s in streams:
-        if s.is_media and (s.flow not in best or s.stats.packets > best[s.flow].stats.packets):
-            best[s.flow] = s
+        if s.is_media:
+            by_flow.setdefault(s.flow, []).append(s)
+
+    def overlap(a: Stream, b: Stream) -> float:
+        return min(a.stats.end_s, b.stats.end_s) - max(a.stats.start_s, b.stats.start_s)
+
     out = []
     for s in streams:
         r = None
-        if s.is_media and rev[s.flow] >= 0 and int(rev[s.flow]) in best:
-            r = best[int(rev[s.flow])].index
+        if s.is_media and rev[s.flow] >= 0:
+            cands = by_flow.get(int(rev[s.flow]), [])
+            if cands:
+                best = max(cands, key=lambda t: (overlap(s, t) > 0, overlap(s, t) > 0 and
+                                                 t.stats.packets, overlap(s, t)))
+                r = best.index
         out.append(replace(s, reverse=r))
     return out
 
 
-#: Server ports shared by many calls: never used to join streams into one call.
-SHARED_SERVER_PORTS = (3478, 3479, 5349, 19302, 19305, 443, 5060)
-
-
-def _calls(streams: list[Stream]) -> tuple[Call, ...]:
-    """Group media streams into calls.
-
-    Streams are joined when they are the two directions of a flow pair, share a client
-    endpoint (address and port, not a relay's well-known port) or carry the same SSRC, so a
-    call that moves from a relay to a peer-to-peer path stays one call.
-    """
-    media = [s for s in streams if s.is_media]
-    parent = {s.index: s.index for s in media}
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    by_key: dict[tuple, int] = {}
-    for s in media:
-        keys: list[tuple] = []
-        if s.reverse is not None:
-            union(s.index, s.reverse)
-        for addr, port in ((s.src, s.sport), (s.dst, s.dport)):
-            if port not in SHARED_SERVER_PORTS:
-                keys.append(("ep", addr, port))
-        if s.ssrc is not None:
-            keys.append(("ssrc", s.ssrc))
-        for k in keys:
-            if k in by_key:
-                union(s.index, by_key[k])
-            else:
-                by_key[k] = s.index
-    groups: dict[int, list[int]] = {}
-    for s in media:
-        groups.setdefault(find(s.index), []).append(s.index)
-    calls: list[Call] = []
-    for idx in sorted(groups.values(), key=lambda v: min(streams[i].stats.start_s for i in v)):
-        apps = Counter(streams[i].app for i in idx if streams[i].app)
-        app = apps.most_common(1)[0][0] if apps else None
-        calls.append(Call(index=len(calls), streams=tuple(idx), app=app,
-                          start_s=min(streams[i].stats.start_s for i in idx),
-                          end_s=max(streams[i].stats.end_s for i in idx)))
+def _label_calls(streams: list[Stream], calls: tuple[Call, ...]) -> tuple[Call, ...]:
+    """One app per call (the streams' most common label); every stream of a call gets the
+    call's number and app."""
+    out = []
     for c in calls:
+        apps = Counter(streams[i].app for i in c.streams if streams[i].app)
+        named = Counter({a: n for a, n in apps.items() if a not in ("webrtc", "sip", "rtp")})
+        app = (named or apps).most_common(1)[0][0] if apps else None
+        c = replace(c, app=app)
         for i in c.streams:
-            streams[i] = replace(streams[i], call=c.index, app=streams[i].app or c.app)
-    return tuple(calls)
+            streams[i] = replace(streams[i], call=c.index, app=app or streams[i].app)
+        out.append(c)
+    return tuple(out)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from analyzer import read_capture
 from tests.support.craft import LINKTYPE_ETHERNET, Rec, frame, pcap_bytes, rtp, udp4
 
@@ -65,7 +63,6 @@ def test_rtpmap_is_scoped_per_dialog_and_time() -> None:
                       0x1011: "G726-24", 0x1020: "G726-40", 0x1021: "G726-40"}
 
 
-@pytest.mark.xfail(strict=True, reason="calls are assembled from SIP dialogs next")
 def test_successive_sip_calls_on_the_same_ports_are_separate_calls() -> None:
     recs: list[Rec] = []
     t = _call(recs, 0, "one@x", 0, "PCMU/8000", 0xA0)

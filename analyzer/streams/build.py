@@ -19,10 +19,16 @@ from analyzer.capture.dissect import (
     F_TELEGRAM_HELLO,
     F_TEXT,
 )
-from analyzer.capture.table import PacketTable
+from analyzer.capture.table import PacketTable, format_address
 from analyzer.memory import release_free_memory
 from analyzer.protocol import CHANNELDATA_HEADER_LEN, STATIC_PAYLOAD_TYPES
-from analyzer.streams.calls import assemble_calls, pair_directions, sip_dialogs
+from analyzer.streams.apps import APPS, GENERIC, AppEvidence, StreamFacts, clues, decide
+from analyzer.streams.calls import (
+    SHARED_SERVER_PORTS,
+    assemble_calls,
+    pair_directions,
+    sip_dialogs,
+)
 from analyzer.streams.clock import infer_clock_rates_hz
 from analyzer.streams.model import (
     KIND_DTLS,
@@ -236,7 +242,7 @@ def build_streams(table: PacketTable) -> StreamSet:
     dialogs = sip_dialogs(sip_msgs, table.t0_ns)
     streams = pair_directions(streams, dialogs)
     calls = assemble_calls(streams, dialogs)
-    calls = _label_calls(streams, calls)
+    calls = _label_calls(streams, calls, app_evidence(table))
     return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs),
                      small_other_flows=small_other)
 
@@ -470,24 +476,15 @@ def _transport(table: PacketTable, rows: np.ndarray, chan: np.ndarray) -> str:
 def _rtp_app(table: PacketTable, f: int, rev: np.ndarray, pts: tuple[int, ...],
              sdp: bool, dtls: bool, channel: bool, ssrc: int = 0, ice: bool = False
              ) -> str | None:
-    """Which app carried a stream, from what the wire shows (a guess, never certain).
-
-    WhatsApp: its audio payload types 120/121. Telegram: its relay networks. Signal
-    (RingRTC): small fixed SSRCs (1001, 2001, 2002, ...) on ICE/TURN paths. WebRTC in
-    general: DTLS or STUN on the same 5-tuple, or TURN framing.
-    """
-    flows = table.flows
+    """The family of a stream from its own path: ``sip`` (SDP-signalled), ``webrtc``
+    (DTLS, STUN or TURN on the same 5-tuple) or plain ``rtp``. Which app it is, is the
+    call's business (:mod:`analyzer.streams.apps`: relays, names, STUN, conventions)."""
+    del table, f, rev, pts, ssrc
     if sdp:
         return "sip"
-    if pts and pts[0] in WHATSAPP_PTS:
-        return "whatsapp"
-    if _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS):
-        return "telegram"
-    if (ice or dtls or channel) and 1000 <= ssrc < SIGNAL_MAX_SSRC:
-        return "signal"
     if dtls or channel or ice:
         return "webrtc"
-    return None
+    return "rtp"
 
 
 def _broadcast_or_multicast(addr16: np.ndarray) -> bool:
@@ -567,16 +564,60 @@ def _link(streams: list[Stream], rev: np.ndarray) -> list[Stream]:
     return out
 
 
-def _label_calls(streams: list[Stream], calls: tuple[Call, ...]) -> tuple[Call, ...]:
-    """One app per call (the streams' most common label); every stream of a call gets the
-    call's number and app."""
+def app_evidence(table: PacketTable) -> AppEvidence:
+    """The capture's app evidence: its kept DNS/STUN/TLS payloads and, when the capture
+    layer set them (PCAPdroid), the phone's app label or package per flow."""
+    ev = AppEvidence()
+    for src, sport, dst, dport, payload in table.hints:
+        ev.add_hint(format_address(src), sport, format_address(dst), dport, payload)
+    labels = getattr(table.flows, "app_label", None)
+    packages = getattr(table.flows, "app_package", None)
+    for f in range(len(table.flows)):
+        label = labels[f] if labels is not None and f < len(labels) else None
+        package = packages[f] if packages is not None and f < len(packages) else None
+        if label or package:
+            ev.add_flow_app(f, label=label or None, package=package or None)
+    return ev
+
+
+def _facts(s: Stream) -> StreamFacts:
+    return StreamFacts(src=s.src, sport=s.sport, dst=s.dst, dport=s.dport, flow=s.flow,
+                       kind=s.kind, payload_types=s.payload_types, ssrc=s.ssrc,
+                       ice=s.app == "webrtc")
+
+
+def _label_calls(streams: list[Stream], calls: tuple[Call, ...], ev: AppEvidence
+                 ) -> tuple[Call, ...]:
+    """One app per call, from the evidence of its streams and of the other flows of its
+    sockets (ICE checks to relays, TURN); a SIP-signalled call is ``sip``; without a clear
+    app, the streams' generic family (``webrtc``, ``rtp``) or ``None``. Every stream of a
+    call gets the call's number and app."""
+    by_socket: dict[tuple[str, int], list[Stream]] = {}
+    for s in streams:
+        if not s.is_media:
+            for ep in ((s.src, s.sport), (s.dst, s.dport)):
+                if ep[1] not in SHARED_SERVER_PORTS:
+                    by_socket.setdefault(ep, []).append(s)
     out = []
     for c in calls:
-        apps = Counter(streams[i].app for i in c.streams if streams[i].app)
-        named = Counter({a: n for a, n in apps.items() if a not in ("webrtc", "sip", "rtp")})
-        app = (named or apps).most_common(1)[0][0] if apps else None
-        c = replace(c, app=app)
+        members = [streams[i] for i in c.streams]
+        found = []
+        companions: dict[int, Stream] = {}
+        for s in members:
+            found += clues(_facts(s), ev)
+            for ep in ((s.src, s.sport), (s.dst, s.dport)):
+                for o in by_socket.get(ep, ()):
+                    companions[o.index] = o
+        for o in companions.values():
+            found += clues(_facts(o), ev, companion=True)
+        app, why = decide(found)
+        if any(s.sdp_signalled for s in members):
+            app, why = "sip", ("sip: SDP-signalled media",)
+        elif app is None:
+            generic = Counter(s.app for s in members if s.app in GENERIC)
+            app = generic.most_common(1)[0][0] if generic else None
+        c = replace(c, app=app, app_evidence=why if app in APPS else ())
         for i in c.streams:
-            streams[i] = replace(streams[i], call=c.index, app=app or streams[i].app)
+            streams[i] = replace(streams[i], call=c.index, app=app)
         out.append(c)
     return tuple(out)

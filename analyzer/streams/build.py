@@ -593,11 +593,10 @@ def _label_calls(streams: list[Stream], calls: tuple[Call, ...], ev: AppEvidence
     app, the streams' generic family (``webrtc``, ``rtp``) or ``None``. Every stream of a
     call gets the call's number and app."""
     by_socket: dict[tuple[str, int], list[Stream]] = {}
-    for s in streams:
-        if not s.is_media:
-            for ep in ((s.src, s.sport), (s.dst, s.dport)):
-                if ep[1] not in SHARED_SERVER_PORTS:
-                    by_socket.setdefault(ep, []).append(s)
+    for s in streams:  # media of other calls on the same socket count too (relay leg)
+        for ep in ((s.src, s.sport), (s.dst, s.dport)):
+            if ep[1] not in SHARED_SERVER_PORTS:
+                by_socket.setdefault(ep, []).append(s)
     out = []
     for c in calls:
         members = [streams[i] for i in c.streams]
@@ -607,7 +606,8 @@ def _label_calls(streams: list[Stream], calls: tuple[Call, ...], ev: AppEvidence
             found += clues(_facts(s), ev)
             for ep in ((s.src, s.sport), (s.dst, s.dport)):
                 for o in by_socket.get(ep, ()):
-                    companions[o.index] = o
+                    if o.index not in c.streams:
+                        companions[o.index] = o
         for o in companions.values():
             found += clues(_facts(o), ev, companion=True)
         app, why = decide(found)

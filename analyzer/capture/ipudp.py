@@ -41,6 +41,12 @@ _SIP_PREFIXES = np.array([int.from_bytes(m[:4], "big") for m in SIP_STARTS], dty
 #: At most this many whole payloads are kept per capture (SIP and RTCP are sparse; this
 #: bounds memory on a capture that is nothing but RTCP).
 MAX_KEPT_PAYLOADS = 200_000
+#: App evidence kept whole (DNS responses, STUN messages with attributes, TLS ClientHellos):
+#: at most this many per batch of records; the reader bounds the capture's total.
+MAX_HINTS_PER_BATCH = 64
+DNS_PORT = 53
+TLS_HANDSHAKE = 0x16
+TLS_CLIENT_HELLO = 0x01
 
 
 @dataclass
@@ -98,6 +104,9 @@ class UdpBatch:
     tcp_sip: list[tuple[int, int, bytes]] = field(default_factory=list)  # (frame, ts_ns, data)
     tcp: TcpSegments | None = None
     proto: np.ndarray | None = None  # uint8 17/6, set by the reader
+    #: App evidence: (src, sport, dst, dport, payload), addresses as 16 bytes (see
+    #: :func:`_hints`; read by analyzer.streams.apps).
+    hints: list[tuple[bytes, int, bytes, int, bytes]] = field(default_factory=list)
     encap: np.ndarray | None = None  # uint8: 0 as captured, 2 unwrapped from a STUN DATA attr
     icmp: list[IcmpError] = field(default_factory=list)
     counters: DecodeCounters = field(default_factory=DecodeCounters)
@@ -231,11 +240,12 @@ def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> Ud
         head[short[:, None], np.arange(HEAD_BYTES)[None, :]] *= \
             (np.arange(HEAD_BYTES)[None, :] < cap_len[short, None])
     kept = _keep_payloads(buf, head, pay_start, cap_len, kept_budget)
+    hints = _hints(buf, head, pay_start, cap_len, sport, src, dst, dport, tcp_segs)
     return UdpBatch(frame=batch.first_frame + rec, ts_ns=batch.ts_ns[rec], src=src, dst=dst,
                     sport=sport, dport=dport, ipver=np.where(is6, 6, 4).astype(np.int8),
                     udp_len=ulen.astype(np.int32), cap_len=cap_len.astype(np.int32),
                     wire_len=batch.origlen[rec].astype(np.int32), head=head, kept=kept,
-                    tcp_sip=tcp_sip, tcp=tcp_segs, icmp=out_icmp, counters=c)
+                    tcp_sip=tcp_sip, tcp=tcp_segs, icmp=out_icmp, counters=c, hints=hints)
 
 
 @dataclass(frozen=True)
@@ -327,6 +337,32 @@ def _keep_payloads(buf: np.ndarray, head: np.ndarray, start: np.ndarray, cap_len
         if rtcp[r] or stun_ind[r] or data.startswith(SIP_STARTS):
             kept[int(r)] = data
     return kept
+
+
+def _hints(buf: np.ndarray, head: np.ndarray, start: np.ndarray, cap_len: np.ndarray,
+           sport: np.ndarray, src: np.ndarray, dst: np.ndarray, dport: np.ndarray,
+           tcp: TcpSegments | None) -> list[tuple[bytes, int, bytes, int, bytes]]:
+    """Payloads that name the app behind a call: DNS responses (answers map names to
+    addresses), STUN messages with attributes (SOFTWARE, vendor attributes) and TLS
+    ClientHellos (SNI). A few per batch: evidence, not data."""
+    b0, b1 = head[:, 0], head[:, 1]
+    dns = (sport == DNS_PORT) & ((head[:, 2] & 0x80) != 0) & (cap_len >= 12)
+    stun = ((b0 <= 0x01) & (np.ascontiguousarray(head[:, 4:8]).view(">u4").ravel()
+                            == STUN_MAGIC_COOKIE) & (cap_len > 20) & (b1 != 0x16) & (b1 != 0x17))
+    out = []
+    for sel in (dns, stun):
+        for r in np.flatnonzero(sel)[:MAX_HINTS_PER_BATCH]:
+            s0, ln = int(start[r]), int(cap_len[r])
+            out.append((bytes(src[r]), int(sport[r]), bytes(dst[r]), int(dport[r]),
+                        buf[s0: s0 + ln].tobytes()))
+    if tcp is not None:
+        hello = np.flatnonzero((tcp.first8[:, 0] == TLS_HANDSHAKE) & (tcp.first8[:, 1] == 3)
+                               & (tcp.first8[:, 5] == TLS_CLIENT_HELLO))
+        for r in hello[:MAX_HINTS_PER_BATCH]:
+            s0, ln = int(tcp.start[r]), int(tcp.length[r])
+            out.append((bytes(tcp.src[r]), int(tcp.sport[r]), bytes(tcp.dst[r]),
+                        int(tcp.dport[r]), tcp.buf[s0: s0 + ln].tobytes()))
+    return out
 
 
 def _icmp_errors(w: np.ndarray, l4: np.ndarray, is6: np.ndarray, avail: np.ndarray,

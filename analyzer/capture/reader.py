@@ -35,6 +35,8 @@ from analyzer.errors import (
 
 ProgressFn = Callable[[int, int | None], None]
 T = TypeVar("T")
+#: App evidence payloads (DNS, STUN attributes, TLS ClientHello) kept per capture.
+MAX_HINTS = 4096
 
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -301,6 +303,7 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         kept: dict[int, bytes] = {}
         icmp: list[IcmpError] = []
         tcp_sip: list[tuple[int, int, bytes]] = []
+        hints: list[tuple[bytes, int, bytes, int, bytes]] = []
         counters = DecodeCounters()
         t0: int | None = None
         rows = 0
@@ -335,6 +338,7 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             kept.update({rows + r: v for r, v in ub.kept.items()})
             icmp.extend(ub.icmp)
             tcp_sip.extend(ub.tcp_sip)
+            hints.extend(ub.hints[: max(0, MAX_HINTS - len(hints))])
             rows += int(ub.frame.size)
             if progress is not None:
                 progress(src.position, src.size)
@@ -365,6 +369,7 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             path=src.name, fmt=walker.fmt + (".gz" if src.compressed else ""),
             flows=flows.table(), t0_ns=t0 or 0, records=walker.records,
             linktypes=tuple(sorted(linktypes_seen)), counters=counters, kept=kept,
-            tcp_sip=tuple(tcp_sip), icmp=tuple(icmp), warnings=tuple(warn),
+            tcp_sip=tuple(tcp_sip), hints=tuple(hints), icmp=tuple(icmp),
+            warnings=tuple(warn),
             sha256=src.sha256, file_size_bytes=src.raw_bytes,
             content_secret=src.content_secret(), **joined)

@@ -85,6 +85,9 @@ class PacketTable:
     counters: DecodeCounters
     kept: dict[int, bytes] = field(default_factory=dict)
     tcp_sip: tuple[tuple[int, int, bytes], ...] = ()
+    #: App evidence (DNS responses, STUN with attributes, TLS ClientHellos), bounded:
+    #: (src, sport, dst, dport, payload), addresses as 16 bytes (IPv4 mapped).
+    hints: tuple[tuple[bytes, int, bytes, int, bytes], ...] = ()
     icmp: tuple[IcmpError, ...] = ()
     warnings: tuple[str, ...] = ()
     sha256: str = ""

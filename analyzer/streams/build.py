@@ -19,9 +19,16 @@ from analyzer.capture.dissect import (
     F_TELEGRAM_HELLO,
     F_TEXT,
 )
-from analyzer.capture.table import PacketTable
+from analyzer.capture.table import PacketTable, format_address
 from analyzer.memory import release_free_memory
 from analyzer.protocol import CHANNELDATA_HEADER_LEN, STATIC_PAYLOAD_TYPES
+from analyzer.streams.apps import APPS, GENERIC, AppEvidence, StreamFacts, clues, decide
+from analyzer.streams.calls import (
+    SHARED_SERVER_PORTS,
+    assemble_calls,
+    pair_directions,
+    sip_dialogs,
+)
 from analyzer.streams.clock import infer_clock_rates_hz
 from analyzer.streams.model import (
     KIND_DTLS,
@@ -38,7 +45,7 @@ from analyzer.streams.model import (
 )
 from analyzer.streams.rtcp import ReportBlock, parse_compound
 from analyzer.streams.rtcp import summarize as rtcp_summary
-from analyzer.streams.rtpstats import rtp_stats_batched, timing_stats, tshark_clock_hz
+from analyzer.streams.rtpstats import media_clock_hz, rtp_stats_batched, timing_stats
 from analyzer.streams.sdp import (
     SdpMedia,
     SipMessage,
@@ -135,21 +142,71 @@ def _not_rtp_by_sdp(table: PacketTable, media: list[SdpMedia]) -> np.ndarray:
     return out
 
 
-def _sdp_flow_maps(table: PacketTable, media: list[SdpMedia]
-                   ) -> dict[int, dict[int, tuple[str, int]]]:
-    """For each flow touching an SDP media address:port, the merged payload-type map."""
-    if not media:
-        return {}
+@dataclass(frozen=True)
+class _SdpAt:
+    """One ``m=`` section as signalled: where, when (record number) and in which dialog."""
+
+    frame: int
+    dialog: str | None
+    rtpmap: dict[int, tuple[str, int]]
+
+
+def _sdp_by_endpoint(sip_msgs: list[SipMessage]) -> dict[tuple[str, int], list[_SdpAt]]:
+    """RTP media sections per receiving endpoint (address, port), in capture order."""
+    by_ep: dict[tuple[str, int], list[_SdpAt]] = {}
+    for msg in sip_msgs:
+        for m in msg.media:
+            if m.is_rtp:
+                by_ep.setdefault((m.address, m.port), []).append(
+                    _SdpAt(m.frame, msg.call_id, m.rtpmap))
+    for ev in by_ep.values():
+        ev.sort(key=lambda e: e.frame)
+    return by_ep
+
+
+def sdp_map_at(events: list[_SdpAt], frame: int) -> dict[int, tuple[str, int]]:
+    """The payload map an endpoint's SDP gave for media at record ``frame``: the dialog of
+    the latest SDP before it (the first one when media starts before any SDP), its sections
+    up to that record merged in order (a re-INVITE's map overrides the offer's). Successive
+    calls on the same ports so keep their own maps (G.726-32 then G.726-24 on PT 99)."""
+    before = [e for e in events if e.frame <= frame]
+    if not before:
+        before = [events[0]]
+    dialog = before[-1].dialog
+    out: dict[int, tuple[str, int]] = {}
+    for e in before:
+        if e.dialog == dialog:
+            out.update(e.rtpmap)
+    return out
+
+
+def _sdp_group_maps(table: PacketTable, by_ep: dict[tuple[str, int], list[_SdpAt]],
+                    groups: _RtpGroups) -> list[dict[int, tuple[str, int]]]:
+    """Each RTP group's payload map, from the SDP in force at its first packet for either
+    endpoint of its flow (the destination's wins: it says what that side receives)."""
     flows = table.flows
-    by_ep: dict[tuple[str, int], dict[int, tuple[str, int]]] = {}
-    for m in media:
-        by_ep.setdefault((m.address, m.port), {}).update(m.rtpmap)
-    out: dict[int, dict[int, tuple[str, int]]] = {}
-    for f in range(len(flows)):
-        for ep in ((flows.src_str(f), int(flows.sport[f])), (flows.dst_str(f),
-                                                               int(flows.dport[f]))):
+    out: list[dict[int, tuple[str, int]]] = []
+    for k in range(groups.starts.size):
+        f = int(groups.flow[k])
+        frame = int(table.frame[groups.rows[groups.starts[k]]])
+        smap: dict[int, tuple[str, int]] = {}
+        for ep in ((flows.src_str(f), int(flows.sport[f])),
+                   (flows.dst_str(f), int(flows.dport[f]))):
             if ep in by_ep:
-                out.setdefault(f, {}).update(by_ep[ep])
+                smap.update(sdp_map_at(by_ep[ep], frame))
+        out.append(smap)
+    return out
+
+
+def _sdp_flows(table: PacketTable, by_ep: dict[tuple[str, int], list[_SdpAt]]) -> np.ndarray:
+    """Flows with an endpoint some SDP named as an RTP receiver."""
+    flows = table.flows
+    out = np.zeros(len(flows), dtype=bool)
+    if not by_ep:
+        return out
+    for f in range(len(flows)):
+        out[f] = ((flows.src_str(f), int(flows.sport[f])) in by_ep or
+                  (flows.dst_str(f), int(flows.dport[f])) in by_ep)
     return out
 
 
@@ -167,14 +224,14 @@ def build_streams(table: PacketTable) -> StreamSet:
     every other flow; then RTCP reports, reverse directions and calls are attached."""
     sip_msgs = _sip_messages(table)
     all_media = [m for s in sip_msgs for m in s.media]
-    sdp_maps = _sdp_flow_maps(table, [m for m in all_media if m.is_rtp])
-    sdp_flow = np.zeros(len(table.flows), dtype=bool)
-    sdp_flow[list(sdp_maps)] = True
+    by_ep = _sdp_by_endpoint(sip_msgs)
+    sdp_flow = _sdp_flows(table, by_ep)
     rev = table.flows.reverse_index()
 
     cand = ((table.flags & F_RTP) != 0) & ~_not_rtp_by_sdp(table, all_media)
     groups = _rtp_groups(table, cand, sdp_flow)
     del cand
+    sdp_maps = _sdp_group_maps(table, by_ep, groups)
     streams = _rtp_streams(table, groups, sdp_maps, sdp_flow, rev)
     rest = np.ones(len(table), dtype=bool)
     rest[groups.rows] = False
@@ -182,7 +239,10 @@ def build_streams(table: PacketTable) -> StreamSet:
     streams += other
     streams = _attach_rtcp(table, streams)
     streams = _link(streams, rev)
-    calls = _calls(streams)
+    dialogs = sip_dialogs(sip_msgs, table.t0_ns)
+    streams = pair_directions(streams, dialogs)
+    calls = assemble_calls(streams, dialogs)
+    calls = _label_calls(streams, calls, app_evidence(table))
     return StreamSet(streams=tuple(streams), calls=calls, sip=tuple(sip_msgs),
                      small_other_flows=small_other)
 
@@ -235,7 +295,7 @@ def _rtp_groups(table: PacketTable, cand: np.ndarray, sdp_flow: np.ndarray) -> _
                       ssrc=gu[acc_groups] & 0xFFFFFFFF)
 
 
-def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: dict[int, dict[int, tuple[str, int]]],
+def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: list[dict[int, tuple[str, int]]],
                 arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray
                 ) -> tuple[np.ndarray, list[list]]:
     """Each RTP group's payload types, codec and clock: the per-packet clock as TShark sees
@@ -254,7 +314,7 @@ def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: dict[int, dict[int
             pt_list = [first_pt]
         else:
             pt_list = [int(p) for p, _ in Counter(pts.tolist()).most_common()]
-        smap = sdp_maps.get(f, {})
+        smap = sdp_maps[k]
         codec, clk_src = None, None
         for p in pt_list:
             if p in smap and smap[p][1] > 0:
@@ -264,7 +324,7 @@ def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: dict[int, dict[int
                 codec, clk_src = STATIC_PAYLOAD_TYPES[p][0], "static"
                 break
         # per-packet clock as TShark sees it (static table or SDP)
-        lut = {p: tshark_clock_hz(p, smap) for p in pt_list}
+        lut = {p: media_clock_hz(p, smap) for p in pt_list}
         clock[a:b] = np.vectorize(lut.get, otypes=[np.int32])(pts) if len(lut) > 1 else \
             lut[pt_list[0]]
         if not (clock[a:b] > 0).any():
@@ -282,7 +342,7 @@ def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: dict[int, dict[int
 
 
 def _rtp_streams(table: PacketTable, groups: _RtpGroups,
-                 sdp_maps: dict[int, dict[int, tuple[str, int]]], sdp_flow: np.ndarray,
+                 sdp_maps: list[dict[int, tuple[str, int]]], sdp_flow: np.ndarray,
                  rev: np.ndarray) -> list[Stream]:
     """The RTP streams, all at once (grouped in key order; numbered by first packet)."""
     flags = table.flags
@@ -416,24 +476,15 @@ def _transport(table: PacketTable, rows: np.ndarray, chan: np.ndarray) -> str:
 def _rtp_app(table: PacketTable, f: int, rev: np.ndarray, pts: tuple[int, ...],
              sdp: bool, dtls: bool, channel: bool, ssrc: int = 0, ice: bool = False
              ) -> str | None:
-    """Which app carried a stream, from what the wire shows (a guess, never certain).
-
-    WhatsApp: its audio payload types 120/121. Telegram: its relay networks. Signal
-    (RingRTC): small fixed SSRCs (1001, 2001, 2002, ...) on ICE/TURN paths. WebRTC in
-    general: DTLS or STUN on the same 5-tuple, or TURN framing.
-    """
-    flows = table.flows
+    """The family of a stream from its own path: ``sip`` (SDP-signalled), ``webrtc``
+    (DTLS, STUN or TURN on the same 5-tuple) or plain ``rtp``. Which app it is, is the
+    call's business (:mod:`analyzer.streams.apps`: relays, names, STUN, conventions)."""
+    del table, f, rev, pts, ssrc
     if sdp:
         return "sip"
-    if pts and pts[0] in WHATSAPP_PTS:
-        return "whatsapp"
-    if _in_nets(flows.dst[f], TELEGRAM_NETS) or _in_nets(flows.src[f], TELEGRAM_NETS):
-        return "telegram"
-    if (ice or dtls or channel) and 1000 <= ssrc < SIGNAL_MAX_SSRC:
-        return "signal"
     if dtls or channel or ice:
         return "webrtc"
-    return None
+    return "rtp"
 
 
 def _broadcast_or_multicast(addr16: np.ndarray) -> bool:
@@ -489,71 +540,84 @@ def _attach_rtcp(table: PacketTable, streams: list[Stream]) -> list[Stream]:
 
 
 def _link(streams: list[Stream], rev: np.ndarray) -> list[Stream]:
-    """Set ``reverse`` on each media stream: the largest media stream on the reverse flow."""
-    best: dict[int, Stream] = {}
+    """Set ``reverse`` on each media stream: the media stream on the reverse flow that runs
+    alongside it longest (then the largest). A flow that carried two calls one after the
+    other (new SSRCs) so pairs each call's directions, not the first call's with both."""
+    by_flow: dict[int, list[Stream]] = {}
     for s in streams:
-        if s.is_media and (s.flow not in best or s.stats.packets > best[s.flow].stats.packets):
-            best[s.flow] = s
+        if s.is_media:
+            by_flow.setdefault(s.flow, []).append(s)
+
+    def overlap(a: Stream, b: Stream) -> float:
+        return min(a.stats.end_s, b.stats.end_s) - max(a.stats.start_s, b.stats.start_s)
+
     out = []
     for s in streams:
         r = None
-        if s.is_media and rev[s.flow] >= 0 and int(rev[s.flow]) in best:
-            r = best[int(rev[s.flow])].index
+        if s.is_media and rev[s.flow] >= 0:
+            cands = by_flow.get(int(rev[s.flow]), [])
+            if cands:
+                best = max(cands, key=lambda t: (overlap(s, t) > 0, overlap(s, t) > 0 and
+                                                 t.stats.packets, overlap(s, t)))
+                r = best.index
         out.append(replace(s, reverse=r))
     return out
 
 
-#: Server ports shared by many calls: never used to join streams into one call.
-SHARED_SERVER_PORTS = (3478, 3479, 5349, 19302, 19305, 443, 5060)
+def app_evidence(table: PacketTable) -> AppEvidence:
+    """The capture's app evidence: its kept DNS/STUN/TLS payloads and, when the capture
+    layer set them (PCAPdroid), the phone's app label or package per flow."""
+    ev = AppEvidence()
+    for src, sport, dst, dport, payload in table.hints:
+        ev.add_hint(format_address(src), sport, format_address(dst), dport, payload)
+    labels = getattr(table.flows, "app_label", None)
+    packages = getattr(table.flows, "app_package", None)
+    for f in range(len(table.flows)):
+        label = labels[f] if labels is not None and f < len(labels) else None
+        package = packages[f] if packages is not None and f < len(packages) else None
+        if label or package:
+            ev.add_flow_app(f, label=label or None, package=package or None)
+    return ev
 
 
-def _calls(streams: list[Stream]) -> tuple[Call, ...]:
-    """Group media streams into calls.
+def _facts(s: Stream) -> StreamFacts:
+    return StreamFacts(src=s.src, sport=s.sport, dst=s.dst, dport=s.dport, flow=s.flow,
+                       kind=s.kind, payload_types=s.payload_types, ssrc=s.ssrc,
+                       ice=s.app == "webrtc")
 
-    Streams are joined when they are the two directions of a flow pair, share a client
-    endpoint (address and port, not a relay's well-known port) or carry the same SSRC, so a
-    call that moves from a relay to a peer-to-peer path stays one call.
-    """
-    media = [s for s in streams if s.is_media]
-    parent = {s.index: s.index for s in media}
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    by_key: dict[tuple, int] = {}
-    for s in media:
-        keys: list[tuple] = []
-        if s.reverse is not None:
-            union(s.index, s.reverse)
-        for addr, port in ((s.src, s.sport), (s.dst, s.dport)):
-            if port not in SHARED_SERVER_PORTS:
-                keys.append(("ep", addr, port))
-        if s.ssrc is not None:
-            keys.append(("ssrc", s.ssrc))
-        for k in keys:
-            if k in by_key:
-                union(s.index, by_key[k])
-            else:
-                by_key[k] = s.index
-    groups: dict[int, list[int]] = {}
-    for s in media:
-        groups.setdefault(find(s.index), []).append(s.index)
-    calls: list[Call] = []
-    for idx in sorted(groups.values(), key=lambda v: min(streams[i].stats.start_s for i in v)):
-        apps = Counter(streams[i].app for i in idx if streams[i].app)
-        app = apps.most_common(1)[0][0] if apps else None
-        calls.append(Call(index=len(calls), streams=tuple(idx), app=app,
-                          start_s=min(streams[i].stats.start_s for i in idx),
-                          end_s=max(streams[i].stats.end_s for i in idx)))
+def _label_calls(streams: list[Stream], calls: tuple[Call, ...], ev: AppEvidence
+                 ) -> tuple[Call, ...]:
+    """One app per call, from the evidence of its streams and of the other flows of its
+    sockets (ICE checks to relays, TURN); a SIP-signalled call is ``sip``; without a clear
+    app, the streams' generic family (``webrtc``, ``rtp``) or ``None``. Every stream of a
+    call gets the call's number and app."""
+    by_socket: dict[tuple[str, int], list[Stream]] = {}
+    for s in streams:  # media of other calls on the same socket count too (relay leg)
+        for ep in ((s.src, s.sport), (s.dst, s.dport)):
+            if ep[1] not in SHARED_SERVER_PORTS:
+                by_socket.setdefault(ep, []).append(s)
+    out = []
     for c in calls:
+        members = [streams[i] for i in c.streams]
+        found = []
+        companions: dict[int, Stream] = {}
+        for s in members:
+            found += clues(_facts(s), ev)
+            for ep in ((s.src, s.sport), (s.dst, s.dport)):
+                for o in by_socket.get(ep, ()):
+                    if o.index not in c.streams:
+                        companions[o.index] = o
+        for o in companions.values():
+            found += clues(_facts(o), ev, companion=True)
+        app, why = decide(found)
+        if any(s.sdp_signalled for s in members):
+            app, why = "sip", ("sip: SDP-signalled media",)
+        elif app is None:
+            generic = Counter(s.app for s in members if s.app in GENERIC)
+            app = generic.most_common(1)[0][0] if generic else None
+        c = replace(c, app=app, app_evidence=why if app in APPS else ())
         for i in c.streams:
-            streams[i] = replace(streams[i], call=c.index, app=streams[i].app or c.app)
-    return tuple(calls)
+            streams[i] = replace(streams[i], call=c.index, app=app)
+        out.append(c)
+    return tuple(out)

@@ -129,15 +129,49 @@ class Stream:
         return d
 
 
+#: Path switch kinds (how the media's 5-tuple changed).
+SWITCH_IP_VERSION = "ip_version"  # IPv6 <-> IPv4
+SWITCH_RELAY_TO_P2P = "relay_to_p2p"
+SWITCH_P2P_TO_RELAY = "p2p_to_relay"
+SWITCH_ADDRESS = "address"  # another address (another relay, Wi-Fi -> mobile)
+SWITCH_PORT = "port"  # same addresses, new ports
+
+
+@dataclass(frozen=True)
+class PathSwitch:
+    """Media of one direction moved to a new 5-tuple mid-call (ICE restart, handover,
+    relay -> peer-to-peer upgrade): a confounder, not loss. ``at_s`` is the first packet on
+    the new path, ``gap_s`` the silence between the old path's last packet and it (0 when
+    the paths overlap); ``matched_by`` says what tied the two: ``ssrc`` (the same RTP
+    source) or ``cadence`` (same packet rhythm and sizes right after the old path ended)."""
+
+    at_s: float
+    gap_s: float
+    from_stream: int
+    to_stream: int
+    kind: str
+    matched_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at_s": self.at_s, "gap_s": self.gap_s, "from_stream": self.from_stream,
+                "to_stream": self.to_stream, "kind": self.kind, "matched_by": self.matched_by}
+
+
 @dataclass(frozen=True)
 class Call:
-    """Media streams that belong to one call: both directions of a flow pair."""
+    """Media streams that belong to one call: both directions (paired by ``Stream.reverse``,
+    also on asymmetric ports), every path they took, joined by SIP dialog, SSRC, shared
+    endpoints in time, or a path switch. ``sip_call_ids``: the SIP dialogs that set it up;
+    ``app_evidence``: why ``app`` was chosen (strongest first)."""
 
     index: int
     streams: tuple[int, ...]
     app: str | None
     start_s: float
     end_s: float
+    path_switches: tuple[PathSwitch, ...] = ()
+    sip_call_ids: tuple[str, ...] = ()
+    app_evidence: tuple[str, ...] = ()
 
     @property
     def number(self) -> int:
@@ -146,4 +180,7 @@ class Call:
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "number": self.number, "streams": list(self.streams),
-                "app": self.app, "start_s": self.start_s, "end_s": self.end_s}
+                "app": self.app, "start_s": self.start_s, "end_s": self.end_s,
+                "path_switches": [p.to_dict() for p in self.path_switches],
+                "sip_call_ids": list(self.sip_call_ids),
+                "app_evidence": list(self.app_evidence)}

@@ -65,6 +65,17 @@ def tshark_clock_hz(payload_type: int, rtpmap: dict[int, tuple[str, int]]) -> in
     return STATIC_PAYLOAD_TYPES.get(payload_type, ("", 0))[1]
 
 
+def media_clock_hz(payload_type: int, rtpmap: dict[int, tuple[str, int]]) -> int:
+    """The clock this package uses for a payload type: :func:`tshark_clock_hz`, except that
+    a static payload type the SDP maps with a rate gets that rate. TShark's name table
+    matches by prefix, so "DVI4" would take the 90 kHz of "DV" (digital video) although
+    the SDP says DVI4/8000 or DVI4/16000 (RFC 3551 §4.5.1); static types never need the
+    name table."""
+    if payload_type < 96 and payload_type in rtpmap and rtpmap[payload_type][1] > 0:
+        return rtpmap[payload_type][1]
+    return tshark_clock_hz(payload_type, rtpmap)
+
+
 @dataclass(frozen=True)
 class StreamStats:
     """TShark-style statistics of one stream (``None`` where not applicable, e.g. no RTP)."""

@@ -26,6 +26,7 @@ module makes true:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -160,7 +161,7 @@ def _take(table: PacketTable, rows: np.ndarray, ts_ns: np.ndarray, t0_ns: int
     new_of_old = np.full(len(table), -1, dtype=np.int64)
     new_of_old[rows] = np.arange(rows.size)
     kept = {int(new_of_old[r]): p for r, p in table.kept.items() if new_of_old[r] >= 0}
-    cols = {name: _ro(getattr(table, name)[rows]) for name in (
+    cols: dict[str, Any] = {name: _ro(getattr(table, name)[rows]) for name in (
         "frame", "flow", "udp_len", "encap", "flags", "payload_type", "seq", "rtp_ts",
         "ssrc", "stun_type", "tag")}
     return replace(table, **cols, ts_ns=_ro(np.ascontiguousarray(ts_ns, dtype=np.int64)),

@@ -377,3 +377,58 @@ class Harness:
                            (), rss)
         return Outcome("unexpected", stage, "WorkerDied", f"worker exited with {code}", "",
                        seconds, (), rss)
+
+
+# -- one function in a bounded child ------------------------------------------------------------
+@dataclass(frozen=True)
+class Isolated:
+    """What :func:`run_isolated` got: ``cls`` is ``ok`` (``value`` holds the result),
+    ``error`` (an exception: ``error``/``message``/``where``), ``memory`` or ``hang``."""
+
+    cls: str
+    value: Any = None
+    error: str = ""
+    message: str = ""
+    where: str = ""
+
+
+def _isolated_child(conn: Connection, func: Any, args: tuple, memory_bytes: int) -> None:
+    for var in THREAD_ENV:
+        os.environ[var] = "1"
+    if memory_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    try:
+        conn.send(Isolated("ok", func(*args)))
+    except MemoryError as exc:
+        conn.send(Isolated("memory", None, type(exc).__name__, str(exc)[:300],
+                           last_analyzer_frame(exc)))
+    except Exception as exc:
+        conn.send(Isolated("error", None, type(exc).__name__, str(exc)[:300],
+                           last_analyzer_frame(exc)))
+
+
+def run_isolated(func: Any, *args: Any, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 memory_bytes: int = DEFAULT_MEMORY_BYTES) -> Isolated:
+    """``func(*args)`` in a spawned child under ``RLIMIT_AS`` and a timeout (``func`` and
+    its result must pickle: a module-level function returning plain data). The timeout
+    counts from the child's start, imports included."""
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_isolated_child, args=(child, func, args, memory_bytes),
+                       daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if parent.poll(timeout_s):
+            try:
+                return parent.recv()
+            except EOFError:
+                proc.join(5)
+                return Isolated("memory" if proc.exitcode == -signal.SIGKILL else "error",
+                                None, "WorkerDied", f"exit code {proc.exitcode}")
+        return Isolated("hang", None, "Timeout", f"no result after {timeout_s:g} s")
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        parent.close()

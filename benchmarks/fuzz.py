@@ -23,8 +23,10 @@ Exit status 1 when any input ended ``unexpected``, ``memory`` or ``hang``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -82,6 +84,10 @@ def _inputs(args: argparse.Namespace) -> tuple[dict[str, Mutant], list]:
     return made, gen()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--inputs", type=int, default=100_000)
@@ -105,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     index = []
     t0 = time.perf_counter()
     last = t0
+    tty = sys.stderr.isatty()
     harness = Harness(workers=args.workers, timeout_s=args.timeout,
                       memory_bytes=int(args.memory_gib * (1 << 30)))
-    with harness:
+    signal.signal(signal.SIGTERM, _interrupt)
+    with harness, contextlib.suppress(KeyboardInterrupt):  # ^C / SIGTERM: report so far
         for key, out in harness.run(stream):
             m = made.pop(str(key))
             tally.add(m.name, m.kind, out)
@@ -122,13 +130,14 @@ def main(argv: list[str] | None = None) -> int:
                                   "seed": m.seed, "run_seed": m.run_seed, "index": m.index,
                                   "mutations": list(m.chain), **out.to_dict()})
             now = time.perf_counter()
-            if sys.stderr.isatty() and now - last > 2:
+            if now - last > (2 if tty else 30):  # progress on stderr; a line a while in a log
                 last = now
-                print(f"\r{tally.total} inputs, {tally.bad} failing, "
-                      f"{tally.total / (now - t0):.1f}/s", end="", file=sys.stderr)
-        elapsed = time.perf_counter() - t0
-        peak = harness.peak_rss_mib
-    if sys.stderr.isatty():
+                print(f"{tally.total} inputs, {tally.bad} failing, "
+                      f"{tally.total / (now - t0):.1f}/s", end="\r" if tty else "\n",
+                      file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - t0
+    peak = harness.peak_rss_mib
+    if tty:
         print(file=sys.stderr)
     (args.out / "index.json").write_text(json.dumps(index, indent=1) + "\n")
     print(tally.table())

@@ -14,7 +14,9 @@ from tests.fuzz.harness import Harness, Outcome
 from tests.fuzz.mutate import GZIP_MAGIC, gunzip_prefix, gzip_bytes, parse_layout
 
 #: Candidates tried at most per input (each may take up to the harness timeout).
-MAX_TRIALS = 400
+MAX_TRIALS = 300
+#: Fewer for hangs: every candidate that still hangs costs the whole timeout.
+MAX_HANG_TRIALS = 40
 
 
 def same_failure(a: Outcome, b: Outcome) -> bool:
@@ -47,6 +49,15 @@ class Minimizer:
 
     def minimize(self, data: bytes, target: Outcome) -> bytes:
         self.trials = 0
+        limit = self.max_trials
+        if target.cls == "hang":
+            self.max_trials = min(limit, MAX_HANG_TRIALS)
+        try:
+            return self._minimize(data, target)
+        finally:
+            self.max_trials = limit
+
+    def _minimize(self, data: bytes, target: Outcome) -> bytes:
 
         def still(out: Outcome) -> bool:
             return same_failure(out, target)

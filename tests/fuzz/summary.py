@@ -18,6 +18,7 @@ class Tally:
     by_class: Counter = field(default_factory=Counter)
     by_kind: dict[str, Counter] = field(default_factory=dict)
     by_site: Counter = field(default_factory=Counter)
+    seconds: Counter = field(default_factory=Counter)  # summed per outcome class
     examples: dict[tuple[str, str, str, str], tuple[str, str]] = field(default_factory=dict)
     leaked: Counter = field(default_factory=Counter)
     leaked_inputs: int = 0
@@ -27,6 +28,7 @@ class Tally:
     def add(self, name: str, kind: str, out: Outcome) -> None:
         self.total += 1
         self.by_class[out.cls] += 1
+        self.seconds[out.cls] += out.seconds
         self.by_kind.setdefault(kind, Counter())[out.cls] += 1
         if out.bad:
             self.by_site[out.signature] += 1
@@ -46,6 +48,9 @@ class Tally:
         lines = [f"{self.total} inputs: " + ", ".join(
             f"{c} {self.by_class.get(c, 0)}" for c in OUTCOMES)
             + f"; leaked_warning {self.leaked_inputs}"]
+        lines.append("mean seconds per input: " + ", ".join(
+            f"{c} {self.seconds[c] / self.by_class[c]:.3f}" for c in OUTCOMES
+            if self.by_class.get(c)))
         lines.append("")
         lines.append(f"{'mutation':<16}" + "".join(f"{c:>11}" for c in OUTCOMES))
         for kind in sorted(self.by_kind):

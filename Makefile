@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench accuracy clean
+.PHONY: demo test lint bench accuracy fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ bench: $(STAMP)
 
 accuracy: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
+
+# Hostile inputs through the whole pipeline (about an hour on 2 cores); failing inputs in
+# reports/fuzz/ for triage. The fast seeded run (2,000 inputs) is part of `make test`.
+FUZZ_INPUTS ?= 100000
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py --inputs $(FUZZ_INPUTS) --workers 2 --out reports/fuzz
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -11,9 +11,10 @@ writes one JSON per command and capture into OUT_DIR. To get the "before" side, 
 branch point (``git archive BASE | tar -x -C /tmp/before``) and pass ``--src /tmp/before``.
 
 ``compare`` walks each pair of JSON documents: verdict strings, labels and counts must be
-equal; floats equal within ``--rtol`` (relative) or ``--atol`` (absolute); p-values of
-resampling tests, which may stop early, within ``--p-atol``; keys that hold timings are
-skipped. Exit status 1 when anything differs.
+equal; floats equal within ``--rtol`` (relative) or ``--atol`` (absolute); p-values (keys
+``pvalue``, ``*_pvalue``) either equal so or, as a permutation p-value is a Monte Carlo
+estimate whose draws and count may change, on the same side of every decision level in
+``P_LEVELS``; keys that hold timings are skipped. Exit status 1 when anything differs.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ SIMULATED = (
 )
 TIMING_KEYS = {"elapsed_s", "seconds", "timings", "phases", "generated_at", "created"}
 P_KEYS = ("pvalue", "p_value", "p")
+#: Decision levels a p-value is read against (alpha, alpha / 4 signals, suspicious, ...).
+P_LEVELS = (1e-6, 0.001, 0.0025, 0.005, 0.01, 0.0125, 0.05, 0.1)
 
 
 def captures(sim_dir: Path, src: Path) -> list[Path]:
@@ -105,15 +108,25 @@ def diff(a: Any, b: Any, path: str, opts: argparse.Namespace, out: list[str]) ->
             and isinstance(b, int | float) and not isinstance(a, bool):
         if math.isnan(a) and math.isnan(b):
             return
-        tol = opts.p_atol if _is_p(path) else max(opts.atol, opts.rtol * max(abs(a), abs(b)))
-        if not abs(a - b) <= tol:
-            out.append(f"{path}: {a!r} != {b!r}")
-    elif a != b:
+        tol = max(opts.atol, opts.rtol * max(abs(a), abs(b)))
+        if abs(a - b) <= tol:
+            return
+        if _is_p(path) and all((a < lv) == (b < lv) for lv in P_LEVELS):
+            opts.p_moved.append(f"{path}: {a:.3g} -> {b:.3g}")
+            return
         out.append(f"{path}: {a!r} != {b!r}")
+    elif a != b:
+        out.append(f"{path}: {_short(a)} != {_short(b)}")
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 120 else r[:117] + "..."
 
 
 def compare(args: argparse.Namespace) -> int:
     bad = 0
+    args.p_moved = []
     files = sorted(p.name for p in args.before.glob("*.json"))
     for name in files:
         after = args.after / name
@@ -129,6 +142,11 @@ def compare(args: argparse.Namespace) -> int:
             print(f"{name}: {len(out)} differences")
             for line in out[:12]:
                 print("   ", line)
+    if args.p_moved:
+        print(f"{len(args.p_moved)} permutation p-values moved, each on the same side of "
+              f"every level {P_LEVELS}:")
+        for line in args.p_moved:
+            print("   ", line)
     print(f"{len(files) - bad}/{len(files)} documents equal within tolerance")
     return 1 if bad else 0
 
@@ -145,7 +163,6 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("after", type=Path)
     d.add_argument("--rtol", type=float, default=1e-6)
     d.add_argument("--atol", type=float, default=1e-9)
-    d.add_argument("--p-atol", type=float, default=0.0)
     args = p.parse_args(argv)
     return collect(args) if args.cmd == "collect" else compare(args)
 

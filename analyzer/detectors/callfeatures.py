@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from analyzer.detectors.confounders import Confounder, ConfounderFinder
 from analyzer.detectors.features import WINDOW_S, StreamFeatures, stream_features
 from analyzer.metrics.quality import call_members
+from analyzer.phases import timed
 
 if TYPE_CHECKING:
     from analyzer.metrics.quality import StreamQuality
@@ -61,6 +62,7 @@ def dense(stream: Stream, min_packets: int = MIN_PACKETS) -> bool:
     return span <= 0 or n / span >= MIN_RATE_PPS
 
 
+@timed("features")
 def call_features(capture: Capture, call: Call, *, window_s: float = WINDOW_S,
                   min_packets: int = MIN_PACKETS,
                   finder: ConfounderFinder | None = None,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.capture import headers as H
+from analyzer.phases import timed
 from analyzer.protocol import CHANNELDATA_HEADER_LEN
 
 # bits of ``DatagramColumns.flags``
@@ -53,6 +54,7 @@ def _tag_hash(head: np.ndarray) -> np.ndarray:
     return (h >> np.uint64(32)).astype(np.uint32)
 
 
+@timed("dissect")
 def dissect(head: np.ndarray, length: np.ndarray, encap: np.ndarray,
             text_rows: np.ndarray) -> DatagramColumns:
     """Classify every datagram from its first bytes; ``text_rows`` are SIP/MEGACO rows."""

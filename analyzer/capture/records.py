@@ -1,8 +1,9 @@
 """Walking the records of pcap and pcapng files in chunks.
 
-The only per-record Python work is the sequential walk over record lengths (each record's
-offset depends on the previous one); every field is then gathered with numpy from the whole
-chunk at once. A walker yields :class:`RecordBatch` objects and, when the file is damaged,
+The only per-record loop is the sequential walk over record lengths (each record's offset
+depends on the previous one): compiled (``_walk.c``, built at install) or, when that was
+not built, in Python with the same results; every field is then gathered with numpy from
+the whole chunk at once. A walker yields :class:`RecordBatch` objects and, when the file is damaged,
 stops at the damage and leaves the error in :attr:`RecordWalker.damage`, so the caller can
 keep the packets before it.
 """
@@ -13,6 +14,7 @@ import struct
 from array import array
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 
@@ -31,6 +33,12 @@ from analyzer.protocol import (
     PCAPNG_SHB,
     PCAPNG_SPB,
 )
+
+_compiled: ModuleType | None
+try:  # the compiled walk; the Python loops below are the fallback
+    import analyzer.capture._walk as _compiled
+except ImportError:  # pragma: no cover - depends on the build
+    _compiled = None
 
 #: Shortest valid length of each block type we read (header, fixed fields, trailer).
 PCAPNG_MIN_BLOCK_LEN = {PCAPNG_IDB: 20, PCAPNG_OPB: 32, PCAPNG_SPB: 16, PCAPNG_EPB: 32}
@@ -109,13 +117,9 @@ def _padded(data: bytes) -> np.ndarray:
     return arr
 
 
-def _walk_pcap(data: bytes, u32: Callable[[bytes, int], tuple[int]]
-               ) -> tuple[array, int, bool]:
-    """Offsets of the whole records in ``data``; the offset where the walk stopped; and
-    whether it stopped at a record whose length is impossible (corruption).
-
-    The loop body is kept to the minimum (this is the only per-record Python code).
-    """
+def _walk_pcap_python(data: bytes, u32: Callable[[bytes, int], tuple[int]]
+                      ) -> tuple[np.ndarray, int]:
+    """The Python walk: the loop body is kept to the minimum."""
     offs = array("q")
     append = offs.append
     pos, end = 0, len(data) - PCAP_RECORD_HEADER_LEN
@@ -125,20 +129,29 @@ def _walk_pcap(data: bytes, u32: Callable[[bytes, int], tuple[int]]
             pos += PCAP_RECORD_HEADER_LEN + u32(data, pos + 8)[0]
     except struct.error:  # pragma: no cover - guarded by ``end``
         pass
+    return np.frombuffer(offs, dtype=np.int64), pos
+
+
+def _walk_pcap(data: bytes, u32: Callable[[bytes, int], tuple[int]], big: bool
+               ) -> tuple[np.ndarray, int, bool]:
+    """Offsets of the whole records in ``data``; the offset where the walk stopped; and
+    whether it stopped at a record whose length is impossible (corruption)."""
+    if _compiled is not None:
+        out = np.empty(len(data) // PCAP_RECORD_HEADER_LEN + 1, dtype=np.int64)
+        count, pos = _compiled.pcap_offsets(data, big, out)
+        starts = out[:count]
+    else:
+        starts, pos = _walk_pcap_python(data, u32)
     # Checks after the walk: the last record may be incomplete, or a length impossible.
-    if not offs:
-        return offs, pos, False
-    starts = np.frombuffer(offs, dtype=np.int64)
-    lens = np.diff(np.append(starts, pos)) - PCAP_RECORD_HEADER_LEN
+    if not starts.size:
+        return starts, pos, False
+    lens = np.diff(starts, append=pos) - PCAP_RECORD_HEADER_LEN
     over = np.flatnonzero(lens > MAX_RECORD_BYTES)
-    bad_at = int(starts[over[0]]) if over.size else -1
-    del starts  # release the buffer export before resizing ``offs``
-    if bad_at >= 0:
-        del offs[int(over[0]):]
-        return offs, bad_at, True
+    if over.size:
+        return starts[: int(over[0])], int(starts[over[0]]), True
     if pos > len(data):  # the last record runs past the chunk: keep it for later
-        pos = int(offs.pop())
-    return offs, pos, False
+        return starts[:-1], int(starts[-1]), False
+    return starts, pos, False
 
 
 @dataclass
@@ -256,8 +269,8 @@ class RecordWalker:
             if step is None:
                 return
             data, eof = step
-            offs, pos, bad = _walk_pcap(data, u32)
-            if offs:
+            offs, pos, bad = _walk_pcap(data, u32, self._big)
+            if offs.size:
                 yield self._pcap_batch(data, offs, nanos, linktype)
             if bad:
                 self._fail(CorruptCapture,
@@ -269,9 +282,9 @@ class RecordWalker:
             if eof and self._left_over(pending, file_off, "packet record"):
                 return
 
-    def _pcap_batch(self, data: bytes, offs: array, nanos: bool, linktype: int) -> RecordBatch:
+    def _pcap_batch(self, data: bytes, o: np.ndarray, nanos: bool, linktype: int
+                    ) -> RecordBatch:
         buf = _padded(data)
-        o = np.frombuffer(offs, dtype=np.int64)
         hdr = np.lib.stride_tricks.sliding_window_view(buf, PCAP_RECORD_HEADER_LEN)[o]
         f = hdr.view(">u4" if self._big else "<u4").astype(np.int64)
         sec, frac, caplen, origlen = f[:, 0], f[:, 1], f[:, 2], f[:, 3]
@@ -321,7 +334,18 @@ class RecordWalker:
         marks: list[tuple[int, int]] = []
         hdr2 = struct.Struct(">II" if section.big else "<II").unpack_from
         stop = False
+        if _compiled is not None:
+            run_offs = np.empty(n // 12 + 1, dtype=np.int64)
+            run_types = np.empty(n // 12 + 1, dtype=np.int64)
         while pos + 12 <= n:
+            if _compiled is not None and section.seen:  # a run of packet blocks, compiled
+                count, pos = _compiled.pcapng_packets(data, pos, section.big, MAX_BLOCK_BYTES,
+                                                      run_offs, run_types)
+                if count:
+                    offs.frombytes(run_offs[:count].tobytes())
+                    types.frombytes(run_types[:count].tobytes())
+                if pos + 12 > n:
+                    break
             btype, blen = hdr2(data, pos)
             if btype == PCAPNG_SHB:
                 shb = self._section_header(data, pos)

@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     from analyzer.cli.redaction import add_redact_options
     add_redact_options(f)
     from analyzer.cli import commands
+    commands.add_profile_option(f)
     commands.register(sub)
     return p
 

@@ -7,6 +7,7 @@ from typing import TextIO
 
 from analyzer.cli.redaction import add_redact_options, pseudonymizer_for
 from analyzer.cli.status import ExitStatus
+from analyzer.phases import format_report, phase, report, start
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     an.add_argument("--png", metavar="DIR", help="also write each report figure as PNG into "
                     "DIR (created with its missing parents; never over an input)")
     add_redact_options(an)
+    add_profile_option(an)
     bl = sub.add_parser("baseline", help="build a baseline profile from clean captures")
     blsub = bl.add_subparsers(dest="baseline_command", metavar="ACTION")
     bb = blsub.add_parser("build", help="build a profile from clean captures")
@@ -52,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("--window", type=float, default=1.0, metavar="S",
                     help="window length for the series, seconds (default 1)")
     add_redact_options(st)
+    add_profile_option(st)
     sim = sub.add_parser(
         "simulate", help="write a simulated two-way call with a labelled impairment (pcap "
         "plus a truth JSON beside it)",
@@ -67,6 +70,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     sim.add_argument("--list", action="store_true", help="list scenarios and defaults")
     sim.add_argument("--no-packets", action="store_true",
                      help="leave the per-packet columns out of the truth JSON")
+
+
+def add_profile_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile-phases", action="store_true",
+                   help="print on stderr the wall and CPU seconds of each phase (startup, "
+                   "read, dissect, group, stats, quality, features, detect, render)")
 
 
 def _read(path: str, err: TextIO):
@@ -104,16 +113,17 @@ def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     if args.cross_check:
         from analyzer.crosscheck import cross_check
         check = cross_check(cap)
-    if args.json:
-        doc = view.to_dict(quality)
-        if check is not None:
-            doc["cross_check"] = check.to_dict()
-        to_json(doc if p is None else p.value(doc), out)
-    else:
-        text = render_table(view, show_all=args.all)
-        if check is not None:
-            text += "\n" + render_cross_check(check)
-        out.write((text if p is None else p.text(text)) + "\n")
+    with phase("render"):
+        if args.json:
+            doc = view.to_dict(quality)
+            if check is not None:
+                doc["cross_check"] = check.to_dict()
+            to_json(doc if p is None else p.value(doc), out)
+        else:
+            text = render_table(view, show_all=args.all)
+            if check is not None:
+                text += "\n" + render_cross_check(check)
+            out.write((text if p is None else p.text(text)) + "\n")
     return ExitStatus.OK
 
 
@@ -141,12 +151,13 @@ def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     if args.csv:
         for path in write_csv(view, quality, args.csv):
             err.write(f"wrote {path}\n")
-    if args.json:
-        doc = view.to_dict(quality, detail=True)
-        to_json(doc if p is None else p.value(doc), out)
-    else:
-        text = render_stats(view, quality)
-        out.write((text if p is None else p.text(text)) + "\n")
+    with phase("render"):
+        if args.json:
+            doc = view.to_dict(quality, detail=True)
+            to_json(doc if p is None else p.value(doc), out)
+        else:
+            text = render_stats(view, quality)
+            out.write((text if p is None else p.text(text)) + "\n")
     return ExitStatus.OK
 
 
@@ -184,7 +195,8 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatu
     profile = Profile.load(args.profile) if args.profile else None
     bar = count_bar_for(f"analysing {args.capture}", "calls", err)
     try:
-        analysis = analyze(cap, baseline=baseline, profile=profile, progress=bar)
+        with phase("detect"):
+            analysis = analyze(cap, baseline=baseline, profile=profile, progress=bar)
     finally:
         if bar is not None:
             bar.close()
@@ -200,12 +212,13 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatu
         doc = analysis.to_dict()
         write_json(doc if p is None else p.value(doc), args.save_json)
         err.write(f"wrote {args.save_json}\n")
-    if args.json:
-        doc = analysis.to_dict()
-        to_json(doc if p is None else p.value(doc), out)
-    else:
-        text = render_text(analysis)
-        out.write((text if p is None else p.text(text)) + "\n")
+    with phase("render"):
+        if args.json:
+            doc = analysis.to_dict()
+            to_json(doc if p is None else p.value(doc), out)
+        else:
+            text = render_text(analysis)
+            out.write((text if p is None else p.text(text)) + "\n")
     if args.fail_on_detect and analysis.flagged:
         return ExitStatus.DETECTED
     return ExitStatus.OK
@@ -228,4 +241,9 @@ COMMANDS = {"flows": cmd_flows, "stats": cmd_stats, "analyze": cmd_analyze,
 def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.outputs import check_args
     check_args(args)  # before any capture is read: outputs never harm inputs
-    return COMMANDS[args.command](args, out, err)
+    if not getattr(args, "profile_phases", False):
+        return COMMANDS[args.command](args, out, err)
+    start()
+    status = COMMANDS[args.command](args, out, err)
+    err.write(format_report(report()) + "\n")
+    return status

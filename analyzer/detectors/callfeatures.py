@@ -16,6 +16,7 @@ from analyzer.detectors.confounders import Confounder, ConfounderFinder
 from analyzer.detectors.features import WINDOW_S, StreamFeatures, stream_features
 from analyzer.detectors.nonspeech import not_speech
 from analyzer.metrics.quality import call_members
+from analyzer.phases import timed
 
 if TYPE_CHECKING:
     from analyzer.metrics.quality import StreamQuality
@@ -71,6 +72,7 @@ def _classified(f: StreamFeatures, stream: Stream,
     return f if why is None else replace(f, not_speech=why)
 
 
+@timed("features")
 def call_features(capture: Capture, call: Call, *, window_s: float = WINDOW_S,
                   min_packets: int = MIN_PACKETS,
                   finder: ConfounderFinder | None = None,

@@ -48,7 +48,7 @@ from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import PeriodicEstimate
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
-from analyzer.detectors.stats import gumbel_pvalue
+from analyzer.detectors.stats import chi2_sf, gumbel_pvalue, student_t_ppf
 from analyzer.metrics.seqmath import true_runs
 
 BIN_S = 0.01
@@ -186,7 +186,6 @@ class PeriodicDropDetector(DetectorSettings):
 
     def _pvalue(self, z: np.ndarray, freqs: np.ndarray, j0: int, f_lo: float, f_hi: float,
                 span: float, f_max_h: float) -> tuple[float, int, float]:
-        from scipy.stats import chi2
         tried: list[tuple[float, int, float]] = []
         for m in HARMONICS:
             ks = [k for k in range(1, m + 1) if k * j0 < z.size and freqs[k * j0] <= f_max_h]
@@ -194,7 +193,7 @@ class PeriodicDropDetector(DetectorSettings):
                 break
             zm = float(sum(z[k * j0] for k in ks))
             trials = max(1.0, m * span * (f_hi - f_lo))
-            p1 = float(chi2.sf(2 * zm, 2 * m))
+            p1 = chi2_sf(2 * zm, 2 * m)
             # P(max over `trials` independent frequencies >= zm)
             p = -math.expm1(trials * math.log1p(-p1)) if p1 < 1 else 1.0
             tried.append((p, m, zm))
@@ -289,7 +288,6 @@ def _period_fit(mid: np.ndarray, period: float, frame: float
                 ) -> tuple[float, tuple[float, float]] | None:
     """Least-squares period of drop-window midpoints against their cycle numbers, with a
     95 % interval (Student t; the residual spread is floored at the frame quantisation)."""
-    from scipy.stats import t as student
     if mid.size < 3:
         return None
     m = np.sort(mid)
@@ -302,7 +300,7 @@ def _period_fit(mid: np.ndarray, period: float, frame: float
     resid = m - m.mean() - p_hat * kc
     dof = m.size - 2
     s2 = max(float(np.sum(resid * resid)) / dof, frame * frame / 12.0)
-    half = float(student.ppf(0.975, dof)) * math.sqrt(s2 / sxx)
+    half = student_t_ppf(0.975, dof) * math.sqrt(s2 / sxx)
     return p_hat, (p_hat - half, p_hat + half)
 
 

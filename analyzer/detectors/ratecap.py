@@ -41,7 +41,7 @@ from analyzer.detectors.estimates import RateCapEstimate
 from analyzer.detectors.features import StreamFeatures, WindowTable, window_table
 from analyzer.detectors.reference import Reference
 from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
-from analyzer.detectors.stats import block_bootstrap_ci, rank_shift
+from analyzer.detectors.stats import block_bootstrap_ci, chi2_cdf, rank_shift
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,8 +101,7 @@ class RateCapDetector(DetectorSettings):
         if h0_var <= 0 or not np.isfinite(h0_var):
             return not_applicable(self.name, "no loss after the onset", **self.thresholds())
         ratio = float(np.var(delivered, ddof=1)) / h0_var
-        from scipy.stats import chi2
-        p = max(float(chi2.cdf((k - 1) * ratio, k - 1)), 1e-16)
+        p = max(chi2_cdf((k - 1) * ratio, k - 1), 1e-16)
         rate = delivered * 8.0 / w.window_s
         cap = float(np.median(rate))
         ci = block_bootstrap_ci(rate, np.median, n_boot=self.n_boot, rng=context.rng())

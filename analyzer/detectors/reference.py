@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from analyzer.detectors.result import jsonable
-from analyzer.detectors.stats import wilson_interval
+from analyzer.detectors.stats import norm_ppf, norm_sf, wilson_interval
 
 if TYPE_CHECKING:
     from analyzer.detectors.features import StreamFeatures
@@ -40,15 +40,13 @@ class CallLevel:
 
     def pvalue_above(self, value: float) -> float:
         """One-sided p-value of a stream whose summary is ``value`` (upper tail)."""
-        from scipy.stats import norm
         if not math.isfinite(value) or self.n < 3 or self.sigma <= 0:
             return 1.0
         z = (math.log(max(value, self.floor)) - self.mu) / self.sigma
-        return max(float(norm.sf(z)), 1e-16)
+        return max(norm_sf(z), 1e-16)
 
     def quantile(self, q: float) -> float:
-        from scipy.stats import norm
-        return math.exp(self.mu + self.sigma * float(norm.ppf(q)))
+        return math.exp(self.mu + self.sigma * norm_ppf(q))
 
     def to_dict(self) -> dict[str, Any]:
         return {"mu": self.mu, "sigma": self.sigma, "n": self.n, "floor": self.floor}

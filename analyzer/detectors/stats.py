@@ -15,7 +15,11 @@
   (:func:`markov_vs_bernoulli`);
 * a moving-block bootstrap percentile interval (:func:`block_bootstrap_ci`).
 
-scipy is imported inside the functions that need it (``scipy.stats`` costs import time).
+scipy is imported inside the functions that need it. ``scipy.stats`` costs a large share of
+a run's time and memory at import, so only the Kolmogorov-Smirnov test (a comparison with a
+reference) still uses it; the normal and chi-square tails, ranks and the asymptotic
+Mann-Whitney test are computed here from ``scipy.special`` (the same functions scipy.stats
+evaluates, so the same numbers).
 """
 
 from __future__ import annotations
@@ -40,6 +44,65 @@ P_FLOOR = 1e-16
 def _clean(x: Any) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64).ravel()
     return a[np.isfinite(a)]
+
+
+def norm_sf(z: float) -> float:
+    """Upper tail of the standard normal (as ``scipy.stats.norm.sf``)."""
+    from scipy.special import ndtr
+    return float(ndtr(-z))
+
+
+def norm_ppf(q: float) -> float:
+    """Quantile of the standard normal (as ``scipy.stats.norm.ppf``)."""
+    from scipy.special import ndtri
+    return float(ndtri(q))
+
+
+def chi2_sf(x: float, df: float) -> float:
+    """Upper tail of the chi-square distribution (as ``scipy.stats.chi2.sf``)."""
+    from scipy.special import chdtrc
+    return float(chdtrc(df, x))
+
+
+def chi2_cdf(x: float, df: float) -> float:
+    """Lower tail of the chi-square distribution (as ``scipy.stats.chi2.cdf``)."""
+    from scipy.special import chdtr
+    return float(chdtr(df, x))
+
+
+def student_t_ppf(q: float, df: float) -> float:
+    """Quantile of Student's t distribution (as ``scipy.stats.t.ppf``)."""
+    from scipy.special import stdtrit
+    return float(stdtrit(df, q))
+
+
+def rank_average(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks (1-based, ties get their average rank, as ``scipy.stats.rankdata``) and the
+    size of each group of tied values."""
+    order = np.argsort(a, kind="mergesort")
+    s = a[order]
+    edge = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1], [True])))
+    counts = np.diff(edge)
+    ranks = np.empty(a.size, dtype=np.float64)
+    ranks[order] = np.repeat(0.5 * (edge[:-1] + edge[1:] + 1), counts)
+    return ranks, counts
+
+
+def mann_whitney(a: np.ndarray, b: np.ndarray, alternative: str) -> tuple[float, float]:
+    """Mann-Whitney U of ``a`` and its asymptotic p-value with the tie and continuity
+    corrections (as ``scipy.stats.mannwhitneyu(..., method="asymptotic")``)."""
+    n1, n2 = a.size, b.size
+    ranks, t = rank_average(np.concatenate([a, b]))
+    u1 = float(np.sum(ranks[:n1])) - n1 * (n1 + 1) / 2
+    u2 = n1 * n2 - u1
+    u, f = {"greater": (u1, 1), "less": (u2, 1)}.get(alternative, (max(u1, u2), 2))
+    n = n1 + n2
+    tf = t.astype(np.float64)
+    tie_term = float(np.sum(tf ** 3 - tf))
+    sd = math.sqrt(n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1))))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.float64(u - n1 * n2 / 2 - 0.5) / np.float64(sd)
+    return u1, min(max(norm_sf(float(z)) * f, 0.0), 1.0)
 
 
 def area_statistic(x: Any, y: Any, *, scale_floor: float = 0.0) -> float:
@@ -132,7 +195,6 @@ def hodges_lehmann(x: Any, y: Any, *, confidence: float = 0.95
     The interval takes the order statistics of the pairwise differences at the ranks the
     normal approximation of the Mann-Whitney null gives (ties make it slightly wide).
     """
-    from scipy.stats import norm
     a, b = _clean(x), _clean(y)
     if a.size == 0 or b.size == 0:
         return float("nan"), (float("nan"), float("nan"))
@@ -143,20 +205,22 @@ def hodges_lehmann(x: Any, y: Any, *, confidence: float = 0.95
         else:
             a = np.quantile(a, (np.arange(max(1, HL_MAX_PAIRS // b.size)) + 0.5)
                             / max(1, HL_MAX_PAIRS // b.size))
-    d = np.sort((a[:, None] - b[None, :]).ravel())
+    d = (a[:, None] - b[None, :]).ravel()
     n, m = a.size, b.size
     nm = d.size
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = norm_ppf(0.5 + confidence / 2)
     c = math.floor(nm / 2 - z * math.sqrt(n * m * (n + m + 1) / 12.0))
     c = min(max(c, 0), nm - 1)
-    lo, hi = float(d[c]), float(d[max(nm - 1 - c, c)])
-    return float(np.median(d)), (lo, hi)
+    # only four order statistics are needed: a partition, not a sort
+    mid_lo, mid_hi, top = (nm - 1) // 2, nm // 2, max(nm - 1 - c, c)
+    d.partition(sorted({c, mid_lo, mid_hi, top}))
+    median = float(d[mid_hi]) if nm % 2 else float((d[mid_lo] + d[mid_hi]) / 2)
+    return median, (float(d[c]), float(d[top]))
 
 
 def rank_shift(x: Any, y: Any, *, alternative: str = "greater",
                confidence: float = 0.95) -> RankShift:
     """Mann-Whitney U (asymptotic, tie-corrected) and the Hodges-Lehmann shift of x - y."""
-    from scipy.stats import mannwhitneyu
     a, b = _clean(x), _clean(y)
     if a.size < 2 or b.size < 2:
         return RankShift(float("nan"), float("nan"), float("nan"), (float("nan"),) * 2,
@@ -165,8 +229,7 @@ def rank_shift(x: Any, y: Any, *, alternative: str = "greater",
         p = 1.0
         u = a.size * b.size / 2.0
     else:
-        res = mannwhitneyu(a, b, alternative=alternative, method="asymptotic")
-        u, p = float(res.statistic), float(res.pvalue)
+        u, p = mann_whitney(a, b, alternative)
     shift, ci = hodges_lehmann(a, b, confidence=confidence)
     return RankShift(u, max(p, P_FLOOR), shift, ci, confidence, alternative)
 
@@ -193,10 +256,9 @@ class RateTest:
 def wilson_interval(k: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion (``k`` and ``n`` may be effective,
     non-integer counts)."""
-    from scipy.stats import norm
     if n <= 0:
         return (0.0, 1.0)
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = norm_ppf(0.5 + confidence / 2)
     p = min(max(k / n, 0.0), 1.0)
     den = 1 + z * z / n
     mid = (p + z * z / (2 * n)) / den
@@ -225,7 +287,6 @@ def excess_rate_test(events: np.ndarray, trials: np.ndarray, null_rate: float, *
     so loss that comes in bursts does not pass for stronger evidence than it is. The
     interval is Wilson's, widened by sqrt(phi).
     """
-    from scipy.stats import norm
     e = np.asarray(events, dtype=np.float64)
     t = np.asarray(trials, dtype=np.float64)
     k, n = round(e.sum()), round(t.sum())
@@ -235,7 +296,7 @@ def excess_rate_test(events: np.ndarray, trials: np.ndarray, null_rate: float, *
     p = k / n
     p0 = min(max(null_rate, 1e-9), 1 - 1e-9)
     z = (p - p0) / math.sqrt(phi * p0 * (1 - p0) / n)
-    pval = max(float(norm.sf(z)), P_FLOOR)
+    pval = max(norm_sf(z), P_FLOOR)
     lo, hi = wilson_interval(k / phi, n / phi, confidence=confidence)
     return RateTest(z, pval, p, (lo, hi), null_rate, phi, k, n)
 
@@ -263,12 +324,11 @@ def pettitt(x: Any, *, min_size: int = 3, direction: str = "increase") -> Change
     ``exp(-6 K^2 / (n^3 + n^2))`` (Pettitt 1979; ``"both"`` doubles it). ``None`` when the
     series is too short.
     """
-    from scipy.stats import rankdata
     a = np.asarray(x, dtype=np.float64)
     n = a.size
     if n < 2 * min_size or not np.all(np.isfinite(a)):
         return None
-    r = rankdata(a)
+    r = rank_average(a)[0]
     t = np.arange(1, n)
     u = 2 * np.cumsum(r)[:-1] - t * (n + 1)
     sel = slice(min_size - 1, n - min_size)
@@ -329,22 +389,79 @@ def gumbel_pvalue(observed: float, null: np.ndarray) -> float:
     return max(P_FLOOR, min(emp, tail))
 
 
+def _null_llr(n: int, pos: np.ndarray, min_size: int) -> np.ndarray:
+    """The scan statistics of permuted 0/1 series of length ``n``, one per row of ``pos``
+    (the sorted positions of the ``k`` ones of each), in O(k) each rather than O(n).
+
+    Between two ones the count before the split is constant and the likelihood ratio is
+    convex in the split (``t H(k/t)`` is concave), and where the "increase" condition fails
+    it is floored at 0 from a point where it is 0: so its maximum over the scan is at a
+    one's position, just after one, or at the ends of the scanned range. Only those
+    candidates are evaluated.
+    """
+    lo, hi = min_size, n - min_size
+    draws, k = pos.shape
+    # each candidate split and the ones before it: j at a one's position p_j, j + 1 just
+    # after it, the count before the range's end where the candidate falls outside it
+    t = np.empty((draws, 2 * k + 2), dtype=np.int64)  # sorted (repeats do not matter)
+    t[:, 0], t[:, 1:-1:2], t[:, 2:-1:2], t[:, -1] = lo, pos, pos + 1, hi
+    at_lo = (pos < lo).sum(axis=1)[:, None]
+    at_hi = (pos < hi).sum(axis=1)[:, None]
+    k1 = np.where(t <= lo, at_lo, np.where(t >= hi, at_hi, np.arange(2 * k + 2) // 2))
+    np.clip(t, lo, hi, out=t)
+    # the same expression as the observed scan's, so a tie with it is a tie here too
+    k2 = k - k1
+    ll = _bernoulli_ll(k1, t) + _bernoulli_ll(k2, n - t) - _bernoulli_ll(
+        np.array([k]), np.array([n]))[0]
+    return np.max(np.where(k2 / (n - t) > k1 / t, ll, 0.0), axis=1)
+
+
+#: Sequential (Besag-Clifford) permutation tests stop once this many null statistics have
+#: reached the observed one: the p-value is then ``h / permutations drawn`` and no longer
+#: near any decision level, so further permutations would not change the conclusion.
+STOP_EXCEEDANCES = 10
+#: Null draws evaluated together (the stop rule still counts them one by one).
+NULL_BLOCK = 8
+
+
 def bernoulli_scan(ind: Any, *, min_size: int = 50, n_perm: int = 99,
-                   rng: np.random.Generator | None = None) -> ChangePoint | None:
+                   rng: np.random.Generator | None = None,
+                   stop_exceedances: int = STOP_EXCEEDANCES) -> ChangePoint | None:
     """Single change point (an increase) in a 0/1 series by the Bernoulli likelihood
-    ratio, with a permutation p-value (Gumbel tail beyond the permutation resolution)."""
+    ratio, with a permutation p-value (Gumbel tail beyond the permutation resolution).
+
+    At most ``n_perm`` permutations (``rng.permutation``, seeded, so reproducible), each
+    scanned at the few splits that can hold the maximum; the count adapts: it stops after
+    ``stop_exceedances`` null statistics reach the observed one (Besag & Clifford 1991;
+    p = h / permutations drawn, then at least h / n_perm: never near a decision level, so
+    every p-value below it is the one the full count gives).
+    """
     a = np.asarray(ind, dtype=np.int8)
     n = a.size
-    if n < 2 * min_size or a.sum() == 0:
+    k = int(a.sum())
+    if n < 2 * min_size or k == 0:
         return None
     tau, llr = _scan_llr(a, min_size)
     if tau < 0:
         return None
     rng = rng or np.random.default_rng(0)
     null = np.empty(n_perm)
-    for b in range(n_perm):
-        null[b] = _scan_llr(rng.permutation(a), min_size)[1]
-    p = gumbel_pvalue(llr, null)
+    exceed, drawn, p = 0, 0, float("nan")
+    while drawn < n_perm and np.isnan(p):  # in blocks; the stop is decided draw by draw
+        draws = min(NULL_BLOCK, n_perm - drawn)
+        pos = np.empty((draws, k), dtype=np.int64)
+        for i in range(draws):
+            pos[i] = np.flatnonzero(rng.permutation(a))
+        block = _null_llr(n, pos, min_size)
+        for v in block:
+            null[drawn] = v
+            drawn += 1
+            exceed += bool(v >= llr)
+            if exceed >= stop_exceedances and drawn < n_perm:
+                p = exceed / drawn
+                break
+    if np.isnan(p):
+        p = gumbel_pvalue(llr, null)
     return ChangePoint(tau, llr, p, float(a[:tau].mean()), float(a[tau:].mean()))
 
 
@@ -371,7 +488,6 @@ def markov_vs_bernoulli(ind: Any) -> MarkovTest | None:
     freedom; the p-value is one-sided (losses cluster: ``P(lost|lost) > P(lost|received)``).
     ``None`` without at least one loss and one received packet.
     """
-    from scipy.stats import chi2
     a = np.asarray(ind, dtype=np.int8)
     if a.size < 3 or a.sum() == 0 or a.sum() == a.size:
         return None
@@ -388,7 +504,7 @@ def markov_vs_bernoulli(ind: Any) -> MarkovTest | None:
     g = max(0.0, 2 * (ll_m - ll_b))
     p01 = n01 / (n00 + n01) if n00 + n01 else 0.0
     p11 = n11 / (n10 + n11) if n10 + n11 else 0.0
-    p = float(chi2.sf(g, 1))
+    p = chi2_sf(g, 1)
     p = p / 2 if p11 > p01 else 1 - p / 2  # one-sided
     lost = int(a.sum())
     edges = np.diff(np.concatenate(([0], a, [0])))

@@ -84,6 +84,7 @@ from analyzer.metrics.jitterbuffer import (
 )
 from analyzer.metrics.losspattern import GMIN, LossPattern, loss_pattern
 from analyzer.metrics.windows import WINDOW_S, WindowSeries, window_index, window_series
+from analyzer.phases import timed
 
 if TYPE_CHECKING:
     from analyzer.streams.capture import Capture
@@ -461,6 +462,7 @@ def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
     return out
 
 
+@timed("quality")
 def quality_of(capture: Capture, *, window_s: float = WINDOW_S, network_delay_s: float = 0.0
                ) -> dict[int, StreamQuality]:
     """:func:`capture_quality` of a whole capture: its streams, its calls and its SIP BYE

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
 from analyzer.memory import release_free_memory
+from analyzer.phases import phase
 from analyzer.streams.build import build_streams
 from analyzer.streams.frame import flatten, frame
 from analyzer.streams.model import Call, Stream
@@ -129,10 +130,12 @@ def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
     Raises a :class:`~analyzer.errors.CaptureError` subclass when nothing can be read;
     a capture damaged part-way warns and keeps the packets before the damage.
     """
-    table = read_packets(source, name=name, progress=progress)
-    release_free_memory()
-    table, timeline = settle(table)
-    ss = build_streams(table)
+    with phase("read"):
+        table = read_packets(source, name=name, progress=progress)
+        release_free_memory()
+    with phase("group"):
+        table, timeline = settle(table)
+        ss = build_streams(table)
     # The per-datagram columns are not kept: streams hold what later layers need.
     return Capture(
         path=table.path, fmt=table.fmt, packets=table.records, udp_datagrams=len(table),

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from analyzer.phases import timed
 from analyzer.protocol import CN_PAYLOAD_TYPES, STATIC_PAYLOAD_TYPES
 from analyzer.streams.segments import (
     SEQ_MOD,
@@ -332,6 +333,7 @@ def timing_stats(arrival_s: np.ndarray, size_bytes: np.ndarray) -> StreamStats:
 STATS_BATCH_PACKETS = 1 << 16
 
 
+@timed("stats")
 def rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
                       marker: np.ndarray, pt: np.ndarray, clock: np.ndarray, size: np.ndarray,
                       starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[StreamStats]]:

@@ -14,3 +14,16 @@ def strict_warnings() -> Iterator[list[warnings.WarningMessage]]:
     with warnings.catch_warnings(record=True) as log:
         warnings.simplefilter("always")
         yield log
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def record_walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every capture test runs with the compiled record walk and with the Python one (the
+    fallback when the extension was not built): both must give the same packets and
+    errors. The compiled run is skipped when the extension is not built here."""
+    from analyzer.capture import records
+    if request.param == "python":
+        monkeypatch.setattr(records, "_compiled", None)
+    elif records._compiled is None:
+        pytest.skip("compiled record walk not built (python setup.py build_ext --inplace)")
+    return str(request.param)

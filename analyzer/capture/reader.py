@@ -352,6 +352,10 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             cls = TruncatedCaptureWarning if isinstance(walker.damage, TruncatedCapture) \
                 else CaptureWarning
             warnings.warn(msg, cls, stacklevel=2)
+        if walker.stopped is not None:
+            msg = f"{src.name}: {walker.stopped}"
+            warn.append(msg)
+            warnings.warn(msg, CaptureWarning, stacklevel=2)
         bad_lt = sorted(lt for lt in linktypes_seen if lt not in SUPPORTED_LINKTYPES)
         if bad_lt and counters.unsupported_linktype == counters.records:
             raise UnsupportedLinkType(

@@ -167,6 +167,11 @@ class _PcapngSection:
         self.big, self.ifaces, self.seen = big, [], True
 
 
+#: Records in a row with zero lengths after which reading stops (a zero-filled file or a
+#: decompression bomb): no capture holds 100 000 empty records in a row.
+MAX_EMPTY_RECORDS = 100_000
+
+
 class RecordWalker:
     """Iterate over the record batches of a pcap or pcapng :class:`ByteSource`.
 
@@ -175,9 +180,14 @@ class RecordWalker:
     :attr:`records` counts the records yielded and :attr:`fmt` names the format.
     """
 
-    def __init__(self, src: ByteSource, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+    def __init__(self, src: ByteSource, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                 max_empty_records: int = MAX_EMPTY_RECORDS) -> None:
         self.src = src
         self.chunk_bytes = max(int(chunk_bytes), 4096)
+        self.max_empty_records = max(1, int(max_empty_records))
+        self._empty_run = 0
+        #: Why the walk stopped before the end of the file without damage (a bound).
+        self.stopped: str | None = None
         self.damage: CaptureError | None = None
         self.records = 0
         self.skipped_blocks = 0
@@ -271,7 +281,10 @@ class RecordWalker:
             data, eof = step
             offs, pos, bad = _walk_pcap(data, u32, self._big)
             if offs.size:
-                yield self._pcap_batch(data, offs, nanos, linktype)
+                batch = self._pcap_batch(data, offs, nanos, linktype)
+                yield batch
+                if self._too_many_empty(batch, file_off + pos):
+                    return
             if bad:
                 self._fail(CorruptCapture,
                            f"record claims {u32(data, pos + 8)[0]} captured bytes, more than "
@@ -281,6 +294,24 @@ class RecordWalker:
             file_off += pos
             if eof and self._left_over(pending, file_off, "packet record"):
                 return
+
+    def _too_many_empty(self, batch: RecordBatch, file_off: int) -> bool:
+        """Count records that hold nothing (zero lengths, as a zero-filled file or a
+        decompression bomb gives); after :data:`MAX_EMPTY_RECORDS` in a row, stop with a
+        warning naming the bound: the records before are kept."""
+        empty = (batch.caplen == 0) & (batch.origlen == 0)
+        if empty.all():
+            self._empty_run += int(empty.size)
+        else:
+            last = np.flatnonzero(~empty)[-1]
+            self._empty_run = int(empty.size - 1 - last)
+        if self._empty_run < self.max_empty_records:
+            return False
+        self.stopped = (f"stopped reading after {self._empty_run} empty records in a row "
+                        f"(zero lengths; at byte {file_off} of the decompressed data): a "
+                        "zero-filled file or a decompression bomb; the bound is "
+                        f"max_empty_records={self.max_empty_records}")
+        return True
 
     def _pcap_batch(self, data: bytes, o: np.ndarray, nanos: bool, linktype: int
                     ) -> RecordBatch:

@@ -33,8 +33,6 @@ WORK_BOUND = 10
 BOMB_ZERO_MIB = 64
 #: Records the reader may walk in the zero bomb before it must give up.
 BOMB_RECORD_BOUND = 1_000_000
-XFAIL = pytest.mark.xfail(strict=False, reason="time-order robustness bugs in "
-                          "streams/metrics/detectors, being fixed; remove when they pass")
 
 
 def _edited(edit: str, i: int = 200, j: int = 5) -> bytes:
@@ -89,13 +87,11 @@ def read_facts(data: bytes) -> dict[str, Any]:
             "warnings": [*cap.warnings, *(str(w.message) for w in log)]}
 
 
-@XFAIL
 def test_swapped_records_analyse_without_error() -> None:
     got = run_isolated(analysis_facts, _edited("swap"), timeout_s=TIMEOUT_S)
     assert got.cls == "ok", got
 
 
-@XFAIL
 @pytest.mark.parametrize("edit", ["back45", "ahead30"])
 def test_clock_jump_is_bounded_work_and_warned(edit: str) -> None:
     got = run_isolated(analysis_facts, _edited(edit), timeout_s=TIMEOUT_S)
@@ -105,7 +101,6 @@ def test_clock_jump_is_bounded_work_and_warned(edit: str) -> None:
     assert any("clock" in w.lower() for w in facts["warnings"]), facts["warnings"]
 
 
-@XFAIL
 def test_gzip_of_zeros_stops_early_with_a_warning() -> None:
     head = struct.pack("<IHHiIII", PCAP_MAGIC_US, 2, 4, 0, 0, 65535, 1)
     data = zero_bomb(head, BOMB_ZERO_MIB)

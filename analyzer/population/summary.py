@@ -133,7 +133,8 @@ class Population:
                 "series": [s.to_dict() for s in self.series], "settings": dict(self.settings)}
 
 
-def _value(row: Row, col: str) -> str:
+def group_value(row: Mapping[str, Any], col: str) -> str:
+    """The value of grouping column ``col`` of a call row (``period`` from its date)."""
     v = row.get(col)
     if v is None and col == "period":
         v = period_of(row.get("date"))
@@ -150,16 +151,16 @@ def _shares(rows: Iterable[Row]) -> tuple[Share, Share]:
 
 def _control(keys: Mapping[str, str], plain: Sequence[Row], vpn: Sequence[Row],
              group_by: Sequence[str]) -> tuple[str, str, list[Row]]:
-    same = [r for r in vpn if all(_value(r, c) == v for c, v in keys.items())]
+    same = [r for r in vpn if all(group_value(r, c) == v for c, v in keys.items())]
     if same:
         return "vpn", "the same group over a VPN", same
     if "app" in keys:
-        others = [r for r in plain if _value(r, "app") != keys["app"]
-                  and all(_value(r, c) == v for c, v in keys.items() if c != "app")]
+        others = [r for r in plain if group_value(r, "app") != keys["app"]
+                  and all(group_value(r, c) == v for c, v in keys.items() if c != "app")]
         if others:
             where = ", ".join(f"{c}={v}" for c, v in keys.items() if c != "app")
             return "other app", f"other apps, same {where}" if where else "other apps", others
-    rest = [r for r in plain if any(_value(r, c) != v for c, v in keys.items())]
+    rest = [r for r in plain if any(group_value(r, c) != v for c, v in keys.items())]
     return "rest", "every other group", rest
 
 
@@ -170,7 +171,7 @@ def _series(plain: Sequence[Row], keys: Sequence[str], *, seed: int
         day = r.get("date")
         if not day:
             continue
-        key = tuple(_value(r, c) for c in keys)
+        key = tuple(group_value(r, c) for c in keys)
         kn = by[key].setdefault(str(day)[:10], [0, 0])
         kn[0] += int(is_deliberate(r))
         kn[1] += 1
@@ -198,7 +199,7 @@ def summarize(calls: Any, *, group_by: Sequence[str] = DEFAULT_GROUP_BY,
     plain = [r for r in rows if not truthy(r.get("vpn"))]
     grouped: dict[tuple[str, ...], list[Row]] = defaultdict(list)
     for r in plain:
-        grouped[tuple(_value(r, c) for c in group_by)].append(r)
+        grouped[tuple(group_value(r, c) for c in group_by)].append(r)
     series_keys = tuple(c for c in group_by if c != "period")
     series = _series(plain, series_keys, seed=seed) if series_keys else {}
     # the family: one comparison per group, Holm-corrected per measure

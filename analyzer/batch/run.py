@@ -89,13 +89,13 @@ def _done_before(line: Mapping[str, Any] | None, sha: str | None, baseline: str 
     return (out / "analyses" / f"{line.get('id')}.json").is_file()
 
 
-def _line(task: Task, outcome: Outcome, wall_s: float) -> dict[str, Any]:
+def _line(task: Task, outcome: Outcome, hash_s: float) -> dict[str, Any]:
     calls = len((outcome.analysis or {}).get("calls") or [])
     return {"capture": task.capture, "id": task.id, "status": outcome.status,
             "verdict": outcome.verdict, "interference": outcome.interference,
             "error": outcome.error, "calls": calls, "sha256": task.sha256,
             "baseline": task.baseline, "warnings": list(outcome.warnings),
-            "analyse_s": round(outcome.analyse_s, 4), "wall_s": round(wall_s, 4),
+            "hash_s": round(hash_s, 4), "analyse_s": round(outcome.analyse_s, 4),
             "worker": outcome.worker,
             "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
@@ -132,8 +132,11 @@ def run_batch(inputs: Sequence[str] | Sequence[Input], out: str | os.PathLike[st
                      meta_from_path=meta_from_path)
     journal = Journal.open(outdir / "captures.jsonl")
     tasks, skipped = [], 0
+    hash_s: dict[str, float] = {}
     for item in items:
+        t1 = time.perf_counter()
         sha = sha256_of(item.path)
+        hash_s[item.path] = time.perf_counter() - t1
         baseline = item.meta.get("baseline") or None
         if _done_before(journal.latest.get(item.path), sha, baseline, outdir, retry_errors):
             skipped += 1
@@ -145,7 +148,6 @@ def run_batch(inputs: Sequence[str] | Sequence[Input], out: str | os.PathLike[st
     analysed = 0
     if tasks:
         executor = _executor(scheduler, workers, memory_per_worker, fn)
-        started = {t.id: time.perf_counter() for t in tasks}
         try:
             for task, outcome in executor.run(tasks):
                 if outcome.status == "ok" and outcome.analysis is not None:
@@ -156,7 +158,7 @@ def run_batch(inputs: Sequence[str] | Sequence[Input], out: str | os.PathLike[st
                         outcome = Outcome(task.id, task.capture, "error",
                                           error=f"writing its analysis: {one_line(exc)}",
                                           analyse_s=outcome.analyse_s, worker=outcome.worker)
-                journal.append(_line(task, outcome, time.perf_counter() - started[task.id]))
+                journal.append(_line(task, outcome, hash_s.get(task.capture, 0.0)))
                 analysed += 1
                 done += 1
                 calls += len((outcome.analysis or {}).get("calls") or [])

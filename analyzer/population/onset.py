@@ -41,41 +41,40 @@ class DayChange:
                 "share_after": self.share_after}
 
 
-def _loglik(k: np.ndarray, n: np.ndarray) -> float:
-    kk, nn = float(k.sum()), float(n.sum())
-    if nn == 0 or kk in (0.0, nn):
-        return 0.0
-    p = kk / nn
-    return kk * math.log(p) + (nn - kk) * math.log(1 - p)
+def _loglik(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Binomial log-likelihood at the fitted share, elementwise (0 for empty segments)."""
+    from scipy.special import xlogy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, k / np.maximum(n, 1), 0.0)
+    return xlogy(k, p) + xlogy(n - k, 1 - p)
 
 
 def _profile(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Log-likelihood of a split before each day 1..D-1."""
-    return np.array([_loglik(k[:t], n[:t]) + _loglik(k[t:], n[t:])
-                     for t in range(1, k.size)])
+    """Log-likelihood of a split before each day 1..D-1 (``k`` may be a matrix of rows)."""
+    kl, nl = np.cumsum(k, axis=-1)[..., :-1], np.cumsum(n)[:-1]
+    kt, nt = k.sum(axis=-1, keepdims=True), n.sum()
+    return _loglik(kl, nl) + _loglik(kt - kl, nt - nl)
 
 
 def day_change_point(days: Sequence[str], k: Sequence[int], n: Sequence[int], *,
                      seed: int = 0, n_resamples: int = 999) -> DayChange | None:
     """The change point of the daily share ``k / n`` over ``days`` (sorted ISO dates);
     ``None`` with fewer than 3 days or no case at all."""
-    kk, nn = np.asarray(k, dtype=int), np.asarray(n, dtype=int)
+    kk, nn = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
     if kk.size < 3 or kk.sum() == 0 or kk.sum() == nn.sum():
         return None
-    base = _loglik(kk, nn)
+    base = float(_loglik(kk.sum(), nn.sum()))
     prof = _profile(kk, nn)
     best = int(np.argmax(prof))
     stat = 2 * (float(prof[best]) - base)
     # permutation: the same calls, their outcomes shuffled over the days
     rng = np.random.default_rng(seed)
-    outcomes = np.repeat([1, 0], [int(kk.sum()), int(nn.sum() - kk.sum())])
-    edges = np.cumsum(nn)[:-1]
-    exceed = 0
-    for _ in range(n_resamples):
-        perm = rng.permutation(outcomes)
-        pk = np.array([s.sum() for s in np.split(perm, edges)])
-        if 2 * (float(_profile(pk, nn).max()) - base) >= stat - 1e-9:
-            exceed += 1
+    outcomes = np.repeat([1.0, 0.0], [int(kk.sum()), int(nn.sum() - kk.sum())])
+    perms = rng.permuted(np.tile(outcomes, (n_resamples, 1)), axis=1)
+    starts = np.concatenate([[0], np.cumsum(nn)[:-1]]).astype(int)
+    pk = np.add.reduceat(perms, starts, axis=1)
+    null = 2 * (_profile(pk, nn).max(axis=1) - base)
+    exceed = int((null >= stat - 1e-9).sum())
     inside = np.flatnonzero(prof >= prof[best] - PROFILE_DROP)
     t = best + 1
     return DayChange(stat, (exceed + 1) / (n_resamples + 1), str(days[t]),

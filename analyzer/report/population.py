@@ -241,6 +241,8 @@ def _trigger(pop: Population, calls: Sequence[Mapping[str, Any]]) -> Figure:
                 ha="center", color=style.GREY)
     else:
         ax.legend(loc="upper left")
+        ax.set_xlim(left=0)  # from zero: a fixed time shows as a vertical line
+        ax.set_ylim(bottom=0)
     ax.set_xlabel("onset: seconds into the stream")
     ax.set_ylabel("onset: kB of the stream before it (IP layer)")
     ax.set_title("When the interference began inside each call: a vertical line of points is "

@@ -81,5 +81,6 @@ def make_campaign(root: str | os.PathLike[str], *, isps: Sequence[str] = ("isp-a
                     paths.append(str(path))
     return Campaign(str(root), tuple(isps), tuple(apps), tuple(d.isoformat() for d in dates),
                     calls_per_day, throttled,
-                    dates[throttle_from_day - 1].isoformat() if throttled else None,
+                    dates[throttle_from_day - 1].isoformat()
+                    if throttled and throttle_from_day <= len(dates) else None,
                     rate_bps, onset, tuple(paths))

@@ -14,8 +14,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "analyzer"
 
 #: The data path. A module may import its own layer and every layer before it.
-ORDER = ("base", "capture", "streams", "metrics", "detectors", "baseline", "verdict", "report",
-         "cli")
+ORDER = ("base", "capture", "streams", "metrics", "detectors", "baseline", "verdict",
+         "population", "report", "batch", "cli")
 #: Modules at the package's top level that form the base layer (they import nothing above).
 BASE_MODULES = frozenset({"errors", "memory", "protocol", "version", "atomic", "redact",
                           "phases"})

@@ -70,6 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sim.add_argument("--list", action="store_true", help="list scenarios and defaults")
     sim.add_argument("--no-packets", action="store_true",
                      help="leave the per-packet columns out of the truth JSON")
+    from analyzer.cli import batch
+    batch.register(sub)
 
 
 def add_profile_option(p: argparse.ArgumentParser) -> None:
@@ -234,8 +236,13 @@ def cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStat
     return ExitStatus.OK
 
 
+def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
+    from analyzer.cli.batch import cmd_batch as run
+    return run(args, out, err)
+
+
 COMMANDS = {"flows": cmd_flows, "stats": cmd_stats, "analyze": cmd_analyze,
-            "baseline": cmd_baseline, "simulate": cmd_simulate}
+            "baseline": cmd_baseline, "simulate": cmd_simulate, "batch": cmd_batch}
 
 
 def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:

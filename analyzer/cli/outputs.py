@@ -146,6 +146,10 @@ def planned(args: argparse.Namespace) -> tuple[list[InputFile], list[OutputPath]
     if cmd == "baseline" and getattr(args, "baseline_command", None) == "build":
         inputs.extend(InputFile("capture", c) for c in args.captures)
         outputs.append(OutputPath("-o", args.output))
+    if cmd == "batch":  # the captures are checked once found (analyzer.cli.batch)
+        if args.manifest:
+            inputs.append(InputFile("--manifest", args.manifest))
+        outputs.append(OutputPath("-o", args.output, directory=True))
     if cmd == "simulate" and args.out and not args.list:
         outputs.append(OutputPath("OUT", args.out))
         outputs.append(OutputPath("OUT.truth.json", args.out + ".truth.json"))

@@ -72,3 +72,40 @@ def count_bar_for(label: str, unit: str, stream: TextIO | None = None, *,
 def progress_for(label: str, stream: TextIO | None = None) -> ProgressBar | None:
     s = stream or sys.stderr
     return ProgressBar(label, s) if s.isatty() else None
+
+
+class BatchBar:
+    """Progress through a batch: ``[###...] 120/500 captures  14.2 calls/s  ETA 0:00:27``
+    (the rate and the ETA count what this run analysed, not what an earlier run did)."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream, self.width = stream, width
+        self.t0 = time.monotonic()
+        self.start: int | None = None
+        self.shown = False
+
+    def __call__(self, done: int, total: int, calls: int) -> None:
+        if self.start is None:
+            self.start = done
+        frac = done / total if total else 1.0
+        fill = int(frac * self.width)
+        elapsed = max(time.monotonic() - self.t0, 1e-6)
+        now = done - self.start
+        eta = "--:--:--"
+        if now:
+            left = (total - done) * elapsed / now
+            eta = f"{int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d}"
+        self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} "
+                          f"captures {calls / elapsed:6.1f} calls/s ETA {eta}")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def batch_bar_for(stream: TextIO | None = None) -> BatchBar | None:
+    s = stream or sys.stderr
+    return BatchBar(s) if s.isatty() else None

@@ -38,8 +38,9 @@ LAB = ROOT / "captures" / "lab"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(LAB))
 
-import analyzer  # noqa: E402
 import opaque  # noqa: E402  (captures/lab/opaque.py)
+
+import analyzer  # noqa: E402
 
 A_HOSTS = {"10.77.0.1", "10.77.0.3", "fd00::1"}
 B_HOSTS = {"10.77.0.2", "fd00::2"}
@@ -163,7 +164,7 @@ def main() -> int:
                     try:
                         a = analyzer.analyze(path, baseline=bpath)
                         res = judge(exp, a, side)
-                    except Exception as e:  # noqa: BLE001 - a crash is a result too
+                    except Exception as e:
                         res = {"cols": {c: "FAIL" for c in COLS},
                                "got": {"error": f"{type(e).__name__}: {e}"}}
                 label = s + (" [A-side]" if side == "sender" else "") + (

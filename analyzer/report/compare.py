@@ -298,7 +298,7 @@ def draw_compare_page(fig: Figure | SubFigure, data: ReportData, call: CallData)
              fontweight="bold", va="top")
     fig.text(0.03, 0.962, "\n".join(text.wrap(baseline_note(data, call), 120)),
              fontsize=style.BASE_FONT_PT, va="top", color=style.GREY)
-    h_in = float(fig.get_size_inches()[1])
+    h_in = float(fig.figure.get_size_inches()[1])
     note_lines = len(text.wrap(baseline_note(data, call), 120))
     y_in = 0.45 + 0.17 * note_lines
     streams = legend_handles(data, call)

@@ -49,7 +49,8 @@ def worst_mos(call: CallReport, quality: Mapping[int, StreamQuality]
     for st in call.streams:
         q = quality.get(st.stream)
         m = None if q is None else q.mos.get(TIMELINE_BUFFER)
-        if m is not None and text.finite(m) and (worst is None or m < worst[0]):
+        if q is not None and m is not None and text.finite(m) and (
+                worst is None or m < worst[0]):
             worst = (float(m), st, bool(q.relative_index))
     return worst
 

@@ -125,7 +125,7 @@ def report_style() -> Iterator[None]:
     mpl()
     import matplotlib.style
 
-    with matplotlib.style.context("default"), matplotlib.rc_context(rc()):
+    with matplotlib.style.context("default"), matplotlib.rc_context(rc()):  # type: ignore[arg-type]
         yield
 
 

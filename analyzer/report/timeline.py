@@ -332,7 +332,7 @@ def _flows_table(fig: Any, data: ReportData, call: CallData, top_frac: float) ->
     w_in, h_in = fig.get_size_inches()
     y = (1.0 - top_frac) * h_in
     cap = data.capture
-    icmp = {}
+    icmp: dict[tuple[str, int, str, int], int] = {}
     for e in cap.icmp:
         key = (marks.addr(e.src), e.sport, marks.addr(e.dst), e.dport)
         icmp[key] = icmp.get(key, 0) + 1

@@ -374,8 +374,8 @@ class Analyzer:
             earliest = float(min(lows))
             signal, pvalue = str(e.signal if e.signal is not None else "loss"), d.pvalue
         else:
-            starts = [(_own_start(dd, f), name) for name, (dd, _) in found.items()]
-            starts = [(t, name) for t, name in starts if t is not None]
+            starts = [(t, name) for name, (dd, _) in found.items()
+                      if (t := _own_start(dd, f)) is not None]
             if not starts:
                 return None
             at, signal = min(starts)
@@ -413,7 +413,7 @@ class Analyzer:
                     why = "traffic of unknown structure (not RTP, not media)"
                 else:
                     why = f"too short ({f.packets} packets, {f.duration_s:.1f} s)"
-                rep = StreamReport(stream=f.stream, label=f.label, direction=direction,
+                rep = StreamReport(stream=_index(f), label=f.label, direction=direction,
                                    kind=f.kind, app=f.app, analysed=False, skipped_reason=why,
                                    detections={"cutoff": cut})
                 out.append(_Stream(f, rep, {"cutoff": cut}))
@@ -502,7 +502,7 @@ class Analyzer:
             shifts[m] = distribution_shift(x, ref.sample(m), metric=m)
         use = f.slot_usable
         rep = StreamReport(
-            stream=f.stream, label=f.label, direction=direction, kind=f.kind, app=f.app,
+            stream=_index(f), label=f.label, direction=direction, kind=f.kind, app=f.app,
             analysed=True, source=f.source, frame_interval_s=f.frame_interval_s,
             duration_s=f.duration_s, packets=f.packets,
             loss_fraction=float(np.count_nonzero(f.slot_lost & use)) / max(1, int(use.sum())),
@@ -589,6 +589,13 @@ def _first_effect(f: StreamFeatures, onset: Detection, d: Mapping[str, Detection
     first = min(early)
     lows = [v for v in (e.earliest_s, first) if v is not None]
     return replace(onset, estimate=replace(e, first_effect_s=first, earliest_s=min(lows)))
+
+
+def _index(f: StreamFeatures) -> int:
+    """The capture's index of a stream the engine analyses (always one of its streams)."""
+    if f.stream is None:
+        raise ValueError(f"features of {f.label} have no stream index")
+    return f.stream
 
 
 def _own_start(d: Detection, f: StreamFeatures) -> float | None:

@@ -15,7 +15,8 @@ next to ``rate_cap`` for a policer); ``rate_bps`` (the IP-layer cap, or null),
 receiving capture); ``mode`` (policing/shaping); ``period_s``; ``onset_s`` (time of the
 first visible effect, seconds from the first record of the analysed capture);
 ``impairment_start_s`` (when the middlebox rule took effect, or the stream's first
-packet for an impairment set up before the media); ``cutoff_at_s`` (last packet received before a cut); ``benign`` (confounder kinds that
+packet for an impairment set up before the media); ``cutoff_at_s`` (last packet received
+before a cut); ``benign`` (confounder kinds that
 explain a gap/change benignly: handover, dtx, codec_change, hangup, dtmf, ...); ``calls``
 (calls in the capture); ``capture`` (which pcap these values describe: ``receiver`` =
 B's side, where A -> B arrives; for ``blocked``, both captures show the unanswered
@@ -126,9 +127,7 @@ def build() -> dict:
                 d = shaper_delay_onset(s, truth)
                 onset = d if onset is None or (d is not None and d < onset) else onset
             if sem.get("mode"):
-                if imp["kind"] == "police":
-                    rate = imp["rate_bps_ip"]
-                elif "rate_bps_ip" in imp:
+                if imp["kind"] == "police" or "rate_bps_ip" in imp:
                     rate = imp["rate_bps_ip"]
                 else:  # ratecap: tbf counts 174-byte Ethernet frames of 160-byte packets
                     rate = round(imp["rate_bps"] * 160 / 174)

@@ -64,10 +64,10 @@ def attr(t: int, v: bytes) -> bytes:
 def xor_addr(ip: str, port: int, tid: bytes) -> bytes:
     raw = socket.inet_pton(family(ip), ip)
     if len(raw) == 4:
-        x = bytes(a ^ b for a, b in zip(raw, struct.pack("!I", COOKIE)))
+        x = bytes(a ^ b for a, b in zip(raw, struct.pack("!I", COOKIE), strict=False))
         fam = 1
     else:
-        x = bytes(a ^ b for a, b in zip(raw, struct.pack("!I", COOKIE) + tid))
+        x = bytes(a ^ b for a, b in zip(raw, struct.pack("!I", COOKIE) + tid, strict=False))
         fam = 2
     return struct.pack("!BBH", 0, fam, port ^ (COOKIE >> 16)) + x
 
@@ -76,10 +76,12 @@ def unxor_addr(v: bytes, tid: bytes) -> tuple[str, int]:
     fam, xport = struct.unpack_from("!xBH", v)
     port = xport ^ (COOKIE >> 16)
     if fam == 1:
-        ip = socket.inet_ntoa(bytes(a ^ b for a, b in zip(v[4:8], struct.pack("!I", COOKIE))))
+        mask = struct.pack("!I", COOKIE)
+        ip = socket.inet_ntoa(bytes(a ^ b for a, b in zip(v[4:8], mask, strict=False)))
     else:
         key = struct.pack("!I", COOKIE) + tid
-        ip = socket.inet_ntop(socket.AF_INET6, bytes(a ^ b for a, b in zip(v[4:20], key)))
+        ip = socket.inet_ntop(socket.AF_INET6,
+                              bytes(a ^ b for a, b in zip(v[4:20], key, strict=False)))
     return ip, port
 
 

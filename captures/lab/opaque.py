@@ -84,7 +84,7 @@ def stream_bytes(seed: bytes, n: int) -> bytes:
 
 
 def transform(scenario: str, variant: str, src: Path, dst: Path) -> dict:
-    head, e, recs = read_pcap(src)
+    head, _e, recs = read_pcap(src)
     out = bytearray(head)
     tags: dict[tuple, str] = {}
     removed = changed = 0

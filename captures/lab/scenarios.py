@@ -14,6 +14,7 @@ namespace (anl-t, coturn) on the bridge for `turn`, IPv6 (fd00::/64) for `ipv6` 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -132,7 +133,7 @@ class Lab:
         return self.run("ip", "netns", "exec", ns, *cmd, check=check, input=input)
 
     def spawn(self, ns: str, *cmd: str, log: str | None = None) -> subprocess.Popen:
-        out = open(self.work / log, "w") if log else subprocess.DEVNULL
+        out = open(self.work / log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (the child keeps it)
         p = subprocess.Popen(["ip", "netns", "exec", ns, *cmd], stdout=out,
                              stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
         self.procs.append(p)
@@ -155,10 +156,8 @@ class Lab:
             pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True,
                                   text=True).stdout.split()
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(int(pid), signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
     def setup(self) -> None:
@@ -234,7 +233,7 @@ table bridge anl {
                    frame_ms: int, pt: int = 111, dtx: bool = False,
                    wav: Path | None = None) -> subprocess.Popen:
         if wav is not None:
-            source = [f"filesrc", f"location={wav}", "!", "wavparse", "!", "audioconvert"]
+            source = ["filesrc", f"location={wav}", "!", "wavparse", "!", "audioconvert"]
         else:
             source = ["audiotestsrc", "is-live=true", "wave=sine", f"freq={freq}",
                       "volume=0.5", "samplesperbuffer=960",
@@ -311,7 +310,7 @@ table bridge anl {
     def htb_classifier(self) -> None:
         """htb root on mb-b used only as a classifier: A->B media to 1:10, rest to 1:20."""
         tc = ["ip", "netns", "exec", NS_M, "tc"]
-        pa, sa, pb, sb = self.c["ports"]
+        _pa, _sa, pb, _sb = self.c["ports"]
         self.run(*tc, "qdisc", "add", "dev", "mb-b", "root", "handle", "1:", "htb",
                  "default", "20")
         for cl in ("1:10", "1:20"):
@@ -678,7 +677,7 @@ def main() -> int:
         try:
             if not lab.record():
                 failed.append(n)
-        except Exception as e:  # noqa: BLE001 - report and go on with the others
+        except Exception as e:
             print(f"  {n}: FAILED: {e}", file=sys.stderr)
             failed.append(n)
         finally:

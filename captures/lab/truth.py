@@ -578,7 +578,7 @@ def main_v2(args, params: dict, events: list, nft_text, tc_text, old, out: Path)
             tuples_s = list(dict.fromkeys((p["src"], p["sport"], p["dst"], p["dport"])
                                           for p in sp))
             if tuples_r:  # identity as the receiving capture shows it
-                st.update(dict(zip(("src", "sport", "dst", "dport"), tuples_r[0])))
+                st.update(dict(zip(("src", "sport", "dst", "dport"), tuples_r[0], strict=False)))
             st["tuples_received"] = [list(x) for x in tuples_r]
             st["tuples_sent"] = [list(x) for x in tuples_s]
             st["payload_types"] = sorted({p["pt"] for p in sp})

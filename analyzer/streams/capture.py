@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
 from analyzer.memory import release_free_memory
+from analyzer.streams.apps import apply_app_table
 from analyzer.streams.build import build_streams
 from analyzer.streams.model import Call, Stream
 from analyzer.streams.sdp import SipMessage
@@ -127,11 +128,12 @@ def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
     release_free_memory()
     table, timeline = settle(table)
     ss = build_streams(table)
+    streams, calls = apply_app_table(ss.streams, ss.calls, table.flows.apps)
     # The per-datagram columns are not kept: streams hold what later layers need.
     return Capture(
         path=table.path, fmt=table.fmt, packets=table.records, udp_datagrams=len(table),
         duration_s=table.duration_s, start_epoch_s=table.t0_ns / 1e9,
-        linktypes=table.linktypes, streams=ss.streams, calls=ss.calls, sip=ss.sip,
+        linktypes=table.linktypes, streams=streams, calls=calls, sip=ss.sip,
         warnings=table.warnings + timeline.warnings, counters=table.counters,
         icmp=table.icmp, small_other_flows=ss.small_other_flows, sha256=table.sha256,
         file_size_bytes=table.file_size_bytes, content_secret=table.content_secret,

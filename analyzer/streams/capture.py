@@ -117,14 +117,26 @@ class Capture:
         return pd.DataFrame([s.to_dict() for s in self.streams])
 
 
+#: Engines that read a capture into packet columns (the same columns, the same tests).
+ENGINES = ("native", "tshark")
+
+
 def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None,
-                 progress: ProgressFn | None = None) -> Capture:
+                 progress: ProgressFn | None = None, engine: str = "native") -> Capture:
     """Read a pcap/pcapng capture (gzip allowed; a path or a binary file object).
 
     Raises a :class:`~analyzer.errors.CaptureError` subclass when nothing can be read;
     a capture damaged part-way warns and keeps the packets before the damage.
     """
-    table = read_packets(source, name=name, progress=progress)
+    if engine == "tshark":  # any format and encapsulation Wireshark reads; slower
+        from analyzer.capture.tshark import read_packets_tshark
+        if not isinstance(source, str | os.PathLike):
+            raise TypeError("the tshark engine reads a file by its path")
+        table = read_packets_tshark(source)
+    elif engine == "native":
+        table = read_packets(source, name=name, progress=progress)
+    else:
+        raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     release_free_memory()
     table, timeline = settle(table)
     ss = build_streams(table)

@@ -130,6 +130,8 @@ class PcapdroidTagger:
     no_trailer: int = 0
     comments: int = 0
     eth_records: int = 0
+    look_for_trailers: bool = True
+    look_for_comments: bool = True
 
     # -- per batch ----------------------------------------------------------------------
     def prepare(self, batch: RecordBatch) -> tuple[RecordBatch, np.ndarray | None]:
@@ -138,12 +140,16 @@ class PcapdroidTagger:
             return batch, None
         uids = np.full(n, UNKNOWN_UID, dtype=np.int64)
         tagged = np.zeros(n, dtype=bool)
+        # A PCAPdroid file marks every packet: a first batch without any mark means the
+        # file is not one, and the later batches are not searched.
         eth = batch.linktype == LINKTYPE_ETHERNET
-        if eth.any():
+        if self.look_for_trailers and eth.any():
             batch = self._trailers(batch, eth, uids, tagged)
+            self.look_for_trailers = self.trailers + self.bad_crc > 0
         raw = batch.linktype == LINKTYPE_RAW
-        if raw.any():
+        if self.look_for_comments and raw.any():
             self._comments(batch, raw, uids, tagged)
+            self.look_for_comments = self.comments > 0
         if not tagged.any():
             return batch, None
         return batch, np.where(tagged, uids, NO_UID)
@@ -154,6 +160,9 @@ class PcapdroidTagger:
         self.eth_records += int(eth.sum())
         rows = np.flatnonzero(eth & (cap >= ETH_HEADER_LEN + 20 + TRAILER_LEN))
         start = off[rows] + cap[rows] - TRAILER_LEN
+        hit = buf[start] == TRAILER_MAGIC >> 24  # one byte first: most files have none
+        if not hit.any() and not self.trailers:
+            return batch
         win = np.lib.stride_tricks.sliding_window_view(buf, TRAILER_LEN)[start]
         magic = np.ascontiguousarray(win[:, :4]).view(">u4").ravel()
         fake_eth = ~np.lib.stride_tricks.sliding_window_view(buf, 12)[off[rows]].any(axis=1)

@@ -27,7 +27,7 @@ from analyzer.capture.pcapdroid import PcapdroidTagger
 from analyzer.capture.records import DEFAULT_CHUNK_BYTES, RecordBatch, RecordWalker
 from analyzer.capture.source import ByteSource
 from analyzer.capture.table import FlowTable, PacketTable
-from analyzer.capture.tunnels import unwrap_tunnels
+from analyzer.capture.tunnels import may_carry, unwrap_tunnels
 from analyzer.capture.turntcp import TurnTcpReassembler, TurnTcpRows
 from analyzer.errors import (
     CaptureWarning,
@@ -313,8 +313,11 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             budget = MAX_KEPT_PAYLOADS
             for b in walker:
                 b, uids = droid.prepare(b)
-                b = unwrap_tunnels(b)
                 u = decode_batch(b, kept_budget=budget)
+                if may_carry(u):  # look into tunnels, and decode what they carry
+                    inner = unwrap_tunnels(b)
+                    if inner is not b:
+                        b, u = inner, decode_batch(inner, kept_budget=budget)
                 budget -= len(u.kept)
                 yield b, u, uids
 

@@ -20,7 +20,10 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import BinaryIO
 
 import numpy as np
 
@@ -131,9 +134,22 @@ def _digest(path: str) -> tuple[str, int, bytes]:
     return h.hexdigest(), n, secret.digest()
 
 
-def read_packets_tshark(source: str | os.PathLike[str], *, tshark: str | None = None
-                        ) -> PacketTable:
-    """Read any capture tshark reads into a :class:`PacketTable` (UDP datagrams only)."""
+def read_packets_tshark(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None,
+                        tshark: str | None = None) -> PacketTable:
+    """Read any capture tshark reads into a :class:`PacketTable` (UDP datagrams only).
+
+    A binary file object (stdin, a socket) is first copied to a temporary file, which
+    tshark then reads; the table is named ``name`` (or the object's name).
+    """
+    if not isinstance(source, str | os.PathLike):
+        exe = tshark or find_tshark()
+        label = name or getattr(source, "name", None)
+        label = label if isinstance(label, str) else "<stream>"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "capture")
+            with open(path, "wb") as out:
+                shutil.copyfileobj(source, out)
+            return replace(read_packets_tshark(path, tshark=exe), path=label)
     path = os.fspath(source)
     if not os.path.exists(path):
         raise CaptureError("no such file", path=path)

@@ -23,6 +23,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from analyzer.capture.ipudp import UdpBatch
 from analyzer.capture.linklayer import LINK_WINDOW, network_offsets
 from analyzer.capture.records import RecordBatch
 from analyzer.protocol import ETHERTYPE_IPV4, ETHERTYPE_IPV6, LINKTYPE_ETHERNET, LINKTYPE_RAW
@@ -131,35 +132,77 @@ def _inner_ip(b: bytes, ip: int) -> int:
     return -1
 
 
-def unwrap_tunnels(batch: RecordBatch) -> RecordBatch:
-    """``batch`` with each tunnelled record pointing at its innermost IP packet (raw IP)."""
-    n = len(batch)
-    if n == 0:
-        return batch
+def may_carry(decoded: UdpBatch) -> bool:
+    """Whether a batch, as decoded without looking into tunnels, may hold any: packets
+    that are not IP (PPPoE, MPLS), IP that is neither TCP, UDP nor ICMP (GRE, IP-in-IP),
+    or UDP to or from the VXLAN and GTP-U ports. The usual batch is ruled out at the cost
+    of a few comparisons of its UDP ports."""
+    c = decoded.counters
+    if c.non_ip or c.other_ip:
+        return True
+    d, s = decoded.dport, decoded.sport
+    return bool(((d == VXLAN_PORT) | (d == GTPU_PORT) | (s == GTPU_PORT)).any())
+
+
+def _any_of(x: np.ndarray, values: tuple[int, ...]) -> np.ndarray:
+    """``np.isin`` for a handful of values, without its sort."""
+    out = x == values[0]
+    for v in values[1:]:
+        out |= x == v
+    return out
+
+
+def _candidates(batch: RecordBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which records may carry a tunnel, with each record's IP header offset (in the
+    record) and IP version (0: none found), from a few single-byte gathers per record."""
     buf, off, cap = batch.buf, batch.data_off, batch.caplen
-    link = np.lib.stride_tricks.sliding_window_view(buf, LINK_WINDOW)[
-        np.minimum(off, buf.size - LINK_WINDOW)]
-    net_off, ipver = network_offsets(link, batch.linktype, cap)
-    cand = np.zeros(n, dtype=bool)
+    n = len(batch)
+    top = buf.size - 2
     eth = batch.linktype == LINKTYPE_ETHERNET
-    if eth.any():
+    cand = np.zeros(n, dtype=bool)
+    if eth.all():  # the common case, without the general link-layer walk
+        net_off = np.full(n, ETH_HEADER_LEN, dtype=np.int64)
+        et = (buf[off + 12].astype(np.int32) << 8) | buf[off + 13]
+        for _ in range(2):  # VLAN tags (a tunnel may travel on a tagged VLAN)
+            tagged = _any_of(et, ETHERTYPE_VLAN)
+            if not tagged.any():
+                break
+            p = np.minimum(off + net_off + 2, top)
+            et = np.where(tagged, (buf[p].astype(np.int32) << 8) | buf[p + 1], et)
+            net_off = np.where(tagged, net_off + 4, net_off)
+        cand |= _any_of(et, (ETHERTYPE_PPPOE_SESSION, *ETHERTYPE_MPLS))
+        ipver = np.where(et == ETHERTYPE_IPV4, 4, np.where(et == ETHERTYPE_IPV6, 6, 0))
+        ipver = np.where(cap > net_off + 20, ipver, 0)
+    else:
+        link = np.lib.stride_tricks.sliding_window_view(buf, LINK_WINDOW)[
+            np.minimum(off, buf.size - LINK_WINDOW)]
+        net_off, ipver = network_offsets(link, batch.linktype, cap)
         et = (link[:, 12].astype(np.int32) << 8) | link[:, 13]
         cand |= eth & np.isin(et, (ETHERTYPE_PPPOE_SESSION, *ETHERTYPE_MPLS, *ETHERTYPE_VLAN))
     ip = np.flatnonzero(ipver != 0)
     if ip.size:
         start = off[ip] + net_off[ip]
-        w = np.lib.stride_tricks.sliding_window_view(buf, 48)[np.minimum(start,
-                                                                          buf.size - 48)]
         v4 = ipver[ip] == 4
-        proto = np.where(v4, w[:, 9], w[:, 6]).astype(np.int32)
-        l4 = np.where(v4, (w[:, 0] & 0x0F).astype(np.int64) * 4, 40)
-        l4 = np.minimum(l4, 44)
-        rr = np.arange(ip.size)
-        sport = (w[rr, l4].astype(np.int32) << 8) | w[rr, l4 + 1]
-        dport = (w[rr, l4 + 2].astype(np.int32) << 8) | w[rr, l4 + 3]
-        udp_tun = (proto == IPPROTO_UDP) & (np.isin(dport, (VXLAN_PORT, GTPU_PORT))
-                                            | (sport == GTPU_PORT))
-        cand[ip] |= np.isin(proto, (IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_GRE)) | udp_tun
+        proto = np.where(v4, buf[np.minimum(start + 9, top)], buf[np.minimum(start + 6, top)])
+        cand[ip] |= _any_of(proto, (IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_GRE))
+        u = np.flatnonzero(proto == IPPROTO_UDP)
+        if u.size:
+            s = start[u]
+            l4 = np.where(v4[u], (buf[s] & 0x0F).astype(np.int64) * 4, 40)
+            q = np.minimum(s + l4, top - 2)
+            sport = (buf[q].astype(np.int32) << 8) | buf[q + 1]
+            dport = (buf[q + 2].astype(np.int32) << 8) | buf[q + 3]
+            cand[ip[u]] |= _any_of(dport, (VXLAN_PORT, GTPU_PORT)) | (sport == GTPU_PORT)
+    return cand, net_off, ipver
+
+
+def unwrap_tunnels(batch: RecordBatch) -> RecordBatch:
+    """``batch`` with each tunnelled record pointing at its innermost IP packet (raw IP)."""
+    if len(batch) == 0:
+        return batch
+    buf, off, cap = batch.buf, batch.data_off, batch.caplen
+    eth = batch.linktype == LINKTYPE_ETHERNET
+    cand, net_off, ipver = _candidates(batch)
     rows = np.flatnonzero(cand)
     if rows.size == 0:
         return batch

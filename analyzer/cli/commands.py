@@ -86,14 +86,12 @@ def add_engine_option(p: argparse.ArgumentParser) -> None:
 def _read(path: str, err: TextIO, stdin=None, engine: str = "native"):
     from analyzer.cli.progress import progress_for
     from analyzer.streams.capture import read_capture
-    if engine == "tshark":
-        from analyzer.errors import UsageError
-        if path == "-":
-            raise UsageError("the tshark engine reads a file, not stdin")
-        return read_capture(path, engine="tshark")
     if path == "-":  # a capture piped in: read as it comes, named like the stream
         import sys
-        return read_capture(stdin if stdin is not None else sys.stdin.buffer, name="<stdin>")
+        return read_capture(stdin if stdin is not None else sys.stdin.buffer, name="<stdin>",
+                            engine=engine)
+    if engine == "tshark":
+        return read_capture(path, engine="tshark")
     bar = progress_for(f"reading {path}", err)
     try:
         return read_capture(path, progress=bar)

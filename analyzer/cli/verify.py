@@ -75,13 +75,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _read_native(path: str, err: TextIO):
     """The native engine's reading; a format it lacks (snoop, ERF, …) is first turned into
-    pcapng by Wireshark's ``editcap``, then read natively (the streams are still ours)."""
+    pcapng by Wireshark's ``editcap``, then read natively (the streams are still ours).
+    Where the pcapng keeps a link type the native reader lacks (ERF, nettl, K12 wrap
+    Ethernet frames in their own), ``editcap -T ether`` labels the frames Ethernet."""
     import os
     import shutil
     import subprocess
     import tempfile
 
-    from analyzer.errors import NotACapture, UsageError
+    from analyzer.errors import NotACapture, UnsupportedLinkType, UsageError
     from analyzer.streams.capture import read_capture
     try:
         return read_capture(path)
@@ -91,17 +93,26 @@ def _read_native(path: str, err: TextIO):
             raise UsageError("the native reader does not know this format and editcap "
                              "(Wireshark's, to convert it) is missing: apt-get install "
                              "tshark") from None
+    problem = ""
     with tempfile.TemporaryDirectory() as tmp:
         conv = os.path.join(tmp, "converted.pcapng")
-        res = subprocess.run([editcap, "-F", "pcapng", path, conv], capture_output=True,
-                             text=True, check=False)
-        if res.returncode != 0:  # per-packet encapsulations (nettl, K12): Ethernet inside
-            res = subprocess.run([editcap, "-F", "pcapng", "-T", "ether", path, conv],
+        for extra in ([], ["-T", "ether"]):
+            res = subprocess.run([editcap, "-F", "pcapng", *extra, path, conv],
                                  capture_output=True, text=True, check=False)
-        if res.returncode != 0:
-            raise CaptureError(f"editcap cannot convert it: {res.stderr.strip()}", path=path)
-        err.write(f"{path}: not pcap/pcapng; the native engine reads editcap's pcapng copy\n")
-        return read_capture(conv)
+            if res.returncode != 0:
+                problem = res.stderr.strip()
+                continue
+            try:
+                cap = read_capture(conv)
+            except UnsupportedLinkType as exc:
+                problem = exc.reason
+                continue
+            how = " ".join(["editcap -F pcapng", *extra])
+            err.write(f"{path}: not pcap/pcapng; the native engine reads the copy '{how}' "
+                      "makes\n")
+            return cap
+    raise CaptureError(f"the native engine cannot read it, even through editcap: {problem}",
+                       path=path)
 
 
 def cmd_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:

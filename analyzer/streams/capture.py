@@ -130,9 +130,7 @@ def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
     """
     if engine == "tshark":  # any format and encapsulation Wireshark reads; slower
         from analyzer.capture.tshark import read_packets_tshark
-        if not isinstance(source, str | os.PathLike):
-            raise TypeError("the tshark engine reads a file by its path")
-        table = read_packets_tshark(source)
+        table = read_packets_tshark(source, name=name)
     elif engine == "native":
         table = read_packets(source, name=name, progress=progress)
     else:

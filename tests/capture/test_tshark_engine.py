@@ -18,14 +18,16 @@ from analyzer.cli import main
 from analyzer.cli.status import ExitStatus
 from analyzer.cli.verify import compare
 from analyzer.streams.capture import read_capture
+from tests.support.tunnels import erf
 
 LAB = Path(__file__).resolve().parents[2] / "captures" / "lab"
 #: Captures covering IPv6, a path switch, DTX and loss (a full sweep would take minutes:
 #: tshark starts in about a second).
 SAMPLE = ("loss5", "ipv6", "pathswitch", "frames60dtx", "periodic")
-#: editcap formats tshark reads back (verify converts them to pcapng for the native engine;
-#: nettl and k12text only with editcap's ``-T ether``).
-FORMATS = {"snoop": True, "netmon2": True, "k12text": True, "nettl": True}
+#: Formats tshark reads back: editcap writes all but ERF (tests/support/tunnels.py does);
+#: verify converts them to pcapng for the native engine (ERF, nettl and k12text only with
+#: editcap's ``-T ether``).
+FORMATS = {"snoop": True, "netmon2": True, "k12text": True, "nettl": True, "erf": True}
 
 pytestmark = pytest.mark.tshark
 needs_tshark = pytest.mark.skipif(not shutil.which("tshark") or not shutil.which("editcap"),
@@ -33,6 +35,9 @@ needs_tshark = pytest.mark.skipif(not shutil.which("tshark") or not shutil.which
 
 
 def convert(src: Path, fmt: str, dst: Path) -> Path:
+    if fmt == "erf":  # editcap does not write Ethernet as ERF: our own writer does
+        erf(src, dst)
+        return dst
     subprocess.run(["editcap", "-F", fmt, str(src), str(dst)], check=True,
                    capture_output=True)
     return dst
@@ -115,3 +120,16 @@ def test_missing_tshark_says_how_to_install(argv: list[str],
     assert status == ExitStatus.USAGE
     lines = err.getvalue().splitlines()
     assert len(lines) == 1 and "apt-get install tshark" in lines[0]
+
+
+@needs_tshark
+def test_tshark_engine_reads_stdin(tmp_path: Path) -> None:
+    path = convert(LAB / "loss5-receiver.pcap", "snoop", tmp_path / "c.snoop")
+    out = io.StringIO()
+    status = main(["flows", "--engine", "tshark", "--json", "--no-quality", "-"], stdout=out,
+                  stderr=io.StringIO(), stdin=io.BytesIO(path.read_bytes()))
+    assert status == ExitStatus.OK
+    import json
+    doc = json.loads(out.getvalue())
+    assert doc["capture"]["file"] == "<stdin>"
+    assert sorted(s["packets"] for s in doc["streams"]) == [719, 751]

@@ -114,3 +114,29 @@ def encapsulate_wifi(src: str | Path, dst: str | Path) -> int:
         parts.append(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
     Path(dst).write_bytes(b"".join(parts))
     return len(pkts)
+
+
+ERF_TYPE_ETH = 2
+ERF_FLAG_VLEN = 0x04
+
+
+def erf(src: str | Path, dst: str | Path) -> int:
+    """Write an Ethernet pcap as Endace ERF (editcap cannot): per record a 16-byte header
+    (timestamp: 64-bit little-endian, 32.32 fixed-point seconds; type 2 Ethernet; flags
+    "varying length"; record length, loss counter, wire length, big-endian), 2 pad bytes,
+    the frame, zeros to 8-byte alignment."""
+    data = Path(src).read_bytes()
+    out, pos, n = [], 24, 0
+    while pos + 16 <= len(data):
+        sec, usec, incl, _orig = struct.unpack_from("<IIII", data, pos)
+        frame = data[pos + 16: pos + 16 + incl]
+        pos += 16 + incl
+        ts = (sec << 32) | ((usec << 32) // 1_000_000)
+        body = b"\0\0" + frame
+        pad = -(16 + len(body)) % 8
+        out.append(struct.pack("<Q", ts) + struct.pack(">BBHHH", ERF_TYPE_ETH, ERF_FLAG_VLEN,
+                                                       16 + len(body) + pad, 0, len(frame))
+                   + body + bytes(pad))
+        n += 1
+    Path(dst).write_bytes(b"".join(out))
+    return n

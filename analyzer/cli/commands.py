@@ -80,7 +80,7 @@ def add_engine_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("native", "tshark"), default="native",
                    help="who reads the capture: 'native' (default, fast: pcap/pcapng, gzip) "
                    "or 'tshark' (Wireshark's reader: ERF, snoop, NetMon, K12, nettl, "
-                   "802.11, tunnels; needs tshark; several times slower)")
+                   "802.11, tunnels; needs tshark; about ten times slower)")
 
 
 def _read(path: str, err: TextIO, stdin=None, engine: str = "native"):

@@ -147,7 +147,7 @@ def planned(args: argparse.Namespace) -> tuple[list[InputFile], list[OutputPath]
         inputs.extend(InputFile("capture", c) for c in args.captures)
         outputs.append(OutputPath("-o", args.output))
     if cmd == "watch":
-        if args.source != "-" and not args.source.startswith("tcp://"):
+        if args.source != "-" and "://" not in args.source:
             inputs.append(InputFile("SOURCE", args.source))
         if args.save:
             outputs.append(OutputPath("--save", args.save))

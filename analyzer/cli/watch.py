@@ -2,8 +2,9 @@
 
 SOURCE is ``-`` (a pcap/pcapng stream on stdin, e.g. ``tcpdump -U -w - | analyzer watch -``),
 a capture file still being written (followed until it stops growing for ``--idle`` seconds),
-or ``tcp://HOST:PORT`` (PCAP-over-IP: a TCP server that sends a pcap stream, like
-PCAPdroid's "TCP exporter" or ``tcpdump -w - | nc -l PORT``).
+``tcp://HOST:PORT`` (PCAP-over-IP: a TCP server that sends a pcap stream, e.g.
+``tcpdump -U -w - | nc -l PORT``), ``tcp-listen://[HOST:]PORT`` (wait for a sender to
+connect: PCAPdroid's "TCP exporter") or ``http://PHONE:PORT/`` (PCAPdroid's "HTTP server").
 
 Every ``--every`` seconds of capture time it re-analyses the last ``--window`` seconds and
 prints one line per call (app, rate, loss, jitter, patterns so far); when the stream ends
@@ -98,7 +99,8 @@ class Opened:
     close: Callable[[], None]
 
 
-def open_source(spec: str, *, stdin: BinaryIO | None, idle_s: float) -> Opened:
+def open_source(spec: str, *, stdin: BinaryIO | None, idle_s: float,
+                err: TextIO | None = None) -> Opened:
     """The byte stream of ``SOURCE`` and the name results carry."""
     if spec == "-":
         raw = stdin if stdin is not None else _sys_stdin()
@@ -119,10 +121,53 @@ def open_source(spec: str, *, stdin: BinaryIO | None, idle_s: float) -> Opened:
             f.close()
             sock.close()
         return Opened(f, spec, close)
+    if spec.startswith("tcp-listen://"):
+        return _listen(spec, err)
+    if spec.startswith(("http://", "https://")):
+        return _http(spec)
     if not os.path.exists(spec):
         raise CaptureError("no such file", path=spec)
     follow = FollowFile(spec, idle_s)
     return Opened(io.BufferedReader(follow, READ_BYTES), spec, follow.close)
+
+
+def _listen(spec: str, err: TextIO | None) -> Opened:
+    """Wait for one connection on ``tcp-listen://[HOST:]PORT`` (PCAPdroid's "TCP exporter"
+    connects to a collector and sends its pcap stream) and read what it sends."""
+    host, sep, port = spec[len("tcp-listen://"):].rpartition(":")
+    if not port.isdigit():
+        raise UsageError(f"listening source must be tcp-listen://[HOST:]PORT, got {spec!r}")
+    try:
+        server = socket.create_server((host.strip("[]") if sep else "", int(port)))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {spec}: {exc.strerror or exc}") from None
+    if err is not None:
+        err.write(f"waiting for a capture stream on port {port} ...\n")
+        err.flush()
+    with server:
+        conn, _ = server.accept()
+    f = conn.makefile("rb")
+
+    def close() -> None:
+        f.close()
+        conn.close()
+    return Opened(f, spec, close)
+
+
+def _http(spec: str) -> Opened:
+    """A pcap stream served over HTTP, e.g. PCAPdroid's "HTTP server" mode (its ``/``
+    redirects to the live capture, sent chunked)."""
+    import contextlib
+    import urllib.error
+    import urllib.request
+    try:
+        resp = urllib.request.urlopen(spec, timeout=TCP_CONNECT_TIMEOUT_S)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CaptureError(f"cannot download: {reason}", path=spec) from None
+    with contextlib.suppress(AttributeError):  # a live capture may pause for long
+        resp.fp.raw._sock.settimeout(None)
+    return Opened(resp, spec, resp.close)
 
 
 def _sys_stdin() -> BinaryIO:
@@ -315,10 +360,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "watch", help="follow a capture while it is being made: a rolling status line per "
         "call, then the verdict",
         description="Watch SOURCE: '-' (a pcap/pcapng stream on stdin, e.g. from "
-        "'tcpdump -U -w -'), a capture file still being written, or tcp://HOST:PORT "
-        "(PCAP-over-IP). Prints a status line per call every few seconds of capture time "
+        "'tcpdump -U -w -'), a capture file still being written, tcp://HOST:PORT "
+        "(PCAP-over-IP), tcp-listen://[HOST:]PORT (wait for a sender such as PCAPdroid's "
+        "TCP exporter) or http://PHONE:PORT/ (PCAPdroid's HTTP server). Prints a status "
+        "line per call every few seconds of capture time "
         "and, at the end of the stream or on Ctrl-C, the verdict 'analyze' prints.")
-    w.add_argument("source", metavar="SOURCE", help="'-', a growing file, or tcp://HOST:PORT")
+    w.add_argument("source", metavar="SOURCE", help="'-', a growing file, tcp://HOST:PORT, "
+                   "tcp-listen://[HOST:]PORT or http://HOST:PORT/")
     w.add_argument("--json", action="store_true", help="JSON Lines: rolling updates, then "
                    "the final analysis document")
     w.add_argument("--save", metavar="FILE", help="keep the raw capture in FILE (written "
@@ -338,7 +386,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("--every, --window must be positive (at most 1 h / 1 day), "
                          "--idle not negative")
     src = open_source(args.source, stdin=getattr(args, "stdin_binary", None),
-                      idle_s=args.idle)
+                      idle_s=args.idle, err=err)
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
     try:
         _follow(src, spool, args, out)

@@ -157,3 +157,69 @@ def test_splitter_and_window_bound_memory() -> None:
             assert win.bytes <= 20_000
     assert split.fmt == "pcap" and n == 506
     assert win.records[-1][0] - win.records[0][0] <= 5e9
+
+
+def test_watch_tcp_listen_takes_a_sender(tmp_path: Path) -> None:
+    """PCAPdroid's TCP exporter connects to a collector and sends its pcap stream."""
+    data = (LAB / "loss5-receiver.pcap").read_bytes()
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+
+    def send() -> None:
+        for _ in range(100):  # until the watch listens
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        with conn:
+            conn.sendall(data)
+
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    status, out, err = run(["watch", f"tcp-listen://127.0.0.1:{port}", "--every", "3600"])
+    t.join(5)
+    assert status == ExitStatus.OK, err
+    assert "waiting for a capture stream" in err
+    assert out == analyze_text(LAB / "loss5-receiver.pcap", f"tcp-listen://127.0.0.1:{port}")
+
+
+def test_watch_http_like_pcapdroid_http_server() -> None:
+    """PCAPdroid's HTTP server: '/' redirects to the capture, which is sent chunked."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    data = (LAB / "loss5-receiver.pcap").read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            if self.path == "/":
+                self.send_response(302)
+                self.send_header("Location", "/PCAPdroid_live.pcap")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.tcpdump.pcap")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for i in range(0, len(data), 5000):
+                piece = data[i: i + 5000]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        status, out, err = run(["watch", url, "--every", "3600"])
+    finally:
+        server.shutdown()
+    assert status == ExitStatus.OK, err
+    assert out == analyze_text(LAB / "loss5-receiver.pcap", url)

@@ -7,6 +7,7 @@ import queue
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import BinaryIO, TypeVar
 
 import numpy as np
@@ -22,9 +23,11 @@ from analyzer.capture.ipudp import (
     decode_batch,
 )
 from analyzer.capture.linklayer import SUPPORTED_LINKTYPES
+from analyzer.capture.pcapdroid import PcapdroidTagger
 from analyzer.capture.records import DEFAULT_CHUNK_BYTES, RecordBatch, RecordWalker
 from analyzer.capture.source import ByteSource
 from analyzer.capture.table import FlowTable, PacketTable
+from analyzer.capture.tunnels import may_carry, unwrap_tunnels
 from analyzer.capture.turntcp import TurnTcpReassembler, TurnTcpRows
 from analyzer.errors import (
     CaptureWarning,
@@ -308,14 +311,20 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         t0: int | None = None
         rows = 0
         linktypes_seen: set[int] = set()
-        def decoded() -> Iterator[tuple[RecordBatch, UdpBatch]]:
+        droid = PcapdroidTagger()
+        def decoded() -> Iterator[tuple[RecordBatch, UdpBatch, np.ndarray | None]]:
             budget = MAX_KEPT_PAYLOADS
             for b in walker:
+                b, uids = droid.prepare(b)
                 u = decode_batch(b, kept_budget=budget)
+                if may_carry(u):  # look into tunnels, and decode what they carry
+                    inner = unwrap_tunnels(b)
+                    if inner is not b:
+                        b, u = inner, decode_batch(inner, kept_budget=budget)
                 budget -= len(u.kept)
-                yield b, u
+                yield b, u, uids
 
-        for batch, ub in _prefetch(decoded()):
+        for batch, ub, uids in _prefetch(decoded()):
             lt0 = int(batch.linktype[0]) if len(batch) else 0
             lts = [lt0] if (batch.linktype == lt0).all() else np.unique(batch.linktype)
             linktypes_seen.update(int(x) for x in lts)
@@ -330,6 +339,7 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             proto, encap = ub.proto, ub.encap
             assert proto is not None and encap is not None  # both set by the two calls above
             fid = flows.assign(ub.src, ub.dst, ub.sport, ub.dport, proto)
+            droid.note(batch, uids, ub.frame, fid)
             text_rows = np.fromiter((r for r, p in ub.kept.items() if p[:1].isalpha()
                                      or p[:1] == b"!"), dtype=np.int64)
             dc = dissect(ub.head, ub.udp_len, encap, text_rows)
@@ -367,11 +377,17 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             warn.append(msg)
             warnings.warn(msg, CaptureWarning, stacklevel=2)
 
+        for block, big in walker.custom_blocks:
+            droid.custom_block(block, big)
+        apps = droid.finish(src.name)
+        for msg in apps.warnings if apps is not None else ():
+            warn.append(msg)
+            warnings.warn(msg, CaptureWarning, stacklevel=2)
         joined = cols.finish()
         src.read_to_end()
         return PacketTable(
             path=src.name, fmt=walker.fmt + (".gz" if src.compressed else ""),
-            flows=flows.table(), t0_ns=t0 or 0, records=walker.records,
+            flows=replace(flows.table(), apps=apps), t0_ns=t0 or 0, records=walker.records,
             linktypes=tuple(sorted(linktypes_seen)), counters=counters, kept=kept,
             tcp_sip=tuple(tcp_sip), hints=tuple(hints), icmp=tuple(icmp),
             warnings=tuple(warn),

@@ -46,6 +46,8 @@ PCAP_LINKTYPE_MASK = 0xFFFF
 #: A record longer than this is treated as corrupt rather than allocated (Wireshark's own
 #: limit is 256 KiB for most link types; we allow jumbo/TSO frames with a wide margin).
 MAX_RECORD_BYTES = 1 << 20
+#: pcapng Custom Block types (copyable, not copyable), kept for who can read them.
+PCAPNG_CUSTOM_BLOCKS = (0x00000BAD, 0x40000BAD)
 MAX_BLOCK_BYTES = MAX_RECORD_BYTES + 4096
 #: Zero bytes appended to every chunk, so a fixed-width header window can be sliced at any
 #: packet offset without running off the end.
@@ -191,6 +193,9 @@ class RecordWalker:
         self.damage: CaptureError | None = None
         self.records = 0
         self.skipped_blocks = 0
+        #: pcapng Custom Blocks (whole, with their section's big-endian flag), e.g.
+        #: PCAPdroid's UID map (:mod:`analyzer.capture.pcapdroid`)
+        self.custom_blocks: list[tuple[bytes, bool]] = []
         self.interfaces: list[tuple[int, int]] = []  # (linktype, snaplen), over all sections
         head = src.read(4)
         if len(head) < 4 and src.ended_early:
@@ -413,6 +418,8 @@ class RecordWalker:
                 marks.append((len(offs), len(section.ifaces)))
             else:
                 self.skipped_blocks += 1
+                if btype in PCAPNG_CUSTOM_BLOCKS:
+                    self.custom_blocks.append((data[pos: pos + blen], section.big))
             pos += blen
         if offs:
             yield self._pcapng_batch(data, offs, types, section.big, section.ifaces, n_if0,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analyzer.capture.ipudp import DecodeCounters, IcmpError
+from analyzer.capture.pcapdroid import AppTable
 
 
 def format_address(addr16: bytes | np.ndarray) -> str:
@@ -27,6 +28,8 @@ class FlowTable:
     sport: np.ndarray  # int32
     dport: np.ndarray
     proto: np.ndarray  # int32: 17 UDP, 6 TCP (TURN ChannelData framed in TCP)
+    #: The app that sent each flow where the capture says so (PCAPdroid), else None.
+    apps: AppTable | None = None
 
     def __len__(self) -> int:
         return int(self.sport.size)

@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from analyzer.cli.status import ExitStatus
 from analyzer.errors import (
@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="window length for --csv and the quality figures, seconds")
     f.add_argument("--cross-check", action="store_true",
                    help="also run tshark -z rtp,streams on the capture and compare every "
-                   "stream it lists (needs tshark)")
+                   "stream it lists (needs tshark; 'analyzer verify' compares the two reading "
+                   "engines)")
     f.add_argument("--no-quality", action="store_true",
                    help="--json without the quality figures (TShark-style statistics only; "
                    "faster on huge captures)")
@@ -81,7 +82,9 @@ def _status_for(exc: AnalyzerError) -> ExitStatus:
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> ExitStatus:
+         stderr: TextIO | None = None, stdin: BinaryIO | None = None) -> ExitStatus:
+    """Run the command line ``argv``; ``stdin`` is where ``-`` reads a capture from
+    (default: the process's binary stdin)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
 
@@ -92,13 +95,15 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     # the "shown once" registry, so every run in a process reports its capture's warnings.
     with warnings.catch_warnings():
         warnings.showwarning = show_warning
-        return _main(argv, out, err)
+        return _main(argv, out, err, stdin)
 
 
-def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> ExitStatus:
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO,
+          stdin: BinaryIO | None = None) -> ExitStatus:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.stdin_binary = stdin
         if not args.command:
             parser.print_help(out)
             return ExitStatus.USAGE

@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Analyse a capture against a baseline: another capture of the same call "
         "(VPN, other network, minutes before), a saved profile, or else the other direction "
         "/ the clean part of the call / the built-in profile of clean calls.")
-    an.add_argument("capture", help="pcap or pcapng file (may be gzip-compressed)")
+    an.add_argument("capture", help="pcap or pcapng file (may be gzip-compressed); '-' reads "
+                    "it from stdin")
     base = an.add_mutually_exclusive_group()
     base.add_argument("--baseline", metavar="CAPTURE", help="a capture of the same call "
                       "without the suspected interference")
@@ -35,6 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "DIR (created with its missing parents; never over an input)")
     add_redact_options(an)
     add_profile_option(an)
+    from analyzer.cli.watch import add_parser as add_watch
+    add_watch(sub)
+    from analyzer.cli.verify import add_parser as add_verify
+    add_verify(sub)
     bl = sub.add_parser("baseline", help="build a baseline profile from clean captures")
     blsub = bl.add_subparsers(dest="baseline_command", metavar="ACTION")
     bb = blsub.add_parser("build", help="build a profile from clean captures")
@@ -55,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="window length for the series, seconds (default 1)")
     add_redact_options(st)
     add_profile_option(st)
+    for name in ("flows", "stats", "analyze"):
+        add_engine_option(sub.choices[name])
     sim = sub.add_parser(
         "simulate", help="write a simulated two-way call with a labelled impairment (pcap "
         "plus a truth JSON beside it)",
@@ -80,9 +87,22 @@ def add_profile_option(p: argparse.ArgumentParser) -> None:
                    "read, dissect, group, stats, quality, features, detect, render)")
 
 
-def _read(path: str, err: TextIO):
+def add_engine_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("native", "tshark"), default="native",
+                   help="who reads the capture: 'native' (default, fast: pcap/pcapng, gzip) "
+                   "or 'tshark' (Wireshark's reader: ERF, snoop, NetMon, K12, nettl, "
+                   "802.11, tunnels; needs tshark; about ten times slower)")
+
+
+def _read(path: str, err: TextIO, stdin=None, engine: str = "native"):
     from analyzer.cli.progress import progress_for
     from analyzer.streams.capture import read_capture
+    if path == "-":  # a capture piped in: read as it comes, named like the stream
+        import sys
+        return read_capture(stdin if stdin is not None else sys.stdin.buffer, name="<stdin>",
+                            engine=engine)
+    if engine == "tshark":
+        return read_capture(path, engine="tshark")
     bar = progress_for(f"reading {path}", err)
     try:
         return read_capture(path, progress=bar)
@@ -103,7 +123,7 @@ def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import render_table, to_json, write_csv
     from analyzer.metrics.quality import quality_of
     from analyzer.redact import redact_object
-    cap = _read(args.capture, err)
+    cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine)
     want = args.csv or (args.json and not args.no_quality)
     quality = quality_of(cap, window_s=_window(args)) if want else None
     p = pseudonymizer_for(args, cap)
@@ -146,7 +166,7 @@ def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.stats import render_stats
     from analyzer.metrics.quality import quality_of
     from analyzer.redact import redact_object
-    cap = _read(args.capture, err)
+    cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine)
     quality = quality_of(cap, window_s=_window(args))
     p = pseudonymizer_for(args, cap)
     view = cap if p is None else redact_object(cap, p)
@@ -192,8 +212,8 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatu
     from analyzer.redact import redact_object
     from analyzer.verdict import render_text
     from analyzer.verdict.engine import analyze
-    cap = _read(args.capture, err)
-    baseline = _read(args.baseline, err) if args.baseline else None
+    cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine)
+    baseline = _read(args.baseline, err, engine=args.engine) if args.baseline else None
     profile = Profile.load(args.profile) if args.profile else None
     bar = count_bar_for(f"analysing {args.capture}", "calls", err)
     try:
@@ -241,8 +261,20 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     return run(args, out, err)
 
 
+
+def cmd_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
+    from analyzer.cli.verify import cmd_verify as verify
+    return verify(args, out, err)
+
+
+def cmd_watch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
+    from analyzer.cli.watch import cmd_watch as watch
+    return ExitStatus(watch(args, out, err))
+
+
 COMMANDS = {"flows": cmd_flows, "stats": cmd_stats, "analyze": cmd_analyze,
-            "baseline": cmd_baseline, "simulate": cmd_simulate, "batch": cmd_batch}
+            "baseline": cmd_baseline, "simulate": cmd_simulate, "watch": cmd_watch,
+            "verify": cmd_verify, "batch": cmd_batch}
 
 
 def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:

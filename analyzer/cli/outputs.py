@@ -128,7 +128,7 @@ def planned(args: argparse.Namespace) -> tuple[list[InputFile], list[OutputPath]
     inputs: list[InputFile] = []
     outputs: list[OutputPath] = []
     cmd = args.command
-    if cmd in ("flows", "stats", "analyze"):
+    if cmd in ("flows", "stats", "analyze", "verify"):
         inputs.append(InputFile("capture", args.capture))
     if cmd in ("flows", "stats") and args.csv:
         outputs.append(OutputPath("--csv", args.csv, directory=True, pattern=CSV_NAMES))
@@ -150,6 +150,11 @@ def planned(args: argparse.Namespace) -> tuple[list[InputFile], list[OutputPath]
         if args.manifest:
             inputs.append(InputFile("--manifest", args.manifest))
         outputs.append(OutputPath("-o", args.output, directory=True))
+    if cmd == "watch":
+        if args.source != "-" and "://" not in args.source:
+            inputs.append(InputFile("SOURCE", args.source))
+        if args.save:
+            outputs.append(OutputPath("--save", args.save))
     if cmd == "simulate" and args.out and not args.list:
         outputs.append(OutputPath("OUT", args.out))
         outputs.append(OutputPath("OUT.truth.json", args.out + ".truth.json"))

@@ -15,4 +15,5 @@ class ExitStatus(IntEnum):
     CORRUPT_CAPTURE = 6
     TRUNCATED_CAPTURE = 7
     CAPTURE_UNREADABLE = 8  # missing file, permission, read error
+    ENGINES_DISAGREE = 9  # 'analyzer verify': the native and tshark engines differ
     INTERRUPTED = 130

@@ -16,6 +16,7 @@ from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
 from analyzer.memory import release_free_memory
 from analyzer.phases import phase
+from analyzer.streams.attribution import apply_app_table
 from analyzer.streams.build import build_streams
 from analyzer.streams.frame import flatten, frame
 from analyzer.streams.model import Call, Stream
@@ -123,24 +124,35 @@ class Capture:
         return frame(rows)
 
 
+#: Engines that read a capture into packet columns (the same columns, the same tests).
+ENGINES = ("native", "tshark")
+
+
 def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None,
-                 progress: ProgressFn | None = None) -> Capture:
+                 progress: ProgressFn | None = None, engine: str = "native") -> Capture:
     """Read a pcap/pcapng capture (gzip allowed; a path or a binary file object).
 
     Raises a :class:`~analyzer.errors.CaptureError` subclass when nothing can be read;
     a capture damaged part-way warns and keeps the packets before the damage.
     """
     with phase("read"):
-        table = read_packets(source, name=name, progress=progress)
+        if engine == "tshark":  # any format and encapsulation Wireshark reads; slower
+            from analyzer.capture.tshark import read_packets_tshark
+            table = read_packets_tshark(source, name=name)
+        elif engine == "native":
+            table = read_packets(source, name=name, progress=progress)
+        else:
+            raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
         release_free_memory()
     with phase("group"):
         table, timeline = settle(table)
         ss = build_streams(table)
+        streams, calls = apply_app_table(ss.streams, ss.calls, table.flows.apps)
     # The per-datagram columns are not kept: streams hold what later layers need.
     return Capture(
         path=table.path, fmt=table.fmt, packets=table.records, udp_datagrams=len(table),
         duration_s=table.duration_s, start_epoch_s=table.t0_ns / 1e9,
-        linktypes=table.linktypes, streams=ss.streams, calls=ss.calls, sip=ss.sip,
+        linktypes=table.linktypes, streams=streams, calls=calls, sip=ss.sip,
         warnings=table.warnings + timeline.warnings, counters=table.counters,
         icmp=table.icmp, small_other_flows=ss.small_other_flows, sha256=table.sha256,
         file_size_bytes=table.file_size_bytes, content_secret=table.content_secret,

@@ -94,7 +94,9 @@ class PeriodicDropDetector(DetectorSettings):
             return not_applicable(self.name, f"{starts.size} loss runs (< {self.min_runs})",
                                   **self.thresholds())
         mid = (times[starts] + times[starts + lengths - 1]) / 2
-        t0, span = float(times[0]), float(times[-1] - times[0])
+        # slot times follow the sequence numbers: reordered or damaged timestamps can
+        # leave them out of order, so the grid spans their range, not first to last
+        t0, span = float(np.min(times)), float(np.max(times) - np.min(times))
         max_p = min(self.max_period_s, span / self.min_cycles)
         if max_p <= self.min_period_s:
             return not_applicable(self.name, f"stream too short ({span:.1f} s) for "
@@ -102,7 +104,8 @@ class PeriodicDropDetector(DetectorSettings):
         f_lo, f_hi = 1.0 / max_p, 1.0 / self.min_period_s
         w = lengths.astype(np.float64)
         nb = math.ceil(span / BIN_S) + 1
-        series = np.bincount(((mid - t0) / BIN_S).astype(np.int64), weights=w, minlength=nb)
+        series = np.bincount(np.clip(((mid - t0) / BIN_S).astype(np.int64), 0, nb - 1),
+                             weights=w, minlength=nb)
         n_fft = 1 << math.ceil(math.log2(nb * self.oversample))
         spec = np.fft.rfft(series, n_fft)
         z = np.abs(spec) ** 2 / float(np.sum(w * w))

@@ -365,6 +365,8 @@ def m_header(data: bytes, rng: random.Random, ctx: Context) -> bytes | None:
         return bytes(b)
     idbs = [i for i, t in enumerate(lay.types) if t == PCAPNG_IDB]
     if not idbs or rng.random() < 0.3:  # section header: version or section length
+        if len(b) < 24:  # a header cut short by an earlier mutation: nothing to edit
+            return bytes(b)
         off = rng.choice((12, 16))
         struct.pack_into(e + ("HH" if off == 12 else "q"), b, off,
                          *((rng.choice((0, 1, 2)), 0) if off == 12 else (rng.choice((-1, 0, 8)),)))

@@ -94,3 +94,27 @@ def test_public_regression_is_ok_or_rejected(row: dict, public_outcomes: dict[st
                                              ) -> None:
     out = public_outcomes[public_key(row)]
     assert out.cls in FINE, out
+
+
+#: Inputs of the long run (``make fuzz``) that failed, made again from the project's own
+#: seeds: (run seed, input index, what it did when found).
+PROJECT_RUN_ROWS = (
+    (1, 2193, "unexpected in analyze at analyzer/detectors/periodic.py:105 (ValueError: "
+              "slot times out of order gave a negative histogram bin)"),
+)
+
+
+@pytest.fixture(scope="module")
+def project_run_outcomes() -> dict[str, Outcome]:
+    from tests.fuzz.seeds import project_seeds
+    seeds = project_seeds()
+    return _run([(f"{s}:{i}", mutant(seeds, s, i).data) for s, i, _ in PROJECT_RUN_ROWS])
+
+
+@pytest.mark.parametrize("run_seed,index,found", PROJECT_RUN_ROWS,
+                         ids=[f"project#{s}:{i}" for s, i, _ in PROJECT_RUN_ROWS])
+def test_long_run_regression_is_ok_or_rejected(run_seed: int, index: int, found: str,
+                                               project_run_outcomes: dict[str, Outcome]
+                                               ) -> None:
+    out = project_run_outcomes[f"{run_seed}:{index}"]
+    assert out.cls in FINE, (found, out)

@@ -24,6 +24,15 @@ ORDER = ("startup", "read", "dissect", "group", "stats", "quality", "features", 
 
 _totals: dict[str, list[float]] | None = None  # name -> [wall s, cpu s]; None when off
 _stack: list[list[float]] = []  # per open phase: [wall s, cpu s] taken by inner phases
+_failed_in: list[str] = []  # the innermost phase an exception left (kept until taken)
+
+
+def failed_stage() -> str | None:
+    """The innermost phase the last exception escaped from (and forget it): what the
+    command line names in an internal-error line."""
+    name = _failed_in[0] if _failed_in else None
+    _failed_in.clear()
+    return name
 
 
 def start() -> None:
@@ -40,15 +49,25 @@ def enabled() -> bool:
 
 @contextmanager
 def phase(name: str) -> Iterator[None]:
-    """Time the block as phase ``name`` (nothing when timing is off)."""
+    """Time the block as phase ``name`` (nothing when timing is off); an exception that
+    escapes it records ``name`` as where it happened (:func:`failed_stage`)."""
     if _totals is None:
-        yield
+        try:
+            yield
+        except Exception:
+            if not _failed_in:
+                _failed_in.append(name)
+            raise
         return
     inner = [0.0, 0.0]
     _stack.append(inner)
     w0, c0 = time.perf_counter(), time.process_time()
     try:
         yield
+    except Exception:
+        if not _failed_in:
+            _failed_in.append(name)
+        raise
     finally:
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         _stack.pop()
@@ -65,8 +84,6 @@ def timed(name: str) -> Callable[[F], F]:
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> Any:
-            if _totals is None:
-                return fn(*args, **kwargs)
             with phase(name):
                 return fn(*args, **kwargs)
         return inner  # type: ignore[return-value]

@@ -100,6 +100,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO,
           stdin: BinaryIO | None = None) -> ExitStatus:
+    from analyzer.phases import failed_stage
+    failed_stage()  # forget what an earlier run in this process left
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -120,9 +122,22 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO,
     except Exception as exc:  # a bug: one line, the traceback only when asked for
         if os.environ.get("ANALYZER_DEBUG"):
             raise
-        err.write(f"{PROG}: internal error: {type(exc).__name__}: {exc} (a bug; please "
+        stage = failed_stage()
+        where = " ".join(x for x in (
+            f"in {stage}" if stage else "",
+            f"of {_input_of(argv)}" if _input_of(argv) else "") if x)
+        msg = " ".join(str(exc).split())[:300]
+        err.write(f"{PROG}: internal error{' ' + where if where else ''}: "
+                  f"{type(exc).__name__}: {msg} (a bug, not a problem with the file; please "
                   "report it, with ANALYZER_DEBUG=1 set for the traceback)\n")
         return ExitStatus.ERROR
+
+
+def _input_of(argv: Sequence[str] | None) -> str | None:
+    """The capture a command line names (its first argument that is not an option)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    rest = [a for a in args[1:] if a == "-" or not a.startswith("-")]
+    return rest[0] if rest else None
 
 
 def run() -> None:

@@ -227,7 +227,9 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatu
     shown = analysis if p is None else redact_object(analysis, p)
     if args.report or args.png:
         from analyzer.report import write_report
-        for path in write_report(shown, args.report, args.png):
+        with phase("report"):
+            written = write_report(shown, args.report, args.png)
+        for path in written:
             err.write(f"wrote {path}\n")
     if args.save_json:
         from analyzer.cli.flows import write_json

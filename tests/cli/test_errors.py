@@ -177,3 +177,28 @@ def test_each_error_class_has_its_exit_status(monkeypatch: pytest.MonkeyPatch,
     got, out, err = run("flows", "x.pcap")
     assert got == status
     assert err == "analyzer: error: x\n" and out == ""
+
+
+def test_an_internal_error_names_the_file_and_the_stage(tmp_path, monkeypatch) -> None:
+    """A bug is reported as ours - one line naming the capture and the stage, exit 1 -
+    never as a problem with the file."""
+    import io
+    from pathlib import Path
+
+    from analyzer.cli import main
+    from analyzer.cli.status import ExitStatus
+    from analyzer.detectors import periodic
+
+    def broken(self, features, context):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(periodic.PeriodicDropDetector, "detect", broken)
+    monkeypatch.delenv("ANALYZER_DEBUG", raising=False)
+    cap = Path(__file__).resolve().parents[2] / "captures" / "example-call.pcap"
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["analyze", str(cap)], stdout=out, stderr=err)
+    assert status == ExitStatus.ERROR and out.getvalue() == ""
+    line = err.getvalue()
+    assert line.count("\n") == 1, line
+    assert f"internal error in detect of {cap}: RuntimeError: boom" in line
+    assert "not a problem with the file" in line

@@ -204,7 +204,8 @@ def run_case(case: Case, tmp: str) -> dict[str, Any]:
             "after_bytes": getattr(e, "after_bytes", None)})
     os.remove(path)
     os.remove(path + ".truth.json")
-    return {"verdict": a.verdict, "patterns": sorted(set(a.patterns)), "findings": findings,
+    return {"verdict": a.verdict, "interference": a.interference,
+            "patterns": sorted(set(a.patterns)), "findings": findings,
             "truth": dirs, "blocked": truth.blocked, "sim_s": t1 - t0, "analyze_s": t2 - t1}
 
 
@@ -283,9 +284,14 @@ def evaluate(cases: list[Case]) -> dict[str, Any]:
             confusion[c.kind][pat] += 1
         framing = f"{c.params.get('framing', 'whatsapp')}/{c.params.get('frame_interval_ms', 20)}ms"
         if c.kind in BENIGN:
+            # a false alarm: a pattern found, or the call made to look deliberate. (A
+            # handover whose pauses recur is a damaged call - verdict degraded - with
+            # interference none_seen: an ordinary cause, not an alarm.)
+            alarm = bool(r["patterns"]) or r["verdict"] == "blocked" or \
+                r.get("interference") in ("likely", "possible")
             fp[1] += 1
-            fp[0] += r["verdict"] in ("degraded", "blocked")
-            fp_framing[framing][0] += r["verdict"] in ("degraded", "blocked")
+            fp[0] += alarm
+            fp_framing[framing][0] += alarm
             fp_framing[framing][1] += 1
             continue
         exp = EXPECTED[c.kind]

@@ -186,7 +186,9 @@ def plain_answer(verdict: str, interference: str, reasons: tuple[str, ...] | lis
     head = _PLAIN.get((verdict, interference))
     if head is None:
         head = (f"Verdict {verdict}; interference {interference.replace('_', ' ')}")
-    if calls > 1:
+    if calls > 1 and verdict == "clean":
+        head = f"None of the {calls} calls was damaged"
+    elif calls > 1:
         head = head.replace("The call was", "A call was", 1).replace(
             "The call ", "A call ", 1)
     if verdict == "clean" and interference == "none_seen":

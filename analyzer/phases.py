@@ -47,6 +47,11 @@ def enabled() -> bool:
     return _totals is not None
 
 
+def _note_failure(name: str) -> None:
+    if not _failed_in:  # the innermost phase sees the exception first
+        _failed_in.append(name)
+
+
 @contextmanager
 def phase(name: str) -> Iterator[None]:
     """Time the block as phase ``name`` (nothing when timing is off); an exception that
@@ -55,8 +60,7 @@ def phase(name: str) -> Iterator[None]:
         try:
             yield
         except Exception:
-            if not _failed_in:
-                _failed_in.append(name)
+            _note_failure(name)
             raise
         return
     inner = [0.0, 0.0]
@@ -65,8 +69,7 @@ def phase(name: str) -> Iterator[None]:
     try:
         yield
     except Exception:
-        if not _failed_in:
-            _failed_in.append(name)
+        _note_failure(name)
         raise
     finally:
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0

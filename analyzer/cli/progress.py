@@ -21,10 +21,13 @@ class ProgressBar:
         if total is None or total < MIN_BYTES_FOR_PROGRESS:
             return
         frac = min(done / total, 1.0) if total else 1.0
-        fill = int(frac * self.width)
         rate = done / max(time.monotonic() - self.t0, 1e-6) / 1e6
-        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (self.width - fill)}] "
-                          f"{frac:5.1%} {rate:6.1f} MB/s")
+        self.draw(frac, f"{frac:5.1%} {rate:6.1f} MB/s")
+
+    def draw(self, frac: float, tail: str) -> None:
+        """Redraw the bar on its line: ``label [####....] tail``."""
+        fill = int(frac * self.width)
+        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (self.width - fill)}] {tail}")
         self.stream.flush()
         self.shown = True
 
@@ -34,33 +37,21 @@ class ProgressBar:
             self.stream.flush()
 
 
-class CountBar:
+class CountBar(ProgressBar):
     """Progress through counted work (calls analysed): ``analysing [###...] 3/10 calls``,
     shown when the work is long enough to wait for (``min_total`` items or more, or
     ``force`` - after a reading bar was shown)."""
 
     def __init__(self, label: str, unit: str, stream: TextIO, *, min_total: int = 5,
                  force: bool = False, width: int = 30) -> None:
-        self.label, self.unit, self.stream = label, unit, stream
-        self.min_total, self.force, self.width = min_total, force, width
-        self.t0 = time.monotonic()
-        self.shown = False
+        super().__init__(label, stream, width)
+        self.unit, self.min_total, self.force = unit, min_total, force
 
-    def __call__(self, done: int, total: int) -> None:
-        if total <= 0 or (total < self.min_total and not self.force):
+    def __call__(self, done: int, total: int | None) -> None:
+        if not total or (total < self.min_total and not self.force):
             return
-        frac = min(done / total, 1.0)
-        fill = int(frac * self.width)
         per_s = done / max(time.monotonic() - self.t0, 1e-6)
-        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (self.width - fill)}] "
-                          f"{done}/{total} {self.unit} {per_s:5.1f}/s")
-        self.stream.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.draw(min(done / total, 1.0), f"{done}/{total} {self.unit} {per_s:5.1f}/s")
 
 
 def count_bar_for(label: str, unit: str, stream: TextIO | None = None, *,

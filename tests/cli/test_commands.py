@@ -131,3 +131,20 @@ def test_stats_and_csv(cut: Path, tmp_path: Path) -> None:
     assert {"start_s", "packets_per_s", "bitrate_bps", "lost", "jitter_s", "gaps"} <= set(header)
     status, _, err = run("stats", str(cut), "--window", "0")
     assert status == ExitStatus.USAGE and "--window" in err
+
+
+def test_count_bar_draws_calls_done_on_a_terminal() -> None:
+    """The analysis's progress bar (calls analysed), shown only when the work is long."""
+    import io
+
+    from analyzer.cli.progress import CountBar
+
+    out = io.StringIO()
+    bar = CountBar("analysing x.pcap", "calls", out, min_total=5)
+    bar(1, 3)  # too little work: nothing drawn
+    assert out.getvalue() == ""
+    bar(3, 10)
+    bar.close()
+    text = out.getvalue()
+    assert text.startswith("\ranalysing x.pcap [#########") and "3/10 calls" in text
+    assert text.endswith("\n")

@@ -115,17 +115,28 @@ def settle(table: PacketTable, *, max_gap_s: float = MAX_GAP_S
     order = np.argsort(ts, kind="stable") if reordered else None
     sts = ts[order] if order is not None else ts
     gap_ns = int(max_gap_s * 1e9)
-    cut = np.flatnonzero(np.diff(sts) > gap_ns) + 1
+    # gaps in float: two timestamps at the ends of the int64 range would overflow
+    gaps = np.diff(sts.astype(np.float64))
+    cut = np.flatnonzero(gaps > gap_ns) + 1
     if order is None and cut.size == 0:
         return table, Timeline(0, (), table.t0_ns, table.t0_ns)
     bounds = np.concatenate(([0], cut, [n]))
     sizes = np.diff(bounds)
     main = int(np.argmax(sizes))
-    # each gap beyond the bound closes to the bound; the main epoch stays where it is
-    excess = np.concatenate(([0], sts[cut] - sts[cut - 1] - gap_ns))
-    before = np.cumsum(excess)  # total closing up to each epoch's start
-    shift = before[main] - before  # ns added to each epoch (>0 before main, <0 after)
-    new_ts = sts + np.repeat(shift, sizes)
+    # each gap beyond the bound closes to the bound; the main epoch stays where it is.
+    # Epochs are placed by their lengths (small numbers), so nothing overflows however far
+    # apart the raw timestamps lie.
+    firsts = sts[bounds[:-1]]
+    lengths = [int(sts[int(b) - 1]) - int(f) for b, f in zip(bounds[1:], firsts, strict=True)]
+    start = [0] * sizes.size
+    start[main] = int(firsts[main])
+    for k in range(main + 1, sizes.size):
+        start[k] = start[k - 1] + lengths[k - 1] + gap_ns
+    for k in range(main - 1, -1, -1):
+        start[k] = start[k + 1] - gap_ns - lengths[k]
+    shift_s = [(start[k] - int(firsts[k])) / 1e9 for k in range(sizes.size)]
+    new_ts = (sts - np.repeat(firsts, sizes)) + np.repeat(np.asarray(start, dtype=np.int64),
+                                                          sizes)
     lo, hi = int(bounds[main]), int(bounds[main + 1])
     t0 = table.t0_ns
     if not int(sts[lo]) <= t0 <= int(sts[hi - 1]):
@@ -136,11 +147,12 @@ def settle(table: PacketTable, *, max_gap_s: float = MAX_GAP_S
         if k == main:
             continue
         a, b = int(bounds[k]), int(bounds[k + 1])
-        dist = (sts[a] - sts[hi - 1]) if k > main else (sts[b - 1] - sts[lo])
+        dist = (float(sts[a]) - float(sts[hi - 1])) if k > main else (
+            float(sts[b - 1]) - float(sts[lo]))
         jumps.append(ClockJump(
             first_frame=int(frames[a:b].min()), datagrams=b - a, distance_s=float(dist) / 1e9,
             start_s=float(new_ts[a] - t0) / 1e9, end_s=float(new_ts[b - 1] - t0) / 1e9,
-            shift_s=float(shift[k]) / 1e9))
+            shift_s=shift_s[k]))
     stray = [j for j in jumps if j.datagrams <= MAX_STRAY_DATAGRAMS]
     jumps = [replace(j, left_out=True) if j in stray else j for j in jumps]
     rows = np.arange(n) if order is None else order

@@ -202,6 +202,8 @@ def draw_verdict(cur: _Cursor, data: ReportData) -> None:
     expl = explain.verdict_explanation(a) or text.verdict_explanation(verdict)
     answer = words.plain_answer(a.verdict, a.interference, a.interference_reasons,
                                 calls=len(a.calls))
+    if len(answer) > MAX_ANSWER_CHARS:  # the reasons are in full below and in the JSON
+        answer = answer[:MAX_ANSWER_CHARS].rsplit(" ", 1)[0] + " …"
     cur.text(f"Verdict: {verdict.upper()}    Deliberate? "
              f"{text.INTERFERENCE_WORDS.get(a.interference, a.interference.upper())}",
              size=10, x_in=x, width_in=inner, fontweight="bold", color=_dark(colour))
@@ -212,7 +214,9 @@ def draw_verdict(cur: _Cursor, data: ReportData) -> None:
     detail = verdict_detail(data)
     if detail:
         cur.text(detail, size=9.5, x_in=x, width_in=inner, fontweight="bold")
-    lines = explain.call_lines(data.analysis, data.quality)
+    # a call's line that only repeats the answer above is left out
+    lines = [ln for ln in explain.call_lines(data.analysis, data.quality)
+             if ln.split(": ", 1)[-1].rstrip(".")[:60].lower() not in answer.lower()]
     for line in lines[:MAX_CALL_LINES]:
         cur.text(line, size=9, x_in=x, width_in=inner, gap_in=0.03)
     if len(lines) > MAX_CALL_LINES:
@@ -233,6 +237,8 @@ def draw_verdict(cur: _Cursor, data: ReportData) -> None:
 
 #: At most this many per-call sentences in the verdict box.
 MAX_CALL_LINES = 4
+#: The plain answer in the verdict box is cut after this many characters.
+MAX_ANSWER_CHARS = 260
 
 
 def draw_calls(cur: _Cursor, data: ReportData) -> None:
@@ -383,7 +389,8 @@ def _draw_summary(fig: Figure, data: ReportData, rows: Sequence[Sequence[str]],
     cur.heading(f"Findings ({len(rows)})" if rows else "Findings")
     how_h = how_to_height(cur.w_in - 2 * MARGIN_IN) if how_to else 0.3
     if not rows:
-        cur.text("No detector found a degradation pattern.", size=9)
+        if cur.y < cur.h_in - MARGIN_IN - 0.4:
+            cur.text("No detector found a degradation pattern.", size=9)
         n = 0
     else:
         avail = findings_height_available(cur.h_in, cur.y, how_h)
@@ -413,7 +420,7 @@ def _draw_summary(fig: Figure, data: ReportData, rows: Sequence[Sequence[str]],
     fits = cur.y + how_h <= cur.h_in - MARGIN_IN
     if how_to:
         draw_how_to(cur, max(cur.y, cur.h_in - MARGIN_IN - how_h - 0.1))
-    else:
+    elif cur.y < cur.h_in - MARGIN_IN - 0.3:  # a pointer, where there is room for it
         cur.y = max(cur.y, cur.h_in - MARGIN_IN - how_h)
         cur.text("How to read this report: on a page of its own after the findings.",
                  size=8, color=style.GREY)

@@ -181,10 +181,11 @@ def draw_timeline(fig: Figure | SubFigure, data: ReportData, call: CallData, *,
                   view: tuple[float, float] | None = None,
                   window_s: float | None = None) -> None:
     """Draw the timeline of ``call`` into ``fig`` (a page or a subfigure); ``view``
-    (start, end in s) zooms in on part of the call, ``window_s`` overrides the window."""
+    (start, end in s) zooms in on part of the call, ``window_s`` overrides the window.
+    Stages: the layout, then each panel (rate, packets, the RTP panels, marks), then the
+    shared time axis and its onset/cut-off labels, then the header."""
     m = marks.call_marks(data, call, view)
     lo, hi = view or call.span_s
-    pad = (hi - lo) * 0.01
     default_w = next((q.window_s for s in call.streams
                       if (q := data.stream_quality(s)) is not None), 1.0)
     wsec = window_s or display_window_s(call, default_w, view)
@@ -192,15 +193,34 @@ def draw_timeline(fig: Figure | SubFigure, data: ReportData, call: CallData, *,
         (k, s, data.windows(s, window_s=wsec)) for k, s in enumerate(call.streams)]
     rtp = [(k, s, ws) for k, s, ws in series if ws is not None and _has_rtp(ws)]
     panels = PANELS if rtp else PANELS_NO_RTP
+    bottom = 0.075 if rtp else 0.3
+    axes = _layout(fig, data, call, m, panels, len(series), wsec, view, header=header,
+                   rtp=bool(rtp), bottom=bottom)
+    _draw_rate(axes["rate"], series, m, view, lo, wsec)
+    _draw_pps(axes["pps"], series, view)
+    if rtp:
+        _draw_rtp_panels(axes, data, rtp, buffer, view)
+    _draw_marks(axes["marks"], data, call, series, m, lo, hi, rtp=bool(rtp))
+    _time_axis(axes, panels, m, lo, hi)
+    if not rtp:
+        _flows_table(fig, data, call, bottom - 0.05)
+    if header:
+        _header(fig, data, call, m, wsec, view)
+
+
+def _layout(fig: Any, data: ReportData, call: CallData, m: marks.CallMarks,
+            panels: tuple[str, ...], n_series: int, wsec: float,
+            view: tuple[float, float] | None, *, header: bool, rtp: bool, bottom: float
+            ) -> dict[str, Any]:
+    """One axis per panel, sharing the time axis, below the header."""
     heights = [HEIGHTS[p] * (1.0 if rtp else 1.6) for p in panels]
     # the marks strip grows with its rows (a stream each, and ICMP)
-    n_rows = len(series) + (1 if m.icmp_s.size else 0)
+    n_rows = n_series + (1 if m.icmp_s.size else 0)
     heights[panels.index("marks")] = max(heights[panels.index("marks")],
                                          0.18 * n_rows + 0.2)
     h_in = float(fig.get_size_inches()[1]) if hasattr(fig, "get_size_inches") else 11.69
     top = (1.0 - (header_height_in(data, call, m, wsec, view) + 0.3) / h_in if header
            else 0.97)
-    bottom = 0.075 if rtp else 0.3
     gs = fig.add_gridspec(len(panels), 1, height_ratios=heights, left=0.1, right=0.97,
                           top=top, bottom=bottom, hspace=0.42)
     axes: dict[str, Any] = {}
@@ -209,10 +229,13 @@ def draw_timeline(fig: Figure | SubFigure, data: ReportData, call: CallData, *,
         ax = fig.add_subplot(gs[i, 0], sharex=first)
         first = first or ax
         axes[p] = ax
-    w_label = f"per {wsec:g} s window"
+    return axes
 
-    # 1. bit rate
-    ax = axes["rate"]
+
+def _draw_rate(ax: Any, series: list[tuple[int, Stream, WindowSeries | None]],
+               m: marks.CallMarks, view: tuple[float, float] | None, lo: float,
+               wsec: float) -> None:
+    """Panel 1: the delivered bit rate, with the estimated caps as lines."""
     drew = False
     for k, s, ws in series:
         if ws is not None:
@@ -226,14 +249,16 @@ def draw_timeline(fig: Figure | SubFigure, data: ReportData, call: CallData, *,
                     textcoords="offset points", color=style.CAP_COLOUR,
                     fontsize=style.BASE_FONT_PT - 1.5, va="bottom", zorder=5)
     ax.set_ylabel("kbit/s")
-    ax.set_title(f"Delivered bit rate (IP layer, {w_label})")
+    ax.set_title(f"Delivered bit rate (IP layer, per {wsec:g} s window)")
     if drew:
         ax.set_ylim(bottom=0, top=float(ax.get_ylim()[1]) * 1.12)
     else:
         style.no_data(ax, "no packets")
 
-    # 2. packets per second
-    ax = axes["pps"]
+
+def _draw_pps(ax: Any, series: list[tuple[int, Stream, WindowSeries | None]],
+              view: tuple[float, float] | None) -> None:
+    """Panel 2: packets per second."""
     for k, s, ws in series:
         if ws is not None:
             _line(ax, ws, per_second(ws, ws.packets, s), k, view, s)
@@ -241,11 +266,11 @@ def draw_timeline(fig: Figure | SubFigure, data: ReportData, call: CallData, *,
     ax.set_title("Packets per second")
     ax.set_ylim(bottom=0)
 
-    if rtp:
-        _draw_rtp_panels(axes, data, rtp, buffer, view)
 
-    # marks: losses, gaps, packets of sparse non-RTP flows, ICMP
-    ax = axes["marks"]
+def _draw_marks(ax: Any, data: ReportData, call: CallData,
+                series: list[tuple[int, Stream, WindowSeries | None]], m: marks.CallMarks,
+                lo: float, hi: float, *, rtp: bool) -> None:
+    """The marks strip: losses, gaps, packets of sparse non-RTP flows, ICMP."""
     ticks, labels = [], []
     row = 0
     for k, s, ws in series:
@@ -285,12 +310,17 @@ def draw_timeline(fig: Figure | SubFigure, data: ReportData, call: CallData, *,
     what.append("arrival gaps (bars)")
     if m.cutoffs:
         what.append("after a cut-off (hatched)")
-    if len(rtp) < len(series):
+    if sum(1 for _, _, ws in series if ws is not None and _has_rtp(ws)) < len(series):
         what.append("packets of non-RTP flows (ticks)")
     if m.icmp_s.size:
         what.append("ICMP unreachable (black)")
     ax.set_title("Marks: " + ", ".join(what))
 
+
+def _time_axis(axes: dict[str, Any], panels: tuple[str, ...], m: marks.CallMarks,
+               lo: float, hi: float) -> None:
+    """The shared time axis: evidence shading, limits, one label, onset/cut-off marks."""
+    pad = (hi - lo) * 0.01
     for p, ax in axes.items():
         marks.shade(ax, m)
         ax.set_xlim(lo - pad, hi + pad)
@@ -310,10 +340,6 @@ def draw_timeline(fig: Figure | SubFigure, data: ReportData, call: CallData, *,
         axes["rate"].annotate("onset", (t, 1.0), xycoords=("data", "axes fraction"),
                               xytext=(3, -2), textcoords="offset points", va="top",
                               color=style.ONSET_COLOUR, fontsize=style.BASE_FONT_PT - 1.5)
-    if not rtp:
-        _flows_table(fig, data, call, bottom - 0.05)
-    if header:
-        _header(fig, data, call, m, wsec, view)
 
 
 FLOW_COLUMNS = (

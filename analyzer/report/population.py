@@ -126,8 +126,9 @@ def _bars(pop: Population) -> Figure:
                                        (-h / 2, "degraded", style.SKY_BLUE, "degraded")):
         shares = [getattr(g, attr) for g in groups]
         vals = [s.share or 0.0 for s in shares]
-        err = [[v - s.interval[0] for v, s in zip(vals, shares, strict=True)],
-               [s.interval[1] - v for v, s in zip(vals, shares, strict=True)]]
+        # rounding can put a share a hair outside its own interval: error bars are >= 0
+        err = [[max(0.0, v - s.interval[0]) for v, s in zip(vals, shares, strict=True)],
+               [max(0.0, s.interval[1] - v) for v, s in zip(vals, shares, strict=True)]]
         ax.barh([v + offset for v in y], vals, height=h, color=colour, xerr=err,
                 error_kw={"elinewidth": 0.8, "capsize": 2}, label=f"{name} (95 % CI)")
         ctl = [getattr(g.control, attr).share if g.control else None for g in groups]

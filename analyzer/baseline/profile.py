@@ -43,6 +43,8 @@ QUANTILE_POINTS = 201
 CALL_LEVEL_FLOORS = {"loss": 1e-4, "jitter": 1e-4, "interarrival": 1e-3, "bitrate": 100.0,
                      "delay": 1e-4}
 MIN_STREAM_S = 10.0
+#: Metrics that depend on the codec's rate and cadence.
+RATE_METRICS = ("bitrate", "interarrival")
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,30 +68,52 @@ class Profile:
     def reference(self, *, kind: str = "profile", frame_interval_s: float | None = None,
                   bitrate_bps: float | None = None, duration_s: float | None = None
                   ) -> Reference:
-        """This profile as a detector reference, with warnings where a stream does not fit."""
+        """This profile as a detector reference, with warnings where a stream does not fit.
+
+        A stream of another codec family - a packet time the profile does not hold, or a
+        bit rate outside its band (half its lowest to twice its highest stream rate) - is
+        not judged on rates and loss it happens not to share with the profile's calls: the
+        reference then carries no bit-rate or inter-arrival windows and no loss counts (the
+        loss test falls back to its loss-free null plus the reportable excess), and the
+        warning says so. Its jitter, measured on the stream's own cadence, still counts.
+        """
         warn: list[str] = []
+        comparable = True
         if frame_interval_s is not None and math.isfinite(frame_interval_s):
             ms = f"{frame_interval_s * 1000:.0f}"
             if ms not in self.frame_intervals_ms:
                 seen = ", ".join(sorted(self.frame_intervals_ms, key=float)) or "none"
                 warn.append(f"the profile holds no {ms} ms packet time (it has {seen} ms): "
-                            "inter-arrival and bit-rate comparisons are unreliable")
+                            "inter-arrival, bit-rate and loss comparisons against it left out")
+                comparable = False
         lo, hi = self.bitrate_range_bps
-        if bitrate_bps is not None and hi > 0 and not (0.5 * lo <= bitrate_bps <= 2 * hi):
+        if bitrate_bps is not None and hi > 0 and not self.rate_fits(bitrate_bps):
             warn.append(f"bit rate {bitrate_bps / 1000:.1f} kbit/s lies outside the profile's "
-                        f"{lo / 1000:.1f}-{hi / 1000:.1f} kbit/s: other codec?")
+                        f"{lo / 1000:.1f}-{hi / 1000:.1f} kbit/s: other codec? Bit-rate, "
+                        "inter-arrival and loss comparisons against it left out")
+            comparable = False
         if duration_s is not None and duration_s < MIN_STREAM_S:
             warn.append(f"stream of {duration_s:.1f} s is shorter than the {MIN_STREAM_S:.0f} s "
                         "the profile was built from")
         desc = (f"{'default' if kind == 'default_profile' else 'saved'} profile: "
                 f"{self.description} ({self.streams} streams of {self.calls} clean calls)")
-        return Reference(kind=kind, description=desc,
-                         windows={k: np.asarray(v) for k, v in self.quantiles.items()},
-                         lost=self.lost, expected=self.expected,
+        windows = {k: np.asarray(v) for k, v in self.quantiles.items()
+                   if comparable or k not in RATE_METRICS}
+        call_level = {k: v for k, v in self.call_level.items()
+                      if comparable or k not in (*RATE_METRICS, "loss")}
+        return Reference(kind=kind, description=desc, windows=windows,
+                         lost=self.lost if comparable else 0,
+                         expected=self.expected if comparable else 0,
                          frame_interval_s=frame_interval_s,
                          bitrate_bps=float(np.median(self.quantiles["bitrate"]))
-                         if "bitrate" in self.quantiles else None,
-                         call_level=self.call_level, warnings=tuple(warn))
+                         if comparable and "bitrate" in self.quantiles else None,
+                         call_level=call_level, warnings=tuple(warn))
+
+    def rate_fits(self, bitrate_bps: float) -> bool:
+        """Whether a stream's bit rate lies in this profile's band (half its lowest to
+        twice its highest stream rate)."""
+        lo, hi = self.bitrate_range_bps
+        return hi <= 0 or 0.5 * lo <= bitrate_bps <= 2 * hi
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({

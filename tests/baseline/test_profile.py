@@ -46,6 +46,21 @@ def test_reference_warns_when_the_stream_does_not_fit() -> None:
     assert ok.warnings == () and ok.kind == "profile"
 
 
+def test_another_codec_family_is_not_judged_on_the_profile_rates() -> None:
+    """A stream whose bit rate or packet time the profile does not hold keeps its
+    warning, but the profile's rates and loss do not judge it (loss-free null)."""
+    p = default_profile()
+    fits = p.reference(frame_interval_s=0.02, bitrate_bps=p.bitrate_range_bps[1])
+    assert {"bitrate", "interarrival"} <= set(fits.windows)
+    assert fits.expected == p.expected and fits.bitrate_bps is not None
+    for ref in (p.reference(frame_interval_s=0.02, bitrate_bps=p.bitrate_range_bps[0] / 3),
+                p.reference(frame_interval_s=0.03, bitrate_bps=p.bitrate_range_bps[1])):
+        assert ref.warnings and "left out" in ref.warnings[0]
+        assert not {"bitrate", "interarrival"} & set(ref.windows)
+        assert "jitter" in ref.windows and "jitter" in ref.call_level
+        assert ref.lost == ref.expected == 0 and ref.bitrate_bps is None
+
+
 def test_save_load_round_trip(tmp_path) -> None:
     cap, _ = simulated("clean", seed=61, jitter_std_ms=3.0)
     prof = build_profile([cap], description="one call")

@@ -20,6 +20,7 @@ out as in the analysis):
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -45,6 +46,8 @@ CALL_LEVEL_FLOORS = {"loss": 1e-4, "jitter": 1e-4, "interarrival": 1e-3, "bitrat
 MIN_STREAM_S = 10.0
 #: Metrics that depend on the codec's rate and cadence.
 RATE_METRICS = ("bitrate", "interarrival")
+#: What a cadence-only capture (no real network path) contributes (see build_profile).
+CADENCE_METRICS = ("loss", "interarrival", "bitrate")
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,8 +196,14 @@ def clean_stream_features(capture: Capture, *, window_s: float = 1.0,
 def build_profile(captures: Iterable[Capture | str | os.PathLike[str]], *,
                   description: str = "", window_s: float = 1.0,
                   min_stream_s: float = MIN_STREAM_S,
-                  provenance: Mapping[str, Any] | None = None) -> Profile:
-    """A profile from clean captures (``Capture`` objects or paths)."""
+                  provenance: Mapping[str, Any] | None = None,
+                  cadence_only: Iterable[Capture | str | os.PathLike[str]] = ()) -> Profile:
+    """A profile from clean captures (``Capture`` objects or paths).
+
+    ``cadence_only``: further clean captures whose path says nothing about real networks
+    (a lab bridge without jitter): their streams count for the codec side - bit rate,
+    inter-arrival, loss, packet times, durations - but not for jitter and delay.
+    """
     from analyzer.errors import UsageError
     from analyzer.streams.capture import read_capture
     samples: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
@@ -203,14 +212,16 @@ def build_profile(captures: Iterable[Capture | str | os.PathLike[str]], *,
     frames: dict[str, int] = {}
     rates: list[float] = []
     durations: list[float] = []
-    for cap in captures:
+    sources = itertools.chain(((c, CADENCE_METRICS) for c in cadence_only),
+                              ((c, METRICS) for c in captures))
+    for cap, metrics in sources:
         capture = read_capture(cap) if isinstance(cap, str | os.PathLike) else cap
         per_call = clean_stream_features(capture, window_s=window_s, min_stream_s=min_stream_s)
         calls += len(per_call)
         for f in (f for feats in per_call for f in feats):
             streams += 1
             w = f.windows
-            for m in METRICS:
+            for m in metrics:
                 v = w.metric(m)
                 if v.size:
                     samples[m].append(v)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 
 from analyzer.baseline import Profile, build_profile, choose_reference, default_profile
-from analyzer.baseline.defaultgen import call_params, make_default_profile
+from analyzer.baseline.defaultgen import (
+    LAB_SCENARIOS,
+    call_params,
+    lab_captures,
+    make_default_profile,
+)
 from analyzer.detectors.callfeatures import call_features
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.onset import OnsetDetector
@@ -87,8 +93,25 @@ def test_load_errors(tmp_path) -> None:
 
 def test_default_generator_is_deterministic() -> None:
     assert call_params(5) == call_params(5)
-    small = make_default_profile(calls=2)
+    small = make_default_profile(calls=2, lab=False)
     assert small.calls == 2 and small.provenance["calls"] == 2
+    assert small.provenance["lab_captures"] == []
+
+
+def test_default_profile_covers_real_codec_families() -> None:
+    """Built from the clean lab captures plus simulated WhatsApp/Telegram/WebRTC Opus,
+    G.711, G.722 and AMR calls: a clean WhatsApp call at 10-25 kbit/s of codec rate and a
+    G.711 call both fall inside its bit-rate band."""
+    p = default_profile()
+    assert len(lab_captures()) == 2 * len(LAB_SCENARIOS)
+    assert sorted(p.provenance["lab_captures"]) == sorted(
+        os.path.basename(x) for x in lab_captures())
+    assert {"20", "40", "60"} <= set(p.frame_intervals_ms)
+    assert p.rate_fits(16_300) and p.rate_fits(80_000) and p.rate_fits(50_000)
+    assert not p.rate_fits(400_000)
+    # lab bridges have no jitter: they must not make the jitter test blind
+    assert p.call_level["jitter"].n < p.streams
+    assert p.call_level["jitter"].sigma < 1.0
 
 
 def test_baseline_order() -> None:

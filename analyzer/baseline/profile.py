@@ -20,6 +20,7 @@ out as in the analysis):
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -43,6 +44,10 @@ QUANTILE_POINTS = 201
 CALL_LEVEL_FLOORS = {"loss": 1e-4, "jitter": 1e-4, "interarrival": 1e-3, "bitrate": 100.0,
                      "delay": 1e-4}
 MIN_STREAM_S = 10.0
+#: Metrics that depend on the codec's rate and cadence.
+RATE_METRICS = ("bitrate", "interarrival")
+#: What a cadence-only capture (no real network path) contributes (see build_profile).
+CADENCE_METRICS = ("loss", "interarrival", "bitrate")
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,30 +71,52 @@ class Profile:
     def reference(self, *, kind: str = "profile", frame_interval_s: float | None = None,
                   bitrate_bps: float | None = None, duration_s: float | None = None
                   ) -> Reference:
-        """This profile as a detector reference, with warnings where a stream does not fit."""
+        """This profile as a detector reference, with warnings where a stream does not fit.
+
+        A stream of another codec family - a packet time the profile does not hold, or a
+        bit rate outside its band (half its lowest to twice its highest stream rate) - is
+        not judged on rates and loss it happens not to share with the profile's calls: the
+        reference then carries no bit-rate or inter-arrival windows and no loss counts (the
+        loss test falls back to its loss-free null plus the reportable excess), and the
+        warning says so. Its jitter, measured on the stream's own cadence, still counts.
+        """
         warn: list[str] = []
+        comparable = True
         if frame_interval_s is not None and math.isfinite(frame_interval_s):
             ms = f"{frame_interval_s * 1000:.0f}"
             if ms not in self.frame_intervals_ms:
                 seen = ", ".join(sorted(self.frame_intervals_ms, key=float)) or "none"
                 warn.append(f"the profile holds no {ms} ms packet time (it has {seen} ms): "
-                            "inter-arrival and bit-rate comparisons are unreliable")
+                            "inter-arrival, bit-rate and loss comparisons against it left out")
+                comparable = False
         lo, hi = self.bitrate_range_bps
-        if bitrate_bps is not None and hi > 0 and not (0.5 * lo <= bitrate_bps <= 2 * hi):
+        if bitrate_bps is not None and hi > 0 and not self.rate_fits(bitrate_bps):
             warn.append(f"bit rate {bitrate_bps / 1000:.1f} kbit/s lies outside the profile's "
-                        f"{lo / 1000:.1f}-{hi / 1000:.1f} kbit/s: other codec?")
+                        f"{lo / 1000:.1f}-{hi / 1000:.1f} kbit/s: other codec? Bit-rate, "
+                        "inter-arrival and loss comparisons against it left out")
+            comparable = False
         if duration_s is not None and duration_s < MIN_STREAM_S:
             warn.append(f"stream of {duration_s:.1f} s is shorter than the {MIN_STREAM_S:.0f} s "
                         "the profile was built from")
         desc = (f"{'default' if kind == 'default_profile' else 'saved'} profile: "
                 f"{self.description} ({self.streams} streams of {self.calls} clean calls)")
-        return Reference(kind=kind, description=desc,
-                         windows={k: np.asarray(v) for k, v in self.quantiles.items()},
-                         lost=self.lost, expected=self.expected,
+        windows = {k: np.asarray(v) for k, v in self.quantiles.items()
+                   if comparable or k not in RATE_METRICS}
+        call_level = {k: v for k, v in self.call_level.items()
+                      if comparable or k not in (*RATE_METRICS, "loss")}
+        return Reference(kind=kind, description=desc, windows=windows,
+                         lost=self.lost if comparable else 0,
+                         expected=self.expected if comparable else 0,
                          frame_interval_s=frame_interval_s,
                          bitrate_bps=float(np.median(self.quantiles["bitrate"]))
-                         if "bitrate" in self.quantiles else None,
-                         call_level=self.call_level, warnings=tuple(warn))
+                         if comparable and "bitrate" in self.quantiles else None,
+                         call_level=call_level, warnings=tuple(warn))
+
+    def rate_fits(self, bitrate_bps: float) -> bool:
+        """Whether a stream's bit rate lies in this profile's band (half its lowest to
+        twice its highest stream rate)."""
+        lo, hi = self.bitrate_range_bps
+        return hi <= 0 or 0.5 * lo <= bitrate_bps <= 2 * hi
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
@@ -169,8 +196,14 @@ def clean_stream_features(capture: Capture, *, window_s: float = 1.0,
 def build_profile(captures: Iterable[Capture | str | os.PathLike[str]], *,
                   description: str = "", window_s: float = 1.0,
                   min_stream_s: float = MIN_STREAM_S,
-                  provenance: Mapping[str, Any] | None = None) -> Profile:
-    """A profile from clean captures (``Capture`` objects or paths)."""
+                  provenance: Mapping[str, Any] | None = None,
+                  cadence_only: Iterable[Capture | str | os.PathLike[str]] = ()) -> Profile:
+    """A profile from clean captures (``Capture`` objects or paths).
+
+    ``cadence_only``: further clean captures whose path says nothing about real networks
+    (a lab bridge without jitter): their streams count for the codec side - bit rate,
+    inter-arrival, loss, packet times, durations - but not for jitter and delay.
+    """
     from analyzer.errors import UsageError
     from analyzer.streams.capture import read_capture
     samples: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
@@ -179,14 +212,16 @@ def build_profile(captures: Iterable[Capture | str | os.PathLike[str]], *,
     frames: dict[str, int] = {}
     rates: list[float] = []
     durations: list[float] = []
-    for cap in captures:
+    sources = itertools.chain(((c, CADENCE_METRICS) for c in cadence_only),
+                              ((c, METRICS) for c in captures))
+    for cap, metrics in sources:
         capture = read_capture(cap) if isinstance(cap, str | os.PathLike) else cap
         per_call = clean_stream_features(capture, window_s=window_s, min_stream_s=min_stream_s)
         calls += len(per_call)
         for f in (f for feats in per_call for f in feats):
             streams += 1
             w = f.windows
-            for m in METRICS:
+            for m in metrics:
                 v = w.metric(m)
                 if v.size:
                     samples[m].append(v)

@@ -21,7 +21,10 @@
    ``inconclusive``).
 5. Verdict per call: ``degraded`` with findings; ``inconclusive`` without, when something
    was suspicious (effect thresholds met, raw p below ``suspicious_alpha``, or a medium
-   metallic-sound risk) or nothing could be tested; ``clean`` otherwise. The capture:
+   metallic-sound risk) or nothing could be tested; ``clean`` otherwise. One exception:
+   a near-miss *jitter* test whose stream shows no audible consequence (metallic-sound
+   risk low, under ``QUIET_CONCEALED`` = 1 % of frames concealed) leaves the call clean
+   and is noted in the stream's ``notes`` (:func:`_inaudible_jitter`). The capture:
    ``blocked`` when setup was blocked, else the worst call verdict
    (degraded > inconclusive > clean); ``inconclusive`` without any call.
 """
@@ -100,6 +103,9 @@ SHIFT_METRICS = ("loss", "jitter", "interarrival", "bitrate")
 MIN_CUTOFF_STREAM_S = 1.0
 MIN_CUTOFF_PACKETS = 50
 MIN_CONTINUE_PPS = 5.0
+#: A near-miss jitter test with less concealment than this (and a low metallic-sound
+#: risk) leaves the call clean, noted on the stream (see :func:`_inaudible_jitter`).
+QUIET_CONCEALED = 0.01
 
 
 #: Told the number of calls analysed so far and the total, after each call.
@@ -313,6 +319,7 @@ class Analyzer:
         reports: list[StreamReport] = []
         for j, st in enumerate(sts):
             found: dict[str, tuple[Detection, float | None]] = {}
+            notes: list[str] = []
             for name in TESTED + SCORED:
                 d = st.detections.get(name)
                 if d is None:
@@ -321,7 +328,11 @@ class Analyzer:
                 if d.detected and (name in SCORED or (p_adj is not None and p_adj < s.alpha)):
                     found[name] = (d, p_adj)
                 elif _suspicious(name, d, s.suspicious_alpha):
-                    suspicious = True
+                    quiet = _inaudible_jitter(name, d, st.detections.get("metallic_risk"))
+                    if quiet is None:
+                        suspicious = True
+                    else:
+                        notes.append(quiet)
             for name in _explained(found):
                 found.pop(name)
             if set(found) == {"metallic_risk"}:  # a symptom, not evidence on its own
@@ -335,7 +346,8 @@ class Analyzer:
                 made = [replace(m, confidence="medium") for m in made]
             call_findings.extend(made)
             q = quality.get(st.f.stream) if st.f.stream is not None else None
-            reports.append(replace(st.report, stream_onset=onset, quality=q))
+            reports.append(replace(st.report, stream_onset=onset, quality=q,
+                                   notes=(*st.report.notes, *notes)))
         analysed = [r for r in reports if r.analysed]
         gaps = damaging(confounders)
         if call_findings or gaps:  # measurably damaged, whatever the cause
@@ -620,6 +632,27 @@ def _suspicious(name: str, d: Detection, level: float) -> bool:
         return True
     return name == "metallic_risk" and isinstance(d.estimate, MetallicEstimate) \
         and d.estimate.level == "medium"
+
+
+def _inaudible_jitter(name: str, d: Detection, risk: Detection | None) -> str | None:
+    """The note for a near-miss jitter test that leaves the call clean, or ``None``.
+
+    A jitter rise that fails the multiple-testing correction is only a near miss; when
+    the jitter-buffer simulation also shows no audible consequence (metallic-sound risk
+    ``low`` and under ``QUIET_CONCEALED`` of the frames concealed), nothing a listener
+    could hear and nothing the family of tests confirms is left, so it does not make the
+    call ``inconclusive``: it is noted on the stream. Any other near miss (loss, bursts,
+    drops, a cap) and any jitter near miss with audible concealment still does.
+    """
+    if name != "jitter" or risk is None or not isinstance(risk.estimate, MetallicEstimate):
+        return None
+    e = risk.estimate
+    if e.level != "low" or not e.concealed_fraction < QUIET_CONCEALED:
+        return None
+    p = d.pvalue if d.pvalue is not None else float("nan")
+    return (f"jitter came close (raw p = {p:.2g}, not significant after correction) "
+            f"but had no audible consequence ({e.concealed_fraction:.1%} of frames concealed, "
+            "metallic-sound risk low): the call stays clean")
 
 
 def _explained(found: dict[str, Any]) -> list[str]:

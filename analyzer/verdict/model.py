@@ -174,9 +174,12 @@ class StreamReport:
     stream_onset: Onset | None = None
     #: The stream's quality metrics, as computed once by the analysis.
     quality: StreamQuality | None = field(default=None, repr=False, compare=False)
+    #: What the verdict noted about the stream without acting on it (a near miss).
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
+            "notes": list(self.notes),
             "onset_s": None if self.stream_onset is None else self.stream_onset.at_s,
             "stream_onset": None if self.stream_onset is None
             else self.stream_onset.to_dict(),

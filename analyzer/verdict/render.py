@@ -45,6 +45,7 @@ def _call_lines(c: CallReport) -> list[str]:
             lines.append(f"  - {st.direction} ({st.label}): not analysed, {st.skipped_reason}")
         elif st.reference is not None:
             lines.append(f"  - {st.direction}: {_reference(st)}")
+        lines.extend(f"    note: {n}" for n in st.notes)
     if c.verdict == "inconclusive":
         lines.append(f"  ? inconclusive because {inconclusive_reason(c)}")
     for w in c.warnings:

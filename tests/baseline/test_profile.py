@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 
 from analyzer.baseline import Profile, build_profile, choose_reference, default_profile
-from analyzer.baseline.defaultgen import call_params, make_default_profile
+from analyzer.baseline.defaultgen import (
+    LAB_SCENARIOS,
+    call_params,
+    lab_captures,
+    make_default_profile,
+)
 from analyzer.detectors.callfeatures import call_features
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.onset import OnsetDetector
@@ -46,6 +52,21 @@ def test_reference_warns_when_the_stream_does_not_fit() -> None:
     assert ok.warnings == () and ok.kind == "profile"
 
 
+def test_another_codec_family_is_not_judged_on_the_profile_rates() -> None:
+    """A stream whose bit rate or packet time the profile does not hold keeps its
+    warning, but the profile's rates and loss do not judge it (loss-free null)."""
+    p = default_profile()
+    fits = p.reference(frame_interval_s=0.02, bitrate_bps=p.bitrate_range_bps[1])
+    assert {"bitrate", "interarrival"} <= set(fits.windows)
+    assert fits.expected == p.expected and fits.bitrate_bps is not None
+    for ref in (p.reference(frame_interval_s=0.02, bitrate_bps=p.bitrate_range_bps[0] / 3),
+                p.reference(frame_interval_s=0.03, bitrate_bps=p.bitrate_range_bps[1])):
+        assert ref.warnings and "left out" in ref.warnings[0]
+        assert not {"bitrate", "interarrival"} & set(ref.windows)
+        assert "jitter" in ref.windows and "jitter" in ref.call_level
+        assert ref.lost == ref.expected == 0 and ref.bitrate_bps is None
+
+
 def test_save_load_round_trip(tmp_path) -> None:
     cap, _ = simulated("clean", seed=61, jitter_std_ms=3.0)
     prof = build_profile([cap], description="one call")
@@ -72,8 +93,25 @@ def test_load_errors(tmp_path) -> None:
 
 def test_default_generator_is_deterministic() -> None:
     assert call_params(5) == call_params(5)
-    small = make_default_profile(calls=2)
+    small = make_default_profile(calls=2, lab=False)
     assert small.calls == 2 and small.provenance["calls"] == 2
+    assert small.provenance["lab_captures"] == []
+
+
+def test_default_profile_covers_real_codec_families() -> None:
+    """Built from the clean lab captures plus simulated WhatsApp/Telegram/WebRTC Opus,
+    G.711, G.722 and AMR calls: a clean WhatsApp call at 10-25 kbit/s of codec rate and a
+    G.711 call both fall inside its bit-rate band."""
+    p = default_profile()
+    assert len(lab_captures()) == 2 * len(LAB_SCENARIOS)
+    assert sorted(p.provenance["lab_captures"]) == sorted(
+        os.path.basename(x) for x in lab_captures())
+    assert {"20", "40", "60"} <= set(p.frame_intervals_ms)
+    assert p.rate_fits(16_300) and p.rate_fits(80_000) and p.rate_fits(50_000)
+    assert not p.rate_fits(400_000)
+    # lab bridges have no jitter: they must not make the jitter test blind
+    assert p.call_level["jitter"].n < p.streams
+    assert p.call_level["jitter"].sigma < 1.0
 
 
 def test_baseline_order() -> None:

@@ -138,3 +138,25 @@ def test_family_wise_error_on_clean_calls() -> None:
                            jitter_std_ms=0.5 + (seed % 6) * 1.5)
         flagged += analyze(cap).flagged
     assert flagged == 0
+
+
+def test_inaudible_jitter_near_miss_is_noted_not_inconclusive() -> None:
+    """A jitter near miss without audible concealment leaves the call clean (a note);
+    with concealment of 1 % or more, a medium risk, or for another test, it does not."""
+    from analyzer.detectors.estimates import MetallicEstimate
+    from analyzer.detectors.result import Detection
+    from analyzer.verdict.engine import QUIET_CONCEALED, _inaudible_jitter
+
+    def risk(level: str, concealed: float) -> Detection:
+        return Detection("metallic_risk", False, estimate=MetallicEstimate(
+            effect_unit="fraction of frames concealed", level=level,
+            concealed_fraction=concealed, audible_events_per_min=0.0, audible_events=0,
+            max_concealment_s=0.02, late_discards=0, buffer="adaptive_500ms", since_s=None))
+
+    near = Detection("jitter", True, pvalue=0.007)
+    note = _inaudible_jitter("jitter", near, risk("low", 0.002))
+    assert note is not None and "0.007" in note and "stays clean" in note
+    assert _inaudible_jitter("jitter", near, risk("low", QUIET_CONCEALED)) is None
+    assert _inaudible_jitter("jitter", near, risk("medium", 0.0)) is None
+    assert _inaudible_jitter("jitter", near, None) is None
+    assert _inaudible_jitter("loss", near, risk("low", 0.0)) is None

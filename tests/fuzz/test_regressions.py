@@ -105,6 +105,8 @@ PROJECT_RUN_ROWS = (
                "at both ends of the int64 range overflowed the clock-jump gaps"),
     (1, 15837, "memory in analyze at analyzer/detectors/features.py:265 (as 1:14028)"),
     (1, 18473, "memory in analyze at analyzer/detectors/features.py:265 (as 1:14028)"),
+    (1, 70271, "memory in quality at analyzer/metrics/framing.py:280: a timestamp near the "
+               "negative end of int64 after a positive one overflowed the order check"),
 )
 
 

@@ -328,7 +328,8 @@ class Analyzer:
                 if d.detected and (name in SCORED or (p_adj is not None and p_adj < s.alpha)):
                     found[name] = (d, p_adj)
                 elif _suspicious(name, d, s.suspicious_alpha):
-                    quiet = _inaudible_jitter(name, d, st.detections.get("metallic_risk"))
+                    quiet = (_inaudible_jitter(name, d, st.detections.get("metallic_risk"))
+                             or _scattered_concealment(name, d, st.f))
                     if quiet is None:
                         suspicious = True
                     else:
@@ -632,6 +633,27 @@ def _suspicious(name: str, d: Detection, level: float) -> bool:
         return True
     return name == "metallic_risk" and isinstance(d.estimate, MetallicEstimate) \
         and d.estimate.level == "medium"
+
+
+def _scattered_concealment(name: str, d: Detection, f: StreamFeatures) -> str | None:
+    """The note for a medium metallic-sound risk that leaves the call clean, or ``None``.
+
+    A medium risk reached by the concealed share alone - no packet lost, and fewer audible
+    patches (runs of concealment of ``audible_run_s`` or more) than the detector's own
+    ``medium_events_per_min`` - is single late frames the simulated jitter buffer threw
+    away, mostly while it settles in a short call: one concealed frame is inaudible
+    (:mod:`analyzer.detectors.metallic`). Noted on the stream; with any loss or audible
+    patch, the medium risk still makes the call ``inconclusive``."""
+    e = d.estimate
+    if name != "metallic_risk" or not isinstance(e, MetallicEstimate) or e.level != "medium":
+        return None
+    lost = int(np.count_nonzero(f.slot_lost & f.slot_usable))
+    events_bound = d.thresholds.get("medium_events_per_min", 2.0)
+    if lost or e.audible_events_per_min >= events_bound:
+        return None
+    return (f"metallic-sound risk medium from {100 * e.concealed_fraction:.1f} % of frames "
+            f"concealed with no packet lost and {e.audible_events} audible patch(es): single "
+            "late frames a jitter buffer drops, not counted against the call")
 
 
 def _inaudible_jitter(name: str, d: Detection, risk: Detection | None) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.verdict import analyze_path
+from analyzer.verdict import analyze_path, render_text
 from tests.support.paths import REPO, public, public_captures
 
 LAB = REPO / "captures" / "lab"
@@ -100,3 +100,14 @@ def test_lab_capture_verdicts(scenario: str) -> None:
         f = next(f for f in a.findings if f.pattern == "cutoff")
         t = impaired["cutoff"]["t_last_received"]
         assert f.estimate.at_s == pytest.approx(t, abs=0.5)
+
+
+@pytest.mark.public
+def test_short_whatsapp_calls_with_scattered_late_frames_are_clean() -> None:
+    """Two WhatsApp calls (9 s and 7 s, no packet lost) whose simulated jitter buffer drops
+    a few single late frames (3 % concealed, no audible patch): clean, with a note."""
+    a = _analyze(public("ndpi/whatsapp_login_call.pcap"))
+    assert [c.verdict for c in a.calls] == ["clean", "clean"], render_text(a)
+    assert a.interference == "none_seen"
+    notes = [n for c in a.calls for st in c.streams for n in st.notes]
+    assert any("single late frames" in n for n in notes), notes

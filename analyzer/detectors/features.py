@@ -48,6 +48,7 @@ from analyzer.metrics.jitterbuffer import (
 )
 from analyzer.metrics.losspattern import LossPattern, loss_pattern
 from analyzer.metrics.seqmath import group_quantiles
+from analyzer.streams.model import IPV4_UDP_OVERHEAD
 
 if TYPE_CHECKING:
     from analyzer.detectors.nonspeech import NotSpeech
@@ -55,8 +56,6 @@ if TYPE_CHECKING:
     from analyzer.streams.model import Stream
 
 WINDOW_S = 1.0
-IPV4_UDP_OVERHEAD = 28
-IPV6_UDP_OVERHEAD = 48
 #: A window at least this silent (DTX) is left out of bit-rate tests.
 SILENT_WINDOW_FRACTION = 0.1
 #: Media whose packet time lies outside this range is not speech (video, bulk transfer).
@@ -244,10 +243,6 @@ def _overlap(starts: np.ndarray, w: float, intervals: Sequence[tuple[float, floa
     for a, b in intervals:
         cover += np.clip(np.minimum(starts + w, b) - np.maximum(starts, a), 0, None)
     return np.minimum(cover / w, 1.0)
-
-
-def ip_overhead(stream: Stream) -> int:
-    return stream.ip_overhead_bytes
 
 
 def _window_quantiles(values: np.ndarray, w: np.ndarray, nw: int, qs: tuple[float, ...]
@@ -447,7 +442,7 @@ def stream_features(stream: Stream, *, call_streams: Iterable[Stream] = (),
     meta = {"stream": stream.index, "label": stream.label, "src": stream.src,
             "sport": stream.sport, "dst": stream.dst, "dport": stream.dport,
             "kind": stream.kind, "app": stream.app, "codec": stream.codec,
-            "ip_overhead_bytes": ip_overhead(stream), "transport": stream.transport,
+            "ip_overhead_bytes": stream.ip_overhead_bytes, "transport": stream.transport,
             "ssrc": stream.ssrc}
     if _is_rtp(stream) and q.loss is not None:
         loss = q.loss

@@ -124,18 +124,10 @@ def per_second(ws: WindowSeries, values: np.ndarray, stream: Stream) -> np.ndarr
                         np.nan)
 
 
-def ip_overhead_bytes(stream: Stream) -> int:
-    """IP + UDP header bytes per packet: rates are drawn at the IP layer, the unit the
-    detectors estimate a cap in (a censor's token bucket counts whole packets)."""
-    from analyzer.detectors.features import ip_overhead
-
-    return ip_overhead(stream)
-
-
 def ip_rate_kbps(ws: WindowSeries, stream: Stream) -> np.ndarray:
     """Delivered IP-layer bit rate per window (kbit/s)."""
     bits = (np.asarray(ws.bytes, dtype=np.float64)
-            + np.asarray(ws.packets, dtype=np.float64) * ip_overhead_bytes(stream)) * 8.0
+            + np.asarray(ws.packets, dtype=np.float64) * stream.ip_overhead_bytes) * 8.0
     return per_second(ws, bits, stream) / 1000.0
 
 

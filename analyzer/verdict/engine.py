@@ -216,13 +216,14 @@ class Analyzer:
             calls.append(self._call(capture, call, base.features, base.profile, quality))
             if progress is not None:
                 progress(k + 1, len(capture.calls))
-        flat = [st for _, sts, _ in calls for st in sts]
+        flat = [st for _, sts, _, _ in calls for st in sts]
         adjusted, block_adj = self._adjust(flat, blocked)
         reports: list[CallReport] = []
         findings: list[Finding] = []
         k = 0
-        for call, sts, confounders in calls:
-            report = self._decide(capture, call, sts, confounders, adjusted, k, quality)
+        for call, sts, confounders, caller in calls:
+            report = self._decide(capture, call, sts, confounders, caller, adjusted, k,
+                                  quality)
             k += len(sts)
             reports.append(report)
             findings.extend(report.findings)
@@ -248,7 +249,7 @@ class Analyzer:
                 for x in r.interference_reasons)]
         elif not reports:
             level, level_reasons = "unknown", ["no call with media in the capture"]
-        used = [st.report.reference.kind for _, sts, _ in calls for st in sts
+        used = [st.report.reference.kind for _, sts, _, _ in calls for st in sts
                 if st.report.reference is not None]
         use = replace(base.use, used={kind: used.count(kind) for kind in dict.fromkeys(used)})
         return Analysis(file=capture.path, duration_s=capture.duration_s, verdict=verdict,
@@ -308,12 +309,12 @@ class Analyzer:
         return adjusted, (float(adj[-1]) if block_p is not None else None)
 
     def _decide(self, capture: Capture, call: Call, sts: Sequence[_Stream],
-                confounders: Sequence[Confounder], adjusted: Mapping[tuple[int, str], float],
-                k: int, quality: Mapping[int, StreamQuality]) -> CallReport:
+                confounders: Sequence[Confounder], caller: str | None,
+                adjusted: Mapping[tuple[int, str], float], k: int,
+                quality: Mapping[int, StreamQuality]) -> CallReport:
         """Findings, onsets and the verdict of one call (``k``: index of its first stream
-        in the capture's family of tests)."""
+        in the capture's family of tests; ``caller``: as :meth:`_call` found it)."""
         s = self.settings
-        caller = _caller(capture, call)
         call_findings: list[Finding] = []
         suspicious = False
         reports: list[StreamReport] = []
@@ -402,7 +403,7 @@ class Analyzer:
 
     def _call(self, capture: Capture, call: Call, base_feats: list[StreamFeatures] | None,
               profile: Profile | None, quality: Mapping[int, StreamQuality]
-              ) -> tuple[Call, list[_Stream], list[Confounder]]:
+              ) -> tuple[Call, list[_Stream], list[Confounder], str | None]:
         s = self.settings
         feats, confounders = call_features(capture, call, window_s=s.window_s, quality=quality)
         caller = _caller(capture, call)
@@ -442,7 +443,7 @@ class Analyzer:
             out.append(self._stream(capture, f, direction, onset, ref, passed, jref,
                                     call.start_s))
             out[-1].detections["cutoff"] = self._cutoff(capture, f, feats, call.start_s)
-        return call, out, confounders
+        return call, out, confounders, caller
 
     def _cutoff(self, capture: Capture, f: StreamFeatures, feats: Sequence[StreamFeatures],
                 call_start: float) -> Detection:
@@ -622,8 +623,8 @@ def _own_start(d: Detection, f: StreamFeatures) -> float | None:
 def source_of(capture: Capture) -> Source:
     """The record of an input capture (its SHA-256 and size when the reader kept them)."""
     return Source(path=capture.path, format=capture.fmt,
-                  size_bytes=getattr(capture, "file_size_bytes", None),
-                  sha256=getattr(capture, "sha256", None), packets=capture.packets,
+                  size_bytes=capture.file_size_bytes or None,
+                  sha256=capture.sha256 or None, packets=capture.packets,
                   duration_s=capture.duration_s, start_epoch_s=capture.start_epoch_s)
 
 

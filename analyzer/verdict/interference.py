@@ -33,6 +33,7 @@ from analyzer.detectors.estimates import (
     PeriodicEstimate,
     RateCapEstimate,
 )
+from analyzer.verdict.words import kbps, pct
 
 if TYPE_CHECKING:
     from analyzer.detectors.confounders import Confounder
@@ -77,14 +78,6 @@ def damaging(confounders: Sequence[Confounder]) -> list[Confounder]:
     return []
 
 
-def _kbps(x: float | None) -> str:
-    return "?" if x is None else f"{x / 1000:.1f}"
-
-
-def _pct(x: float | None) -> str:
-    return "?" if x is None else f"{100 * x:.1f} %"
-
-
 def _signature_reason(f: Finding) -> str | None:
     e = f.estimate
     who = f.direction or "a stream"
@@ -92,8 +85,8 @@ def _signature_reason(f: Finding) -> str | None:
         how = {"policing": "dropped without any delay rise (a policer)",
                "shaping": "queued, delay rising before the drops (a shaper)"}.get(
                    e.mode, "held at a ceiling")
-        return (f"{who}: the delivered rate stayed flat at ≈{_kbps(e.rate_bps)} kbit/s at the "
-                f"IP layer from {f.start_s:.1f} s while ≈{_kbps(e.offered_bps)} kbit/s was "
+        return (f"{who}: the delivered rate stayed flat at ≈{kbps(e.rate_bps)} kbit/s at the "
+                f"IP layer from {f.start_s:.1f} s while ≈{kbps(e.offered_bps)} kbit/s was "
                 f"offered; the excess was {how} - a rate limiter's signature")
     if isinstance(e, PeriodicEstimate):
         return (f"{who}: {e.drop_s:.2f} s of packets dropped every {e.period_s:.2f} s, "
@@ -113,10 +106,10 @@ def _damage_reason(f: Finding, ref: str | None) -> str:
     e = f.estimate
     who = f.direction or "a stream"
     if isinstance(e, LossEstimate):
-        what = f"{_pct(e.tail_loss_fraction)} of packets lost from {f.start_s:.1f} s"
+        what = f"{pct(e.tail_loss_fraction)} of packets lost from {f.start_s:.1f} s"
         if ref == "capture" and e.reference_loss_fraction is not None:
             return (f"{who}: {what} where the baseline capture of the same call lost "
-                    f"{_pct(e.reference_loss_fraction)}")
+                    f"{pct(e.reference_loss_fraction)}")
     else:
         what = f"{f.pattern.replace('_', ' ')} from {f.start_s:.1f} s"
     if ref == "capture":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,27 @@ from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 #: Attempts to find an unused temporary name before giving up.
 TEMP_NAME_ATTEMPTS = 100
+
+
+#: The temporary files :func:`atomic_write` makes: ``.<name>.<8 hex digits>.part``.
+TEMP_PATTERN = re.compile(r"^\..+\.[0-9a-f]{8}\.part$")
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], *, recursive: bool = True) -> int:
+    """Delete the temporary files an interrupted :func:`atomic_write` left in ``folder``
+    (a process killed between writing and renaming); only names of that exact pattern.
+    For a folder one program owns (a batch's output), before it writes again. Returns
+    how many were removed."""
+    root = Path(folder)
+    if not root.is_dir():
+        return 0
+    found = root.rglob(".*.part") if recursive else root.glob(".*.part")
+    n = 0
+    for p in found:
+        if TEMP_PATTERN.match(p.name) and p.is_file():
+            p.unlink(missing_ok=True)
+            n += 1
+    return n
 
 
 def _create_temp(target: Path) -> tuple[int, Path]:

@@ -62,3 +62,17 @@ def test_permissions_follow_the_umask(tmp_path: Path) -> None:
 def test_bad_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="mode must be"):
         atomic_write(tmp_path / "q", "a")  # type: ignore[call-overload]
+
+
+def test_remove_stale_temps_deletes_only_our_temporary_files(tmp_path) -> None:
+    """What a write killed between writing and renaming leaves behind is removed; a user's
+    file that merely ends in .part is not."""
+    from analyzer.atomic import remove_stale_temps
+
+    (tmp_path / "sub").mkdir()
+    stale = [tmp_path / ".a.json.0123abcd.part", tmp_path / "sub" / ".b.pcap.deadbeef.part"]
+    keep = [tmp_path / "notes.part", tmp_path / ".c.json.xyz.part", tmp_path / "a.json"]
+    for p in stale + keep:
+        p.write_text("x")
+    assert remove_stale_temps(tmp_path) == 2
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in keep)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.atomic import atomic_write
+from analyzer.atomic import atomic_write, remove_stale_temps
 from analyzer.batch.executors import DaskPool, Executor, LocalPool, TaskFn
 from analyzer.batch.inputs import Input, expand, meta_for
 from analyzer.batch.journal import Journal
@@ -126,6 +126,7 @@ def run_batch(inputs: Sequence[str] | Sequence[Input], out: str | os.PathLike[st
     the folder ``out`` (see the module's docstring); rerunning skips what is done."""
     t0 = time.perf_counter()
     outdir = Path(out)
+    remove_stale_temps(outdir)  # a batch killed mid-write left them; it owns this folder
     items = [i for i in inputs if isinstance(i, Input)]
     if len(items) != len(inputs):
         items = plan([str(i) for i in inputs], out, manifest=manifest,

@@ -72,6 +72,8 @@ def limit_memory(max_bytes: int | None) -> None:
     """Cap this process's address space (a worker's initializer): an analysis that would
     need more fails with ``MemoryError`` - one error line - instead of taking the machine."""
     global _limit_set
+    from analyzer.memory import limit_heap_retention
+    limit_heap_retention()
     if not max_bytes or _limit_set == max_bytes:
         return
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)

@@ -26,7 +26,7 @@ from analyzer.capture.linklayer import SUPPORTED_LINKTYPES
 from analyzer.capture.pcapdroid import PcapdroidTagger
 from analyzer.capture.records import DEFAULT_CHUNK_BYTES, RecordBatch, RecordWalker
 from analyzer.capture.source import ByteSource
-from analyzer.capture.table import FlowTable, PacketTable
+from analyzer.capture.table import FlowTable, PacketTable, flow_hash
 from analyzer.capture.tunnels import may_carry, unwrap_tunnels
 from analyzer.capture.turntcp import TurnTcpReassembler, TurnTcpRows
 from analyzer.errors import (
@@ -41,99 +41,119 @@ T = TypeVar("T")
 #: App evidence payloads (DNS, STUN attributes, TLS ClientHello) kept per capture.
 MAX_HINTS = 4096
 
-_MIX1 = np.uint64(0x9E3779B97F4A7C15)
-_MIX2 = np.uint64(0xBF58476D1CE4E5B9)
+KEY_BYTES = 37  # src 16, dst 16, sport 2, dport 2 (big-endian), proto 1
 
 
-def _flow_hash(src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray,
+def _flow_keys(src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray,
                proto: np.ndarray) -> np.ndarray:
-    s = np.ascontiguousarray(src).view(np.uint64)
-    d = np.ascontiguousarray(dst).view(np.uint64)
-    ports = (sport.astype(np.uint64) << np.uint64(16)) | dport.astype(np.uint64) | \
-        (proto.astype(np.uint64) << np.uint64(32))
-    h = ports * _MIX1
-    for col in (s[:, 0], s[:, 1], d[:, 0], d[:, 1]):
-        h = (h ^ col) * _MIX2
-        h ^= h >> np.uint64(29)
-    return h
+    """Each row's flow key as ``KEY_BYTES`` bytes."""
+    n = sport.size
+    key = np.empty((n, KEY_BYTES), dtype=np.uint8)
+    key[:, :16] = src
+    key[:, 16:32] = dst
+    key[:, 32] = sport >> 8
+    key[:, 33] = sport & 0xFF
+    key[:, 34] = dport >> 8
+    key[:, 35] = dport & 0xFF
+    key[:, 36] = proto
+    return key
 
 
 class _FlowIndex:
-    """Maps flow keys to dense ids across batches."""
+    """Maps flow keys to dense ids (in order of first appearance) across batches.
+
+    Numpy only, no Python object per flow (a port scan or a busy NAT has millions of flows):
+    the keys seen so far are rows of one growing byte array, found again through sorted
+    64-bit hashes and confirmed byte for byte, so a hash collision never merges two flows.
+    The sorted hashes are kept as a few runs of doubling sizes (merged like a binary
+    counter), so adding a batch's new flows costs O(new), not a re-sort of every known flow.
+    """
 
     def __init__(self) -> None:
-        self.ids: dict[bytes, int] = {}
-        self.keys: list[bytes] = []
-        self.known_h = np.zeros(0, dtype=np.uint64)
-        self.known_h2 = np.zeros(0, dtype=np.uint64)
-        self.known_id = np.zeros(0, dtype=np.int32)
+        self.n = 0
+        self._keys = np.zeros((1024, KEY_BYTES), dtype=np.uint8)
+        #: sorted (hashes, ids) runs, largest first
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self._keys[: self.n]
 
     def assign(self, src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray,
                proto: np.ndarray) -> np.ndarray:
         n = sport.size
         if n == 0:
             return np.zeros(0, dtype=np.int32)
-        h = _flow_hash(src, dst, sport, dport, proto)
-        h2 = _flow_hash(dst, src, dport, sport, proto ^ 0x5A)
-        out = np.empty(n, dtype=np.int32)
-        miss = np.ones(n, dtype=bool)
-        if self.known_h.size:  # flows seen in earlier chunks: a binary search, no sort
-            i = np.minimum(np.searchsorted(self.known_h, h), self.known_h.size - 1)
-            hit = (self.known_h[i] == h) & (self.known_h2[i] == h2)
-            out[hit] = self.known_id[i[hit]]
-            miss = ~hit
-        rows = np.flatnonzero(miss)
+        key = _flow_keys(src, dst, sport, dport, proto)
+        h = flow_hash(src, dst, sport, dport, proto)
+        out = np.full(n, -1, dtype=np.int32)
+        for run in self._runs:
+            rows = np.flatnonzero(out < 0)
+            if not rows.size:
+                break
+            out[rows] = self._lookup(run, key[rows], h[rows])
+        rows = np.flatnonzero(out < 0)
         if rows.size:
-            out[rows] = self._assign_new(src[rows], dst[rows], sport[rows], dport[rows],
-                                         proto[rows], h[rows], h2[rows])
+            out[rows] = self._add(key[rows], h[rows])
         return out
 
-    def _assign_new(self, src: np.ndarray, dst: np.ndarray, sport: np.ndarray,
-                    dport: np.ndarray, proto: np.ndarray, h: np.ndarray, h2: np.ndarray
-                    ) -> np.ndarray:
-        n = sport.size
-        key = np.empty((n, 37), dtype=np.uint8)
-        key[:, 36] = proto
-        key[:, :16] = src
-        key[:, 16:32] = dst
-        key[:, 32] = sport >> 8
-        key[:, 33] = sport & 0xFF
-        key[:, 34] = dport >> 8
-        key[:, 35] = dport & 0xFF
-        _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    def _lookup(self, run: tuple[np.ndarray, np.ndarray], key: np.ndarray, h: np.ndarray
+                ) -> np.ndarray:
+        """Ids of the rows whose flow is in ``run``, -1 elsewhere."""
+        known_h, known_id = run
+        out = np.full(h.size, -1, dtype=np.int32)
+        lo = np.searchsorted(known_h, h, side="left")
+        hi = np.searchsorted(known_h, h, side="right")
+        r1 = np.flatnonzero(hi - lo == 1)  # the usual case: one known flow with this hash
+        cand = known_id[lo[r1]]
+        same = (self._keys[cand] == key[r1]).all(axis=1)
+        out[r1[same]] = cand[same]
+        for r in np.flatnonzero(hi - lo > 1):  # a hash shared by several flows: rare
+            ids = known_id[lo[r]: hi[r]]
+            match = ids[(self._keys[ids] == key[r]).all(axis=1)]
+            if match.size:
+                out[r] = match[0]
+        return out
+
+    def _add(self, key: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """New ids for the rows of flows not seen before (exact key grouping)."""
+        kv = np.ascontiguousarray(key).view(np.dtype((np.void, KEY_BYTES))).ravel()
+        _, first, inv = np.unique(kv, return_index=True, return_inverse=True)
         inv = inv.ravel()
-        # The second, independent hash must agree within each group, else a 64-bit collision
-        # merged two flows: then group by the exact key bytes instead.
-        if not np.array_equal(h2, h2[first][inv]):
-            kv = np.ascontiguousarray(key).view(np.dtype((np.void, 37))).ravel()
-            _, first, inv = np.unique(kv, return_index=True, return_inverse=True)
-            inv = inv.ravel()
-        local = np.empty(first.size, dtype=np.int32)
-        for j in np.argsort(first, kind="stable"):  # ids in order of first appearance
-            r = first[j]
-            kb = key[r].tobytes()
-            fid = self.ids.get(kb)
-            if fid is None:
-                fid = len(self.keys)
-                self.ids[kb] = fid
-                self.keys.append(kb)
-            local[j] = fid
-        # remember these flows' hashes for the next chunks
-        nh = np.concatenate([self.known_h, h[first]])
-        order = np.argsort(nh, kind="stable")
-        self.known_h = nh[order]
-        self.known_h2 = np.concatenate([self.known_h2, h2[first]])[order]
-        self.known_id = np.concatenate([self.known_id, local])[order]
-        return local[inv]
+        order = np.argsort(first, kind="stable")  # ids in order of first appearance
+        rank = np.empty(first.size, dtype=np.int32)
+        rank[order] = np.arange(first.size, dtype=np.int32)
+        new_first = first[order]
+        m = new_first.size
+        if self.n + m > self._keys.shape[0]:
+            grown = np.zeros((max(2 * self._keys.shape[0], self.n + m), KEY_BYTES), np.uint8)
+            grown[: self.n] = self._keys[: self.n]
+            self._keys = grown
+        self._keys[self.n: self.n + m] = key[new_first]
+        ids = np.arange(self.n, self.n + m, dtype=np.int32)
+        self.n += m
+        nh = h[new_first]
+        srt = np.argsort(nh, kind="stable")
+        run = (nh[srt], ids[srt])
+        while self._runs and self._runs[-1][0].size <= 2 * run[0].size:
+            ph, pid = self._runs.pop()
+            mh, mid = np.concatenate([ph, run[0]]), np.concatenate([pid, run[1]])
+            srt = np.argsort(mh, kind="stable")  # two sorted runs: a linear merge
+            run = (mh[srt], mid[srt])
+        self._runs.append(run)
+        return (ids[rank])[inv]
 
     def table(self) -> FlowTable:
-        m = len(self.keys)
-        k = np.frombuffer(b"".join(self.keys), dtype=np.uint8).reshape(m, 37) if m else \
-            np.zeros((0, 37), dtype=np.uint8)
-        return FlowTable(src=k[:, :16].copy(), dst=k[:, 16:32].copy(),
-                         sport=(k[:, 32].astype(np.int32) << 8) | k[:, 33],
-                         dport=(k[:, 34].astype(np.int32) << 8) | k[:, 35],
-                         proto=k[:, 36].astype(np.int32))
+        # a view: the buffer's unused tail was never written, so it holds no memory
+        return flow_table(self.keys)
+
+
+def flow_table(keys: np.ndarray) -> FlowTable:
+    """The flow table over ``(m, KEY_BYTES)`` key rows (addresses are views of them)."""
+    return FlowTable(src=keys[:, :16], dst=keys[:, 16:32],
+                     sport=(keys[:, 32].astype(np.int32) << 8) | keys[:, 33],
+                     dport=(keys[:, 34].astype(np.int32) << 8) | keys[:, 35],
+                     proto=keys[:, 36].astype(np.int32))
 
 
 def _append_turn_tcp(ub: UdpBatch, rows: TurnTcpRows) -> None:

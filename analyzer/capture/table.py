@@ -39,20 +39,57 @@ class FlowTable:
 
     def dst_str(self, i: int) -> str:
         return format_address(self.dst[i])
-
     def reverse_index(self) -> np.ndarray:
-        """For each flow, the index of the flow in the opposite direction, or -1."""
-        lookup = {self._key(i): i for i in range(len(self))}
-        rev = np.full(len(self), -1, dtype=np.int64)
-        for i in range(len(self)):
-            k = (bytes(self.dst[i]), bytes(self.src[i]), int(self.dport[i]), int(self.sport[i]),
-                 int(self.proto[i]))
-            rev[i] = lookup.get(k, -1)
+        """For each flow, the index of the flow in the opposite direction, or -1.
+
+        Vectorised (a capture may hold millions of flows): each flow's reverse key is
+        looked up by its 64-bit hash in the sorted hashes of the flows, and every match is
+        confirmed field by field, so a hash collision never pairs two unrelated flows."""
+        m = len(self)
+        rev = np.full(m, -1, dtype=np.int64)
+        if m == 0:
+            return rev
+        h = flow_hash(self.src, self.dst, self.sport, self.dport, self.proto)
+        back = flow_hash(self.dst, self.src, self.dport, self.sport, self.proto)
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        del h
+        lo = np.searchsorted(hs, back, side="left")
+        hi = np.searchsorted(hs, back, side="right")
+        del back, hs
+        rows = np.flatnonzero(hi > lo)
+        for k in range(int((hi - lo).max(initial=0))):  # usually one candidate per hash
+            rows = rows[lo[rows] + k < hi[rows]]
+            cand = order[lo[rows] + k]
+            same = self._reverse_of(rows, cand)
+            rev[rows[same]] = cand[same]
+            rows = rows[~same]
         return rev
 
-    def _key(self, i: int) -> tuple[bytes, bytes, int, int, int]:
-        return (bytes(self.src[i]), bytes(self.dst[i]), int(self.sport[i]), int(self.dport[i]),
-                int(self.proto[i]))
+    def _reverse_of(self, rows: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """Whether flow ``cand[i]`` is exactly the reverse of flow ``rows[i]``."""
+        return ((self.sport[cand] == self.dport[rows]) & (self.dport[cand] == self.sport[rows])
+                & (self.proto[cand] == self.proto[rows])
+                & (self.src[cand] == self.dst[rows]).all(axis=1)
+                & (self.dst[cand] == self.src[rows]).all(axis=1))
+
+
+_MIX1 = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xBF58476D1CE4E5B9)
+
+
+def flow_hash(src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray,
+              proto: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each flow key (16-byte addresses, ports, protocol)."""
+    s = np.ascontiguousarray(src).view(np.uint64)
+    d = np.ascontiguousarray(dst).view(np.uint64)
+    ports = (sport.astype(np.uint64) << np.uint64(16)) | dport.astype(np.uint64) | \
+        (proto.astype(np.uint64) << np.uint64(32))
+    h = ports * _MIX1
+    for col in (s[:, 0], s[:, 1], d[:, 0], d[:, 1]):
+        h = (h ^ col) * _MIX2
+        h ^= h >> np.uint64(29)
+    return h
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from analyzer.errors import (
     UnsupportedLinkType,
     UsageError,
 )
+from analyzer.memory import limit_heap_retention
 
 PROG = "analyzer"
 
@@ -87,6 +88,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     (default: the process's binary stdin)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    limit_heap_retention()
 
     def show_warning(message, category, filename, lineno, file=None, line=None):
         err.write(f"{PROG}: warning: {message}\n")

@@ -4,8 +4,10 @@ classify every other UDP flow (STUN, DTLS, RTCP, Telegram reflector, opaque medi
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +22,6 @@ from analyzer.capture.dissect import (
     F_TEXT,
 )
 from analyzer.capture.table import PacketTable, format_address
-from analyzer.memory import release_free_memory
 from analyzer.protocol import CHANNELDATA_HEADER_LEN, STATIC_PAYLOAD_TYPES
 from analyzer.streams.apps import APPS, GENERIC, AppEvidence, StreamFacts, clues, decide
 from analyzer.streams.calls import (
@@ -199,14 +200,30 @@ def _sdp_group_maps(table: PacketTable, by_ep: dict[tuple[str, int], list[_SdpAt
 
 
 def _sdp_flows(table: PacketTable, by_ep: dict[tuple[str, int], list[_SdpAt]]) -> np.ndarray:
-    """Flows with an endpoint some SDP named as an RTP receiver."""
+    """Flows with an endpoint some SDP named as an RTP receiver (vectorised over flows:
+    (address, port) pairs as 18-byte rows, looked up in the sorted SDP endpoints)."""
     flows = table.flows
     out = np.zeros(len(flows), dtype=bool)
-    if not by_ep:
+    if not by_ep or not len(flows):
         return out
-    for f in range(len(flows)):
-        out[f] = ((flows.src_str(f), int(flows.sport[f])) in by_ep or
-                  (flows.dst_str(f), int(flows.dport[f])) in by_ep)
+    eps = []
+    for addr, port in by_ep:
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            continue
+        b = ip.packed if ip.version == 6 else b"\x00" * 10 + b"\xff\xff" + ip.packed
+        eps.append(b + int(port & 0xFFFF).to_bytes(2, "big"))
+    if not eps:
+        return out
+    known = np.sort(np.frombuffer(b"".join(eps), dtype=np.dtype((np.void, 18))))
+    for col, ports in ((flows.src, flows.sport), (flows.dst, flows.dport)):
+        k = np.empty((len(flows), 18), dtype=np.uint8)
+        k[:, :16] = col
+        k[:, 16:] = np.asarray(ports, dtype=">u2").reshape(-1, 1).view(np.uint8)
+        kv = k.view(np.dtype((np.void, 18))).ravel()
+        pos = np.minimum(np.searchsorted(known, kv), known.size - 1)
+        out |= known[pos] == kv
     return out
 
 
@@ -341,42 +358,39 @@ def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: list[dict[int, tup
     return clock, stream_meta
 
 
+#: RTP streams are built a batch of whole streams at a time, so the temporary per-packet
+#: columns (gathered fields, clocks, unwrapping) never exceed about this many packets.
+STREAM_BATCH_PACKETS = 1 << 20
+
+
 def _rtp_streams(table: PacketTable, groups: _RtpGroups,
                  sdp_maps: list[dict[int, tuple[str, int]]], sdp_flow: np.ndarray,
                  rev: np.ndarray) -> list[Stream]:
-    """The RTP streams, all at once (grouped in key order; numbered by first packet)."""
+    """The RTP streams (grouped in key order, built a batch of whole streams at a time;
+    numbered by first packet)."""
     flags = table.flags
-    length = table.udp_len
     chan = (flags & F_CHANNEL) != 0
     rs_rows, r_starts, r_cnt = groups.rows, groups.starts, groups.counts
-    pt = table.payload_type[rs_rows].astype(np.int16)
-    size = np.where(chan[rs_rows], length[rs_rows] - CHANNELDATA_HEADER_LEN, length[rs_rows])
-    arrival = _Seconds(table.ts_ns, table.t0_ns)[rs_rows]
-    seq16 = table.seq[rs_rows]
-    ts32 = table.rtp_ts[rs_rows]
-    clock, stream_meta = _rtp_clocks(groups, pt, sdp_maps, arrival, seq16, ts32)
-    release_free_memory()
-    marker = (flags[rs_rows] & F_MARKER) != 0
-    seq_ext, ts_ext, stats = rtp_stats_batched(
-        arrival, seq16, ts32, marker, pt, clock, size, r_starts)
-    del seq16, ts32
-    del clock
-    frames = table.frame[rs_rows]
-    size = size.astype(np.uint16)
-    pt = pt.astype(np.int8)
-
     flows = table.flows
     flow_has_dtls = np.bincount(table.flow[(flags & F_DTLS) != 0], minlength=len(flows)) > 0
     flow_has_stun = np.bincount(table.flow[(flags & F_STUN) != 0], minlength=len(flows)) > 0
+    built: list[tuple[Series, Any, list]] = []
+    ends = r_starts + r_cnt
+    k = 0
+    while k < r_starts.size:
+        a = int(r_starts[k])
+        k_end = max(k + 1, int(np.searchsorted(ends, a + STREAM_BATCH_PACKETS, side="right")))
+        b = int(ends[k_end - 1])
+        built.extend(_rtp_batch(table, chan, rs_rows[a:b], _RtpGroups(
+            rows=rs_rows[a:b], starts=r_starts[k:k_end] - a, counts=r_cnt[k:k_end],
+            flow=groups.flow[k:k_end], ssrc=groups.ssrc[k:k_end]), sdp_maps[k:k_end]))
+        k = k_end
     streams: list[Stream] = []
     first_rows = rs_rows[r_starts] if r_starts.size else np.zeros(0, dtype=np.int64)
     for k in np.argsort(first_rows, kind="stable"):
-        f, ssrc, pts, codec, clk_src, clk = stream_meta[k]
+        ser, stats, (f, ssrc, pts, codec, clk_src, clk) = built[k]
         a, b = int(r_starts[k]), int(r_starts[k] + r_cnt[k])
         rows = rs_rows[a:b]
-        ser = Series(frame=frames[a:b], arrival_s=arrival[a:b], size_bytes=size[a:b],
-                     seq=seq_ext[a:b], rtp_ts=ts_ext[a:b], marker=marker[a:b],
-                     payload_type=pt[a:b])
         app = _rtp_app(table, f, rev, pts, bool(sdp_flow[f]),
                        bool(flow_has_dtls[f] or (rev[f] >= 0 and flow_has_dtls[rev[f]])),
                        bool(chan[rows].any() or (table.encap[rows] == 2).any()), ssrc,
@@ -386,9 +400,39 @@ def _rtp_streams(table: PacketTable, groups: _RtpGroups,
             dst=flows.dst_str(f), dport=int(flows.dport[f]), ssrc=ssrc, kind=KIND_RTP, app=app,
             transport=_transport(table, rows, chan), payload_types=pts,
             codec=codec, clock_rate_hz=clk or None, clock_source=clk_src,
-            sdp_signalled=bool(sdp_flow[f]), series=ser, stats=stats[k],
+            sdp_signalled=bool(sdp_flow[f]), series=ser, stats=stats,
             extra={"jitter_by_tshark": clk_src in ("static", "sdp")}))
     return streams
+
+
+def _rtp_batch(table: PacketTable, chan: np.ndarray, rows: np.ndarray, groups: _RtpGroups,
+               sdp_maps: list[dict[int, tuple[str, int]]]) -> list[tuple[Series, Any, list]]:
+    """Series, statistics and clock facts of a batch of whole RTP groups (``rows``: their
+    table rows back to back; ``groups.starts`` relative to ``rows``)."""
+    length = table.udp_len
+    pt = table.payload_type[rows].astype(np.int16)
+    size = np.where(chan[rows], length[rows].astype(np.int32) - CHANNELDATA_HEADER_LEN,
+                    length[rows])
+    arrival = _Seconds(table.ts_ns, table.t0_ns)[rows]
+    seq16 = table.seq[rows]
+    ts32 = table.rtp_ts[rows]
+    clock, stream_meta = _rtp_clocks(groups, pt, sdp_maps, arrival, seq16, ts32)
+    marker = (table.flags[rows] & F_MARKER) != 0
+    seq_ext, ts_ext, stats = rtp_stats_batched(
+        arrival, seq16, ts32, marker, pt, clock, size, groups.starts)
+    del seq16, ts32, clock
+    frames = table.frame[rows]
+    size16 = size.astype(np.uint16)
+    pt8 = pt.astype(np.int8)
+    del size, pt
+    out = []
+    for k in range(groups.starts.size):
+        a, b = int(groups.starts[k]), int(groups.starts[k] + groups.counts[k])
+        ser = Series(frame=frames[a:b], arrival_s=arrival[a:b], size_bytes=size16[a:b],
+                     seq=seq_ext[a:b], rtp_ts=ts_ext[a:b], marker=marker[a:b],
+                     payload_type=pt8[a:b])
+        out.append((ser, stats[k], stream_meta[k]))
+    return out
 
 
 def _other_streams(table: PacketTable, rest: np.ndarray, sdp_flow: np.ndarray, *,
@@ -407,24 +451,31 @@ def _other_streams(table: PacketTable, rest: np.ndarray, sdp_flow: np.ndarray, *
     kinds[rest & ((flags & F_TEXT) != 0)] = 3
     kinds[rest & (kinds < 0)] = 4  # unclassified payload
     kind_names = {0: KIND_STUN, 1: KIND_DTLS, 2: KIND_RTCP, 3: KIND_SIP, 4: KIND_OTHER}
-    okey = table.flow.astype(np.int64) * 8 + kinds
     sel = np.flatnonzero(rest)
-    ou, oinv = np.unique(okey[sel], return_inverse=True)
-    oorder = np.argsort(oinv, kind="stable")
+    # one stable sort of the (flow, kind) keys of these rows groups them, capture order kept
+    key_type = np.dtype(np.uint32 if len(flows) < (1 << 28) else np.uint64)
+    okey = (table.flow[sel].astype(key_type) << 3) | kinds[sel].astype(key_type)
+    del kinds
+    oorder = np.argsort(okey, kind="stable")
     osorted = sel[oorder]
-    ocnt = np.bincount(oinv, minlength=ou.size)
-    ostarts = np.concatenate([[0], np.cumsum(ocnt)[:-1]]).astype(np.int64)
-    groups = []
-    for j in range(ou.size):
-        rows = osorted[ostarts[j]: ostarts[j] + ocnt[j]]
-        groups.append((int(rows[0]), int(ou[j] // 8), int(ou[j] % 8), rows))
-    groups.sort()
+    del sel
+    okey = okey[oorder]
+    del oorder
+    ostarts = np.flatnonzero(np.r_[True, okey[1:] != okey[:-1]]) if okey.size else \
+        np.zeros(0, dtype=np.int64)
+    ocnt = np.diff(np.r_[ostarts, okey.size])
+    ou = okey[ostarts].astype(np.int64)
+    del okey
+    # Tiny unclassified flows (DNS-like chatter, scans: there may be millions) are counted
+    # here, before any object is made for them.
+    small = ((ou % 8) == 4) & (ocnt < MIN_LISTED_OTHER_PACKETS)
+    small_other = int(small.sum())
+    listed = np.flatnonzero(~small)
+    listed = listed[np.argsort(osorted[ostarts[listed]], kind="stable")]  # by first packet
     streams: list[Stream] = []
-    small_other = 0
-    for _, f, kcode, rows in groups:
-        if kcode == 4 and rows.size < MIN_LISTED_OTHER_PACKETS:
-            small_other += 1  # DNS-like chatter, scans: counted, not one object each
-            continue
+    for j in listed:
+        rows = osorted[ostarts[j]: ostarts[j] + ocnt[j]]
+        f, kcode = int(ou[j] // 8), int(ou[j] % 8)
         kind = kind_names[kcode]
         app = None
         if kind == KIND_OTHER:

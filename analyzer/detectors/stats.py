@@ -572,7 +572,7 @@ def clearly_below(observed: float, null: np.ndarray) -> bool:
                 and gumbel_tail(observed, null) < STOP_TAIL)
 
 
-#: Null draws evaluated together (the stop rule still counts them one by one).
+#: Null draws evaluated together at most (the stop rule counts them one by one).
 NULL_BLOCK = 8
 
 
@@ -603,8 +603,9 @@ def bernoulli_scan(ind: Any, *, min_size: int = 50, n_perm: int = 99,
     null = np.empty(n_perm)
     exceed, drawn, p = 0, 0, float("nan")
     while drawn < n_perm and np.isnan(p):  # in blocks; the stop is decided draw by draw
-        draws = min(NULL_BLOCK, n_perm - drawn, *(c - drawn for c in STOP_CHECKPOINTS
-                                                  if c > drawn))
+        # a block never runs past a checkpoint nor past the draw that may stop the test
+        draws = min(NULL_BLOCK, n_perm - drawn, max(1, stop_exceedances - exceed),
+                    *(c - drawn for c in STOP_CHECKPOINTS if c > drawn))
         pos = np.empty((draws, k), dtype=np.int64)
         for i in range(draws):
             pos[i] = np.flatnonzero(rng.permutation(a))
@@ -674,10 +675,17 @@ def markov_vs_bernoulli(ind: Any) -> MarkovTest | None:
                       1.0 / (1.0 - pl) if pl < 1 else float("inf"))
 
 
+#: Statistics :func:`block_bootstrap_ci` evaluates on every resample at once (``axis=1``).
+AXIS_REDUCTIONS: tuple[Callable[..., Any], ...] = (np.median, np.mean, np.std, np.var,
+                                                   np.min, np.max)
+
+
 def block_bootstrap_ci(values: Any, statistic: Callable[[np.ndarray], float], *,
                        n_boot: int = 400, block: int | None = None, confidence: float = 0.95,
                        rng: np.random.Generator | None = None) -> tuple[float, float]:
-    """Moving-block bootstrap percentile interval of ``statistic`` over a series."""
+    """Moving-block bootstrap percentile interval of ``statistic`` over a series (a numpy
+    reduction of :data:`AXIS_REDUCTIONS` runs once over all resamples, row by row; any
+    other statistic once per resample: the same values)."""
     a = _clean(values)
     n = a.size
     if n < 3:
@@ -688,6 +696,9 @@ def block_bootstrap_ci(values: Any, statistic: Callable[[np.ndarray], float], *,
     nblocks = math.ceil(n / b)
     starts = rng.integers(0, n - b + 1, size=(n_boot, nblocks))
     idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(n_boot, -1)[:, :n]
-    stats = np.array([statistic(a[row]) for row in idx])
+    if statistic in AXIS_REDUCTIONS:
+        stats = np.asarray(statistic(a[idx], axis=1), dtype=np.float64)
+    else:
+        stats = np.array([statistic(a[row]) for row in idx])
     lo, hi = np.quantile(stats, [(1 - confidence) / 2, (1 + confidence) / 2])
     return float(lo), float(hi)

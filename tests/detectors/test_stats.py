@@ -245,3 +245,28 @@ class TestKolmogorovSmirnov:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True)
         assert out.stdout.strip() == "False"
+
+
+def test_block_bootstrap_of_a_numpy_reduction_is_the_per_resample_one() -> None:
+    x = rng(9).gamma(2, 1000, 301)
+    for stat in (np.median, np.mean):
+        fast = block_bootstrap_ci(x, stat, rng=rng(0))
+        slow = block_bootstrap_ci(x, lambda v, f=stat: float(f(v)), rng=rng(0))
+        assert fast == slow
+
+
+def test_bernoulli_scan_stops_early_only_where_the_full_count_agrees() -> None:
+    """The early stops (ten nulls reached, or far beyond every draw at a checkpoint) are
+    decided on counts of draws from the same seeded permutations: a clear change is
+    reported at the floor, a null series far above every level, a borderline one with
+    the full count's p-value."""
+    r = rng(21)
+    clear = np.zeros(20_000, dtype=np.int8)
+    clear[10_000:] = r.random(10_000) < 0.05
+    cp = bernoulli_scan(clear, min_size=250, n_perm=99, rng=rng(0))
+    assert cp is not None and cp.pvalue == 1e-16
+    flat = (r.random(20_000) < 0.02).astype(np.int8)
+    early = bernoulli_scan(flat, min_size=250, n_perm=99, rng=rng(0))
+    full = bernoulli_scan(flat, min_size=250, n_perm=99, rng=rng(0), stop_exceedances=10**6)
+    if early is not None and full is not None:
+        assert (early.pvalue > 0.1) == (full.pvalue > 0.1)

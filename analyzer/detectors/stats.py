@@ -697,7 +697,8 @@ def block_bootstrap_ci(values: Any, statistic: Callable[[np.ndarray], float], *,
     starts = rng.integers(0, n - b + 1, size=(n_boot, nblocks))
     idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(n_boot, -1)[:, :n]
     if statistic in AXIS_REDUCTIONS:
-        stats = np.asarray(statistic(a[idx], axis=1), dtype=np.float64)
+        reduce: Callable[..., Any] = statistic
+        stats = np.asarray(reduce(a[idx], axis=1), dtype=np.float64)
     else:
         stats = np.array([statistic(a[row]) for row in idx])
     lo, hi = np.quantile(stats, [(1 - confidence) / 2, (1 + confidence) / 2])

@@ -48,7 +48,14 @@ from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import PeriodicEstimate
 from analyzer.detectors.features import StreamFeatures
 from analyzer.detectors.result import Detection, Estimate, merge_windows, not_applicable
-from analyzer.detectors.stats import chi2_sf, gumbel_pvalue, student_t_ppf
+from analyzer.detectors.stats import (
+    P_FLOOR,
+    STOP_EXCEEDANCES,
+    chi2_sf,
+    clearly_below,
+    gumbel_pvalue,
+    student_t_ppf,
+)
 from analyzer.metrics.seqmath import true_runs
 
 BIN_S = 0.01
@@ -151,7 +158,13 @@ class PeriodicDropDetector(DetectorSettings):
                             f_hi: float, f_max_h: float, rng: np.random.Generator) -> float:
         """P-value of the best harmonic sum against loss runs placed at random (uniformly
         over the span from the first to the last run, lengths kept): the maximum over the
-        band of ``Z_m`` for ``n_perm`` placements, Gumbel tail beyond their resolution."""
+        band of ``Z_m`` for at most ``n_perm`` placements, Gumbel tail beyond their
+        resolution. The count adapts after each batch of ``NULL_BATCH`` placements (the
+        same seeded draws, so reproducible): it stops once ``STOP_EXCEEDANCES`` of them
+        reach the observed maximum (p = share reaching it, at least 0.2 at the first
+        stop, far above ``alpha``) or when none does and the fitted tail is below
+        ``STOP_TAIL`` (p = ``P_FLOOR``), as :func:`~analyzer.detectors.stats.bernoulli_scan`
+        does."""
         lo, hi = float(mid.min()), float(mid.max())
         span = max(hi - lo, NULL_BIN_S)
         nb = math.ceil(span / NULL_BIN_S) + 1
@@ -175,11 +188,24 @@ class PeriodicDropDetector(DetectorSettings):
             return zm.max(axis=1)
 
         observed = float(max_zm((mid - lo)[None, :])[0])
-        null = []
+        null = np.empty(0)
+        p = float("nan")
         for start in range(0, self.n_perm, NULL_BATCH):
             b = min(NULL_BATCH, self.n_perm - start)
-            null.append(max_zm(rng.uniform(0, span, size=(b, mid.size))))
-        p = gumbel_pvalue(observed, np.concatenate(null))
+            null = np.concatenate([null, max_zm(rng.uniform(0, span, size=(b, mid.size)))])
+            if null.size >= self.n_perm:
+                break
+            # sequential stops after each batch (counts of draws, never time): clearly
+            # above the levels (Besag-Clifford) or far beyond every draw so far
+            exceed = int(np.sum(null >= observed))
+            if exceed >= STOP_EXCEEDANCES:
+                p = exceed / null.size
+                break
+            if clearly_below(observed, null):
+                p = P_FLOOR
+                break
+        if np.isnan(p):
+            p = gumbel_pvalue(observed, null)
         if mid.size <= SPACING_MAX_EVENTS:
             # few events: how exactly they keep time says more than their spectrum
             freqs_s = np.arange(f_lo, f_hi, SPACING_STEP / span)

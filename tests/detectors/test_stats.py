@@ -6,12 +6,15 @@ import numpy as np
 import pytest
 
 from analyzer.detectors.stats import (
+    P_FLOOR,
     area_statistic,
     bernoulli_scan,
     block_bootstrap_ci,
     excess_rate_test,
     gumbel_pvalue,
     hodges_lehmann,
+    kolmogorov_sf,
+    ks_2samp,
     markov_vs_bernoulli,
     pettitt,
     rank_shift,
@@ -180,26 +183,90 @@ class TestMultipleTesting:
         assert flagged / 2000 <= 0.015
 
 
-def test_wehe_compare_silences_scipys_exact_to_asymptotic_switch(monkeypatch) -> None:
-    """scipy warns when it falls back to the asymptotic KS p-value (once in 100 000 fuzzed
-    inputs): the fallback is what the test wants, and the warning must not reach a user."""
-    import warnings
+class TestKolmogorovSmirnov:
+    """Our two-sample KS (numpy, no scipy.stats import on the analysis path) against
+    ``scipy.stats.ks_2samp`` on seeded samples: the exact p-value to 1e-9 (relative),
+    the asymptotic one (beyond 10 000 values) within its stated approximation."""
 
-    import numpy as np
-    import scipy.stats
+    @pytest.mark.parametrize("seed", range(40))
+    def test_exact_matches_scipy(self, seed: int) -> None:
+        from scipy.stats import ks_2samp as scipy_ks
 
-    from analyzer.detectors.stats import wehe_compare
+        r = rng(seed)
+        n1 = int(r.integers(2, 1200))
+        n2 = n1 if seed % 4 == 0 else int(r.integers(2, 1200))
+        a, b = r.normal(0, 1, n1), r.normal([0.0, 0.1, 0.3, 1.0][seed % 4], 1, n2)
+        if seed % 3 == 0:  # ties, as windowed metrics have
+            a, b = np.round(a, 1), np.round(b, 1)
+        ref = scipy_ks(a, b)
+        d, p = ks_2samp(a, b)
+        assert d == pytest.approx(float(ref.statistic), rel=1e-12)
+        ref_p = max(float(ref.pvalue), P_FLOOR)
+        assert max(p, P_FLOOR) == pytest.approx(ref_p, rel=1e-9, abs=1e-300)
 
-    real = scipy.stats.ks_2samp
+    def test_window_sizes_of_a_long_call(self) -> None:
+        from scipy.stats import ks_2samp as scipy_ks
 
-    def noisy(a, b, *args, **kwargs):
-        warnings.warn("ks_2samp: Exact calculation unsuccessful. Switching to "
-                      "method=asymp.", RuntimeWarning, stacklevel=2)
-        return real(a, b, *args, **kwargs)
+        r = rng(3)
+        a, b = r.gamma(2, 0.01, 900), r.gamma(2, 0.0105, 898)
+        _, p = ks_2samp(a, b)
+        assert p == pytest.approx(float(scipy_ks(a, b).pvalue), rel=1e-9)
 
-    monkeypatch.setattr(scipy.stats, "ks_2samp", noisy)
-    rng = np.random.default_rng(1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        w = wehe_compare(rng.normal(size=50), rng.normal(size=60))
-    assert 0 <= w.pvalue <= 1
+    def test_far_apart_is_the_floor(self) -> None:
+        r = rng(4)
+        d, p = ks_2samp(r.normal(0, 1, 500), r.normal(3, 1, 400))
+        assert p == P_FLOOR and d > 0.8
+
+    @pytest.mark.parametrize("shift", [0.0, 0.02, 0.04])
+    def test_asymptotic_beyond_the_exact_limit(self, shift: float) -> None:
+        from scipy.stats import ks_2samp as scipy_ks
+
+        r = rng(5)
+        a, b = r.normal(0, 1, 12_000), r.normal(shift, 1, 10_500)
+        ref = scipy_ks(a, b)
+        d, p = ks_2samp(a, b)
+        assert d == pytest.approx(float(ref.statistic), rel=1e-12)
+        assert p == pytest.approx(float(ref.pvalue), rel=0.03)
+
+    def test_kolmogorov_tail(self) -> None:
+        from scipy.special import kolmogorov
+
+        for lam in (0.05, 0.3, 0.7, 0.99, 1.0, 1.36, 2.0, 4.0, 8.0):
+            assert kolmogorov_sf(lam) == pytest.approx(float(kolmogorov(lam)), rel=1e-12,
+                                                       abs=1e-300)
+
+    def test_wehe_compare_does_not_import_scipy_stats(self) -> None:
+        import subprocess
+        import sys
+
+        code = ("import sys, numpy as np; from analyzer.detectors.stats import wehe_compare;"
+                "wehe_compare(np.arange(50.0), np.arange(60.0) * 1.1);"
+                "print('scipy.stats' in sys.modules)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)
+        assert out.stdout.strip() == "False"
+
+
+def test_block_bootstrap_of_a_numpy_reduction_is_the_per_resample_one() -> None:
+    x = rng(9).gamma(2, 1000, 301)
+    for stat in (np.median, np.mean):
+        fast = block_bootstrap_ci(x, stat, rng=rng(0))
+        slow = block_bootstrap_ci(x, lambda v, f=stat: float(f(v)), rng=rng(0))
+        assert fast == slow
+
+
+def test_bernoulli_scan_stops_early_only_where_the_full_count_agrees() -> None:
+    """The early stops (ten nulls reached, or far beyond every draw at a checkpoint) are
+    decided on counts of draws from the same seeded permutations: a clear change is
+    reported at the floor, a null series far above every level, a borderline one with
+    the full count's p-value."""
+    r = rng(21)
+    clear = np.zeros(20_000, dtype=np.int8)
+    clear[10_000:] = r.random(10_000) < 0.05
+    cp = bernoulli_scan(clear, min_size=250, n_perm=99, rng=rng(0))
+    assert cp is not None and cp.pvalue == 1e-16
+    flat = (r.random(20_000) < 0.02).astype(np.int8)
+    early = bernoulli_scan(flat, min_size=250, n_perm=99, rng=rng(0))
+    full = bernoulli_scan(flat, min_size=250, n_perm=99, rng=rng(0), stop_exceedances=10**6)
+    if early is not None and full is not None:
+        assert (early.pvalue > 0.1) == (full.pvalue > 0.1)

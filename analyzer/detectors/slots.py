@@ -38,8 +38,9 @@ SEGMENT_BIN_S = 2.0
 SEGMENT_MIN_BINS = 3
 #: A packet-time change must change the median packet size by at least this ratio.
 SEGMENT_SIZE_RATIO = 1.3
-#: The opening cadence: at least this many consecutive steps within ``OPENING_TOLERANCE``
-#: of one common packet time, among the stream's first ``OPENING_STEPS`` steps.
+#: The opening cadence: a run of at least this many consecutive speech steps whose mean
+#: (over every ``OPENING_MIN_STEPS`` steps of the run) is within ``OPENING_TOLERANCE`` of
+#: one common packet time, among the stream's first ``OPENING_STEPS`` steps.
 OPENING_MIN_STEPS = 10
 OPENING_STEPS = 60
 OPENING_TOLERANCE = 0.1
@@ -190,28 +191,38 @@ def opening_interval(t: np.ndarray, size: np.ndarray, small: np.ndarray,
     A shaper whose bucket is full lets the first packets through at the sender's cadence,
     then spaces them by its rate; a policer or a drop window thins them out. Neither
     changes the packet size, while a codec or packet-time change does (20 -> 60 ms frames
-    are about three times larger). So: the first ``OPENING_STEPS`` steps must hold at
-    least ``OPENING_MIN_STEPS`` consecutive speech steps within ``OPENING_TOLERANCE`` of one
-    common packet time shorter than ``later_s`` by more than a quarter, and the median
-    size of those packets must be within ``SEGMENT_SIZE_RATIO`` of the rest's. ``None``
-    otherwise.
+    are about three times larger). So: the first ``OPENING_STEPS`` steps must hold a run
+    of consecutive speech steps, every ``OPENING_MIN_STEPS`` of them together spanning
+    ``OPENING_MIN_STEPS`` times one common packet time shorter than ``later_s`` by more
+    than a quarter (within ``OPENING_TOLERANCE``), and the median size of those packets
+    must be within ``SEGMENT_SIZE_RATIO`` of the rest's. ``None`` otherwise.
+
+    Spans, not single steps: the clean path's jitter moves each arrival by a few ms, so
+    single steps of a 20 ms stream scatter over 10-30 ms, while ten steps span 200 ms
+    give or take the jitter of two arrivals (a network cannot deliver faster than the
+    sender sends for long, so a run this regular is the sender's cadence).
     """
     n = min(t.size - 1, OPENING_STEPS)
-    if n < OPENING_MIN_STEPS or not np.isfinite(later_s):
+    w = OPENING_MIN_STEPS
+    if n < w or not np.isfinite(later_s):
         return None
     d = np.diff(t[: n + 1])
     speech = ~small[1 : n + 1] & ~small[:n]
+    # per window of w consecutive steps: all speech, and their total span
+    span = np.convolve(d, np.ones(w), mode="valid")
+    all_speech = np.convolve(speech.astype(np.int64), np.ones(w, dtype=np.int64),
+                             mode="valid") == w
     for c in COMMON_FRAME_INTERVALS_S:
         if c >= 0.75 * later_s:
             break
-        near = speech & (np.abs(d - c) <= OPENING_TOLERANCE * c)
-        # the longest run of consecutive steps at c
+        near = all_speech & (np.abs(span - w * c) <= OPENING_TOLERANCE * w * c)
+        # the longest run of consecutive windows at c, as steps [end - best, end)
         best, run, end = 0, 0, 0
         for k, ok in enumerate(near):
             run = run + 1 if ok else 0
-            if run > best:
-                best, end = run, k + 1
-        if best < OPENING_MIN_STEPS:
+            if run and run + w - 1 > best:
+                best, end = run + w - 1, k + w
+        if best < w:
             continue
         first = size[end - best : end + 1]
         rest = size[end + 1 :][~small[end + 1 :]]

@@ -5,9 +5,10 @@ number, but the sender still emits one frame per frame interval ``c`` (../shared
 §5). Each packet is put on the slot grid ``t = a + k c``:
 
 1. the phase ``a`` is the circular mean of ``t mod c`` (robust to jitter well below ``c/2``);
-2. ``k = round((t - a) / c)``, made strictly increasing with ``k_i = i + cummax(k_i - i)``
-   (two packets never share a slot; a late packet pushes the grid at most once per new
-   record of lateness, so jitter adds very few false losses);
+2. packet ``i`` takes slot ``k_i = i + m_i``, ``m_i`` the missing slots before it (never
+   decreasing): the isotonic fit of ``(t_i - a) / c - i``, rounded (two packets never
+   share a slot; a late packet, or a burst of them, keeps its slot instead of pushing the
+   grid, so jitter adds no false loss and the grid does not absorb the delay);
 3. missing slots between two packets are *silence*, not loss, when either packet is small
    (comfort noise / DTX frame: at most ``max(CN_MAX_BYTES, small_fraction x median
    size)``), and are closed up - like RTP sequence numbers, which do not advance in
@@ -28,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 
 from analyzer.metrics.framing import CN_MAX_BYTES, COMMON_FRAME_INTERVALS_S, snap_interval
 
@@ -126,16 +128,25 @@ def _refine_boundary(d: np.ndarray, ok: np.ndarray, lo: int, hi: int, old: float
 def _grid(t: np.ndarray, c: float, small: np.ndarray) -> tuple[np.ndarray, float]:
     """Slot numbers (strictly increasing, from 0) and the phase of the grid.
 
+    Packet ``i`` (arrival order) sits in slot ``i + m_i``, ``m_i`` the slots missing
+    before it: a non-decreasing count. ``m`` is the isotonic (least-squares
+    non-decreasing) fit of ``x_i - i``, ``x_i = (t_i - a) / c`` the arrival in slot units,
+    rounded. A packet delayed past half a slot, or a burst of late ones, is pooled with
+    the packets after it and keeps its slot (a running maximum would count a lost slot for
+    it and push every later packet a slot on); a loss lifts ``x - i`` for good.
     Small (comfort-noise) packets are sent off the speech grid; they take the slot at or
     before them (``floor``), so that one never pushes the next speech frame a slot later.
     """
     ang = 2 * np.pi * np.mod(t[~small] if (~small).any() else t, c) / c
     phase = float(np.angle(np.mean(np.exp(1j * ang))))
     a = phase / (2 * np.pi) * c
-    x = (t - a) / c
-    k = np.where(small, np.floor(x), np.rint(x)).astype(np.int64)
+    x = (t - a) / c - np.where(small, 0.5, 0.0)
     i = np.arange(t.size)
-    k = i + np.maximum.accumulate(k - i)
+    if t.size:
+        missing = np.rint(isotonic_regression(x - i).x).astype(np.int64)
+    else:
+        missing = np.zeros(0, dtype=np.int64)
+    k = i + missing
     base = int(k[0]) if k.size else 0
     return k - base, a + base * c
 

@@ -34,6 +34,21 @@ def test_jitter_adds_no_loss() -> None:
     assert s.seq[-1] - s.seq[0] + 1 - 3000 <= 3
 
 
+def test_late_packets_keep_their_slot() -> None:
+    # 8 ms of jitter on 20 ms frames puts a packet past half a slot every few seconds; a
+    # loss run of two followed by an early packet stays one run, and late packets neither
+    # add lost slots nor push the grid
+    r = np.random.default_rng(6)
+    slots = np.arange(3000)
+    keep = np.ones(3000, dtype=bool)
+    keep[1500:1502] = False
+    t = np.sort(1.0 + slots[keep] * 0.02 + r.normal(0.05, 0.006, keep.sum()))
+    s = infer_slots(t, np.full(t.size, 100), 0.02)
+    missing = s.seq[-1] - s.seq[0] + 1 - t.size
+    assert missing == 2
+    assert np.abs(s.sender_s - (1.05 + slots[keep] * 0.02)).max() < 0.03
+
+
 def test_silence_next_to_comfort_noise_is_not_loss() -> None:
     t = cadence(1500, 0.02)
     size = np.full(1500, 110)

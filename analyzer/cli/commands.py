@@ -67,7 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "plus a truth JSON beside it)",
         description="Write OUT (pcap) and OUT.truth.json: a two-way call with the impairment "
         "of scenario KIND. Parameters: --param NAME=VALUE (a CallSpec field such as "
-        "duration_s, framing=rtp|rtp_sdp|whatsapp|telegram, frame_interval_ms, or the "
+        "duration_s, framing=rtp|rtp_sdp|whatsapp|telegram|opaque, asymmetric_ports=true, "
+        "frame_interval_ms, or the "
         "scenario's own, e.g. rate_bps, p, period_s, onset_s). --list shows them all.")
     sim.add_argument("kind", nargs="?", help="scenario name (see --list)")
     sim.add_argument("out", nargs="?", help="pcap file to write (missing parent folders are "

@@ -5,9 +5,10 @@ number, but the sender still emits one frame per frame interval ``c`` (../shared
 §5). Each packet is put on the slot grid ``t = a + k c``:
 
 1. the phase ``a`` is the circular mean of ``t mod c`` (robust to jitter well below ``c/2``);
-2. ``k = round((t - a) / c)``, made strictly increasing with ``k_i = i + cummax(k_i - i)``
-   (two packets never share a slot; a late packet pushes the grid at most once per new
-   record of lateness, so jitter adds very few false losses);
+2. packet ``i`` takes slot ``k_i = i + m_i``, ``m_i`` the missing slots before it (never
+   decreasing): the isotonic fit of ``(t_i - a) / c - i``, rounded (two packets never
+   share a slot; a late packet, or a burst of them, keeps its slot instead of pushing the
+   grid, so jitter adds no false loss and the grid does not absorb the delay);
 3. missing slots between two packets are *silence*, not loss, when either packet is small
    (comfort noise / DTX frame: at most ``max(CN_MAX_BYTES, small_fraction x median
    size)``), and are closed up - like RTP sequence numbers, which do not advance in
@@ -28,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 
 from analyzer.metrics.framing import CN_MAX_BYTES, COMMON_FRAME_INTERVALS_S, snap_interval
 
@@ -38,8 +40,9 @@ SEGMENT_BIN_S = 2.0
 SEGMENT_MIN_BINS = 3
 #: A packet-time change must change the median packet size by at least this ratio.
 SEGMENT_SIZE_RATIO = 1.3
-#: The opening cadence: at least this many consecutive steps within ``OPENING_TOLERANCE``
-#: of one common packet time, among the stream's first ``OPENING_STEPS`` steps.
+#: The opening cadence: a run of at least this many consecutive speech steps whose mean
+#: (over every ``OPENING_MIN_STEPS`` steps of the run) is within ``OPENING_TOLERANCE`` of
+#: one common packet time, among the stream's first ``OPENING_STEPS`` steps.
 OPENING_MIN_STEPS = 10
 OPENING_STEPS = 60
 OPENING_TOLERANCE = 0.1
@@ -125,16 +128,25 @@ def _refine_boundary(d: np.ndarray, ok: np.ndarray, lo: int, hi: int, old: float
 def _grid(t: np.ndarray, c: float, small: np.ndarray) -> tuple[np.ndarray, float]:
     """Slot numbers (strictly increasing, from 0) and the phase of the grid.
 
+    Packet ``i`` (arrival order) sits in slot ``i + m_i``, ``m_i`` the slots missing
+    before it: a non-decreasing count. ``m`` is the isotonic (least-squares
+    non-decreasing) fit of ``x_i - i``, ``x_i = (t_i - a) / c`` the arrival in slot units,
+    rounded. A packet delayed past half a slot, or a burst of late ones, is pooled with
+    the packets after it and keeps its slot (a running maximum would count a lost slot for
+    it and push every later packet a slot on); a loss lifts ``x - i`` for good.
     Small (comfort-noise) packets are sent off the speech grid; they take the slot at or
     before them (``floor``), so that one never pushes the next speech frame a slot later.
     """
     ang = 2 * np.pi * np.mod(t[~small] if (~small).any() else t, c) / c
     phase = float(np.angle(np.mean(np.exp(1j * ang))))
     a = phase / (2 * np.pi) * c
-    x = (t - a) / c
-    k = np.where(small, np.floor(x), np.rint(x)).astype(np.int64)
+    x = (t - a) / c - np.where(small, 0.5, 0.0)
     i = np.arange(t.size)
-    k = i + np.maximum.accumulate(k - i)
+    if t.size:
+        missing = np.rint(isotonic_regression(x - i).x).astype(np.int64)
+    else:
+        missing = np.zeros(0, dtype=np.int64)
+    k = i + missing
     base = int(k[0]) if k.size else 0
     return k - base, a + base * c
 
@@ -190,28 +202,38 @@ def opening_interval(t: np.ndarray, size: np.ndarray, small: np.ndarray,
     A shaper whose bucket is full lets the first packets through at the sender's cadence,
     then spaces them by its rate; a policer or a drop window thins them out. Neither
     changes the packet size, while a codec or packet-time change does (20 -> 60 ms frames
-    are about three times larger). So: the first ``OPENING_STEPS`` steps must hold at
-    least ``OPENING_MIN_STEPS`` consecutive speech steps within ``OPENING_TOLERANCE`` of one
-    common packet time shorter than ``later_s`` by more than a quarter, and the median
-    size of those packets must be within ``SEGMENT_SIZE_RATIO`` of the rest's. ``None``
-    otherwise.
+    are about three times larger). So: the first ``OPENING_STEPS`` steps must hold a run
+    of consecutive speech steps, every ``OPENING_MIN_STEPS`` of them together spanning
+    ``OPENING_MIN_STEPS`` times one common packet time shorter than ``later_s`` by more
+    than a quarter (within ``OPENING_TOLERANCE``), and the median size of those packets
+    must be within ``SEGMENT_SIZE_RATIO`` of the rest's. ``None`` otherwise.
+
+    Spans, not single steps: the clean path's jitter moves each arrival by a few ms, so
+    single steps of a 20 ms stream scatter over 10-30 ms, while ten steps span 200 ms
+    give or take the jitter of two arrivals (a network cannot deliver faster than the
+    sender sends for long, so a run this regular is the sender's cadence).
     """
     n = min(t.size - 1, OPENING_STEPS)
-    if n < OPENING_MIN_STEPS or not np.isfinite(later_s):
+    w = OPENING_MIN_STEPS
+    if n < w or not np.isfinite(later_s):
         return None
     d = np.diff(t[: n + 1])
     speech = ~small[1 : n + 1] & ~small[:n]
+    # per window of w consecutive steps: all speech, and their total span
+    span = np.convolve(d, np.ones(w), mode="valid")
+    all_speech = np.convolve(speech.astype(np.int64), np.ones(w, dtype=np.int64),
+                             mode="valid") == w
     for c in COMMON_FRAME_INTERVALS_S:
         if c >= 0.75 * later_s:
             break
-        near = speech & (np.abs(d - c) <= OPENING_TOLERANCE * c)
-        # the longest run of consecutive steps at c
+        near = all_speech & (np.abs(span - w * c) <= OPENING_TOLERANCE * w * c)
+        # the longest run of consecutive windows at c, as steps [end - best, end)
         best, run, end = 0, 0, 0
         for k, ok in enumerate(near):
             run = run + 1 if ok else 0
-            if run > best:
-                best, end = run, k + 1
-        if best < OPENING_MIN_STEPS:
+            if run and run + w - 1 > best:
+                best, end = run + w - 1, k + w
+        if best < w:
             continue
         first = size[end - best : end + 1]
         rest = size[end + 1 :][~small[end + 1 :]]

@@ -11,10 +11,11 @@ What each endpoint sends is planned in :mod:`analyzer.simulate.sending`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ from analyzer.simulate.impairments import (
     PathState,
     PeriodicDrop,
 )
+from analyzer.simulate.packing import exclusive_cumsum
 from analyzer.simulate.pcapwriter import (
     PackedFrames,
     build_icmp_port_unreachable_frames,
@@ -41,6 +43,7 @@ from analyzer.simulate.pcapwriter import (
 )
 from analyzer.simulate.sending import (
     PURPOSE_IMPAIRMENT,
+    PURPOSE_OPAQUE,
     PURPOSE_TRANSIT,
     Identity,
     SendPlan,
@@ -56,6 +59,7 @@ from analyzer.simulate.spec import (
     CALLEE_TO_CALLER,
     CALLER_TO_CALLEE,
     DIRECTIONS,
+    OPAQUE_TAG_LEN,
     CallSpec,
 )
 from analyzer.simulate.truth import (
@@ -185,6 +189,8 @@ def simulate_call(spec: CallSpec, impairments: ImpairmentsArg = None, seed: int 
         drops.append(dropped_by)
         effects.append(source_effects + path_effects)
 
+    if spec.framing == "opaque":
+        plans = [_opaque(p, spec, ident, handover, d, seed) for d, p in enumerate(plans)]
     return _assemble(spec, seed, scenario, ident, plans, states, drops, effects, by_dir,
                      blocked, handover, media_end_ns)
 
@@ -197,12 +203,51 @@ def _source_onset(item: Impairment) -> float | None:
     return 0.0
 
 
-def _caller_port(ident: Identity, handover: HandoverGap | None, send_ns: np.ndarray
-                 ) -> np.ndarray:
-    ports = np.full(send_ns.size, ident.caller_port, dtype=np.int64)
+def _caller_port(ident: Identity, handover: HandoverGap | None, send_ns: np.ndarray, *,
+                 sending: bool) -> np.ndarray:
+    """The caller's port of packets sent at ``send_ns``: the one it sends from
+    (``sending``) or receives on, before or after a handover."""
+    before, after = ((ident.caller_send_port, ident.new_caller_send_port) if sending
+                     else (ident.caller_port, ident.new_caller_port))
+    ports = np.full(send_ns.size, before, dtype=np.int64)
     if handover is not None:
-        ports[send_ns >= to_ns(handover.at_s + handover.gap_s)] = ident.new_caller_port
+        ports[send_ns >= to_ns(handover.at_s + handover.gap_s)] = after
     return ports
+
+
+def _flow_ports(ident: Identity, handover: HandoverGap | None, d: int, plan: SendPlan,
+                rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """UDP source and destination ports of the plan's ``rows`` (direction ``d``): the
+    sender's send port to the receiver's receive port; SIP between the 5060 ports."""
+    caller = _caller_port(ident, handover, plan.send_ns[rows], sending=d == 0)
+    sip = plan.kind[rows] == PacketKind.SIP
+    remote = ident.remote_send_port if d == 1 else ident.remote_port
+    local = np.where(sip, SIP_PORT, caller)
+    far = np.where(sip, SIP_PORT, remote)
+    return (local, far) if d == 0 else (far, local)
+
+
+def _opaque(plan: SendPlan, spec: CallSpec, ident: Identity, handover: HandoverGap | None,
+            d: int, seed: int) -> SendPlan:
+    """The plan with every UDP payload replaced by its flow's tag and random bytes of the
+    same length (captures/lab/opaque.py's transform; the tag is a hash of the seed and the
+    flow, so a new port after a handover is a new tag)."""
+    rows = np.arange(plan.kind.size)
+    lengths = plan.payload_len.astype(np.int64)
+    off = exclusive_cumsum(lengths)
+    buf = np.frombuffer(rng_for(seed, PURPOSE_OPAQUE, d).bytes(int(lengths.sum())),
+                        dtype=np.uint8).copy()
+    sport, dport = _flow_ports(ident, handover, d, plan, rows)
+    ips = (ident.caller_ip, ident.remote_ip) if d == 0 else (ident.remote_ip, ident.caller_ip)
+    flows, which = np.unique(np.stack([sport, dport], axis=1), axis=0, return_inverse=True)
+    tags = np.array([list(hashlib.sha256(
+        f"{seed}|{ips[0]}:{a}>{ips[1]}:{b}".encode()).digest()[:OPAQUE_TAG_LEN])
+        for a, b in flows.tolist()], dtype=np.uint8).reshape(-1, OPAQUE_TAG_LEN)
+    j = np.arange(OPAQUE_TAG_LEN)
+    inside = j[None, :] < lengths[:, None]
+    at = (off[:, None] + j[None, :])[inside]
+    buf[at] = tags[which.reshape(-1)][inside]
+    return replace(plan, payload_buf=buf, payload_off=off)
 
 
 def _assemble(spec: CallSpec, seed: int, scenario: str | None, ident: Identity,
@@ -225,13 +270,9 @@ def _assemble(spec: CallSpec, seed: int, scenario: str | None, ident: Identity,
             ts = arrival[rows]
         icmp = plan.kind[rows] == PacketKind.ICMP_UNREACHABLE
         udp_rows = rows[~icmp]
-        caller_ports = _caller_port(ident, handover, plan.send_ns[udp_rows])
-        sip = plan.kind[udp_rows] == PacketKind.SIP
-        local = np.where(sip, SIP_PORT, caller_ports)
-        remote = np.where(sip, SIP_PORT, ident.remote_port)
+        sport, dport = _flow_ports(ident, handover, d, plan, udp_rows)
         src_ip, dst_ip = (ident.caller_ip, ident.remote_ip) if d == 0 else (
             ident.remote_ip, ident.caller_ip)
-        sport, dport = (local, remote) if d == 0 else (remote, local)
         macs = (CALLER_MAC, GATEWAY_MAC) if d == 0 else (GATEWAY_MAC, CALLER_MAC)
         frames = build_udp_frames(
             src_ip, dst_ip, sport, dport, plan.payload_buf, plan.payload_off[udp_rows],
@@ -242,7 +283,7 @@ def _assemble(spec: CallSpec, seed: int, scenario: str | None, ident: Identity,
         if icmp.any():
             refs = plan.link[rows[icmp]]
             asked = plans[0]
-            quoted_ports = _caller_port(ident, handover, asked.send_ns[refs])
+            quoted_ports = _caller_port(ident, handover, asked.send_ns[refs], sending=True)
             quoted = build_udp_frames(
                 ident.caller_ip, ident.remote_ip, quoted_ports, ident.remote_port,
                 asked.payload_buf, asked.payload_off[refs], asked.payload_len[refs],
@@ -296,8 +337,11 @@ def _direction_truth(spec: CallSpec, ident: Identity, d: int, name: str, plan: S
         arrival_s=np.where(state.delivered, arrival_ns / NS_PER_S, np.nan),
         dropped_by=dropped_by,
     )
-    caller = f"{spec.caller_ip}:{ident.caller_port}"
-    remote = f"{spec.remote_ip}:{ident.remote_port}"
+    # the sender's send port to the receiver's receive port (the same with symmetric RTP)
+    send_port, recv_port = ((ident.caller_send_port, ident.remote_port) if d == 0
+                            else (ident.remote_send_port, ident.caller_port))
+    sender, receiver = (spec.caller_ip, spec.remote_ip) if d == 0 else (
+        spec.remote_ip, spec.caller_ip)
     rtp = spec.rtp_visible
     windows: list[tuple[float, float]] = []
     for item in items:
@@ -305,8 +349,8 @@ def _direction_truth(spec: CallSpec, ident: Identity, d: int, name: str, plan: S
             windows += item.windows(media_end_ns / NS_PER_S)
     base = DirectionTruth(
         direction=name,
-        src=caller if d == 0 else remote,
-        dst=remote if d == 0 else caller,
+        src=f"{sender}:{send_port}",
+        dst=f"{receiver}:{recv_port}",
         ssrc=ident.ssrc[d] if rtp else None,
         payload_type=spec.effective_payload_type if rtp else None,
         clock_rate_hz=spec.clock_rate_hz,

@@ -51,6 +51,7 @@ PURPOSE_MEDIA = 1
 PURPOSE_TRANSIT = 2
 PURPOSE_CONTROL = 3
 PURPOSE_IMPAIRMENT = 4
+PURPOSE_OPAQUE = 5
 
 
 def rng_for(seed: int, *keys: int) -> np.random.Generator:
@@ -114,13 +115,21 @@ def control_plan(entries: list[tuple[int, PacketKind, bytes, int]], spec: CallSp
 
 @dataclass(frozen=True)
 class Identity:
-    """Addresses and stream identifiers drawn once per call."""
+    """Addresses and stream identifiers drawn once per call.
+
+    ``caller_port`` / ``remote_port`` are where each side receives (what an SDP names);
+    the ``*_send_port`` fields where it sends from: the same port unless the spec asks for
+    asymmetric ports. ``new_caller_*`` are the caller's ports after a handover.
+    """
 
     caller_ip: int
     remote_ip: int
     caller_port: int
     remote_port: int
     new_caller_port: int
+    caller_send_port: int
+    remote_send_port: int
+    new_caller_send_port: int
     ssrc: tuple[int, int]
     seq0: tuple[int, int]
     ts0: tuple[int, int]
@@ -144,12 +153,26 @@ def draw_identity(spec: CallSpec, seed: int) -> Identity:
         new_port += 2 if new_port < 60000 else -2
     if spec.initial_seq is not None:
         seq0 = np.array([spec.initial_seq, spec.initial_seq])
+    remote_port = spec.callee_port or remote_default.get(spec.framing, int(ports[1]))
+    send_ports = (caller_port, remote_port, new_port)
+    if spec.asymmetric_ports:
+        # a stream of its own, so that symmetric calls draw exactly what they did before
+        taken = {caller_port, remote_port, new_port}
+        drawn = []
+        for p in (2 * rng_for(seed, PURPOSE_IDS, 1).integers(16384, 32768, 6)).tolist():
+            if p not in taken:
+                taken.add(p)
+                drawn.append(int(p))
+        send_ports = (drawn[0], drawn[1], drawn[2])
     return Identity(
         caller_ip=ipv4_to_int(spec.caller_ip),
         remote_ip=ipv4_to_int(spec.remote_ip),
         caller_port=caller_port,
-        remote_port=spec.callee_port or remote_default.get(spec.framing, int(ports[1])),
+        remote_port=remote_port,
         new_caller_port=new_port,
+        caller_send_port=send_ports[0],
+        remote_send_port=send_ports[1],
+        new_caller_send_port=send_ports[2],
         ssrc=(int(ssrc[0]), int(ssrc[1])),
         seq0=(int(seq0[0]), int(seq0[1])),
         ts0=(int(ts0[0]), int(ts0[1])),

@@ -3,7 +3,18 @@
 Times are seconds since the call's time origin (t = 0, when setup starts); the capture's
 absolute time is ``start_epoch_s + t``. Endpoint A is the caller (the device whose traffic
 is captured); endpoint B is the callee for plain RTP or the relay / reflector for messenger
-framings. Both media directions run between the same two addresses.
+framings. Both media directions run between the same two addresses: on one port pair
+(symmetric RTP, the default), or - ``asymmetric_ports`` - each side sending from a port other
+than the one it receives on (A:40006 -> B:5004 and B:40004 -> A:5006), as many SIP phones
+and GStreamer pipelines do.
+
+Framings: ``"rtp"`` (plain RTP, no signalling), ``"rtp_sdp"`` (RTP set up by a SIP
+INVITE / 200 OK / ACK whose SDP ``m=`` ports are where each side receives), ``"whatsapp"``
+(RTP with a one-byte header extension to a relay on UDP 3478, STUN keep-alives),
+``"telegram"`` (16-byte peer tag + encrypted media to a reflector) and ``"opaque"``: the
+``"rtp"`` call with every datagram replaced by a 4-byte per-flow tag and random bytes of
+the same length (as captures/lab/opaque.py makes of a real capture): sizes and timing
+stay, no RTP header, STUN or SIP is visible.
 """
 
 from __future__ import annotations
@@ -13,8 +24,13 @@ from typing import Literal
 
 from analyzer.errors import UsageError
 
-Framing = Literal["rtp", "rtp_sdp", "whatsapp", "telegram"]
-FRAMINGS: tuple[str, ...] = ("rtp", "rtp_sdp", "whatsapp", "telegram")
+Framing = Literal["rtp", "rtp_sdp", "whatsapp", "telegram", "opaque"]
+FRAMINGS: tuple[str, ...] = ("rtp", "rtp_sdp", "whatsapp", "telegram", "opaque")
+#: Framings whose media run between two endpoints' own ports (not to a relay's service
+#: port), so each side may send from a port other than the one it receives on.
+ASYMMETRIC_FRAMINGS: tuple[str, ...] = ("rtp", "rtp_sdp", "opaque")
+#: Bytes of the per-flow tag that starts every datagram of the ``"opaque"`` framing.
+OPAQUE_TAG_LEN = 4
 Vantage = Literal["receiver", "caller"]
 
 CALLER_TO_CALLEE = "caller_to_callee"
@@ -32,6 +48,7 @@ _DEFAULT_REMOTE_IP = {
     "rtp_sdp": "198.51.100.20",
     "whatsapp": "157.240.195.62",
     "telegram": "91.108.56.130",
+    "opaque": "198.51.100.20",
 }
 
 
@@ -48,6 +65,9 @@ class CallSpec:
     ``vantage="receiver"`` captures every packet where it arrives (after the impairments);
     ``"caller"`` captures on the caller's device: its own packets at send time, before any
     loss. Arrival times are rounded down to ``timestamp_resolution_ns``.
+    ``asymmetric_ports`` (framings ``rtp``, ``rtp_sdp``, ``opaque``): each side sends from
+    a port of its own, not the one it receives on (``caller_port`` / ``callee_port`` stay
+    the receive ports, which the SDP names); the send ports are drawn.
     """
 
     duration_s: float = 60.0
@@ -68,6 +88,7 @@ class CallSpec:
     vantage: Vantage = "receiver"
     start_epoch_s: int = 1755072000
     timestamp_resolution_ns: int = 1000
+    asymmetric_ports: bool = False
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> UsageError:
@@ -104,6 +125,10 @@ class CallSpec:
             raise bad("vantage", "must be 'receiver' or 'caller'")
         if self.timestamp_resolution_ns not in (1, 10, 100, 1000):
             raise bad("timestamp_resolution_ns", "must be 1, 10, 100 or 1000")
+        if self.asymmetric_ports and self.framing not in ASYMMETRIC_FRAMINGS:
+            raise bad("asymmetric_ports", "a relay answers on the port it is sent to: only "
+                      f"for framings {', '.join(ASYMMETRIC_FRAMINGS)} (framing "
+                      f"{self.framing!r})")
 
     @property
     def effective_payload_type(self) -> int:
@@ -117,8 +142,8 @@ class CallSpec:
 
     @property
     def rtp_visible(self) -> bool:
-        """Whether the media can be parsed as RTP (everything but ``"telegram"``)."""
-        return self.framing != "telegram"
+        """Whether the media can be parsed as RTP (not ``"telegram"`` nor ``"opaque"``)."""
+        return self.framing not in ("telegram", "opaque")
 
     def frame_bytes(self, frame_interval_ms: int) -> tuple[int, int]:
         """Range of codec bytes per frame at a given frame length."""

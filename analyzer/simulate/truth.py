@@ -225,7 +225,12 @@ def summarize_direction(
 
 @dataclass(frozen=True, eq=False)
 class CallTruth:
-    """Ground truth of a whole simulated call."""
+    """Ground truth of a whole simulated call.
+
+    ``caller`` / ``remote`` are where each side receives (``ip:port``, what an SDP names);
+    each direction's ``src`` is where its sender sends from - another port when the call
+    has asymmetric ports.
+    """
 
     seed: int
     scenario: str | None

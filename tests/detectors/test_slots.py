@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from analyzer.detectors.features import features_from_arrays
-from analyzer.detectors.slots import estimate_interval, infer_slots, small_packets
+from analyzer.detectors.slots import (
+    estimate_interval,
+    infer_slots,
+    opening_interval,
+    small_packets,
+)
 
 
 def cadence(n: int, c: float, *, jitter_s: float = 0.002, seed: int = 1,
@@ -27,6 +32,21 @@ def test_jitter_adds_no_loss() -> None:
     t = np.sort(cadence(3000, 0.02, jitter_s=0.006, seed=3))
     s = infer_slots(t, np.full(3000, 100), 0.02)
     assert s.seq[-1] - s.seq[0] + 1 - 3000 <= 3
+
+
+def test_late_packets_keep_their_slot() -> None:
+    # 8 ms of jitter on 20 ms frames puts a packet past half a slot every few seconds; a
+    # loss run of two followed by an early packet stays one run, and late packets neither
+    # add lost slots nor push the grid
+    r = np.random.default_rng(6)
+    slots = np.arange(3000)
+    keep = np.ones(3000, dtype=bool)
+    keep[1500:1502] = False
+    t = np.sort(1.0 + slots[keep] * 0.02 + r.normal(0.05, 0.006, keep.sum()))
+    s = infer_slots(t, np.full(t.size, 100), 0.02)
+    missing = s.seq[-1] - s.seq[0] + 1 - t.size
+    assert missing == 2
+    assert np.abs(s.sender_s - (1.05 + slots[keep] * 0.02)).max() < 0.03
 
 
 def test_silence_next_to_comfort_noise_is_not_loss() -> None:
@@ -58,6 +78,23 @@ def test_interval_is_the_shortest_regular_spacing() -> None:
     b = a[-1] + np.arange(1, 1100) * 0.0268
     t = np.concatenate([a, b])
     assert estimate_interval(t, small_packets(np.full(t.size, 100))) == 0.02
+
+
+def test_opening_cadence_is_read_through_clean_path_jitter() -> None:
+    # 20 ms for the first 8 s on a path with 5 ms of jitter, then a policer keeps every
+    # other packet (the same sizes): the rest is spaced 40 ms apart. Single steps scatter
+    # over 10-30 ms; ten steps together span 200 ms.
+    r = np.random.default_rng(5)
+    slots = np.arange(3000)
+    keep = (slots < 400) | (slots % 2 == 0)
+    t = np.sort(1.0 + slots[keep] * 0.02 + r.normal(0.05, 0.005, keep.sum()))
+    size = np.full(t.size, 100)
+    small = small_packets(size)
+    later = estimate_interval(t, small)
+    assert later >= 0.03
+    assert opening_interval(t, size, small, later) == 0.02
+    # a stream spaced wide from its first packet has no faster opening
+    assert opening_interval(t[400:], size[400:], small[400:], later) is None
 
 
 def test_features_from_arrays_gives_slot_loss_and_windows() -> None:

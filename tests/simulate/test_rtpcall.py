@@ -276,3 +276,108 @@ def test_truth_is_json_and_validates_arguments():
         simulate_call(CallSpec(duration_s=2), {"up": [Bernoulli(0.1)]})
     with pytest.raises(UsageError, match="frame_interval_ms"):
         CallSpec(frame_interval_ms=30)
+
+
+def _read(tmp_path, sim):
+    from analyzer import read_capture
+
+    path = tmp_path / "call.pcap"
+    write_call(path, sim, include_packets=False)
+    return read_capture(path)
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_opaque_framing_is_a_tag_and_noise_of_the_rtp_sizes(seed):
+    spec = CallSpec(duration_s=4)
+    rtp = simulate_call(spec, None, seed)
+    opaque = simulate_call(CallSpec(duration_s=4, framing="opaque"), None, seed)
+    # the same packets, times, ports and sizes as the RTP call it replaces...
+    assert np.array_equal(opaque.ts_ns, rtp.ts_ns)
+    assert np.array_equal(opaque.frames.lengths, rtp.frames.lengths)
+    assert np.array_equal(opaque.sport, rtp.sport) and np.array_equal(opaque.dport, rtp.dport)
+    assert not np.isin(opaque.kind, [PacketKind.SIP, PacketKind.STUN_REQUEST]).any()
+    for direction in (0, 1):
+        media = _payloads(opaque, direction)
+        # ... each datagram a constant per-flow tag, then bytes with no structure
+        assert len({m[:4] for m in media}) == 1
+        # no RTP header: the would-be sequence number never advances, the would-be
+        # timestamp and SSRC are noise
+        fields = [_rtp(m) for m in media]
+        assert len({f[2] for f in fields}) == 1
+        assert len({f[3] for f in fields}) > len(fields) // 2
+        assert len({m[8:12] for m in media}) > len(media) // 2
+    assert _payloads(opaque, 0)[0][:4] != _payloads(opaque, 1)[0][:4]
+    truth = opaque.truth.directions[CALLER_TO_CALLEE]
+    assert not truth.rtp_visible and truth.ssrc is None
+
+
+def test_opaque_framing_parses_as_no_rtp(tmp_path):
+    sim = simulate_call(CallSpec(duration_s=6, framing="opaque", asymmetric_ports=True),
+                        None, seed=34)
+    cap = _read(tmp_path, sim)
+    media = [s for s in cap.streams if s.is_media]
+    assert len(media) == 2 and {s.kind for s in media} == {"opaque"}
+    assert all(s.ssrc is None for s in media)
+    assert len(cap.calls) == 1
+
+
+def test_opaque_blocked_setup_requests_are_opaque_too():
+    sim = simulate_call(CallSpec(duration_s=3, framing="opaque"), [BlockedSetup(0.5, False)],
+                        seed=35)
+    requests = _payloads(sim, 0, PacketKind.STUN_REQUEST)
+    assert len(requests) == 7 and len({r[:4] for r in requests}) == 1  # every 0.5 s, 3.5 s
+    assert all(r[4:8] != struct.pack("!I", 0x2112A442) for r in requests)  # no STUN cookie
+
+
+@pytest.mark.parametrize("framing", ["rtp", "rtp_sdp", "opaque"])
+def test_asymmetric_ports_send_from_other_ports_than_they_receive_on(framing):
+    sim = simulate_call(CallSpec(duration_s=3, framing=framing, asymmetric_ports=True),
+                        None, seed=36)
+    media = np.isin(sim.kind, [PacketKind.MEDIA, PacketKind.COMFORT_NOISE])
+    fwd = set(zip(sim.sport[media & (sim.direction == 0)].tolist(),
+                  sim.dport[media & (sim.direction == 0)].tolist(), strict=True))
+    rev = set(zip(sim.sport[media & (sim.direction == 1)].tolist(),
+                  sim.dport[media & (sim.direction == 1)].tolist(), strict=True))
+    assert len(fwd) == 1 and len(rev) == 1
+    (a_send, b_recv), = fwd
+    (b_send, a_recv), = rev
+    assert len({a_send, b_recv, b_send, a_recv}) == 4  # four ports, no shared 5-tuple
+    caller, remote = sim.truth.caller, sim.truth.remote
+    assert caller.endswith(f":{a_recv}") and remote.endswith(f":{b_recv}")
+    assert sim.truth.directions[CALLER_TO_CALLEE].src.endswith(f":{a_send}")
+    assert sim.truth.directions[CALLEE_TO_CALLER].src.endswith(f":{b_send}")
+    if framing == "rtp_sdp":  # the SDP names where each side receives
+        invite, ok = _payloads(sim, kind=PacketKind.SIP)[:2]
+        assert f"m=audio {a_recv} ".encode() in invite
+        assert f"m=audio {b_recv} ".encode() in ok
+    # a symmetric call of the same seed keeps its ports and bytes
+    sym = simulate_call(CallSpec(duration_s=3, framing=framing), None, seed=36)
+    assert set(sym.sport[media & (sym.direction == 0)].tolist()) == {a_recv}
+
+
+def test_asymmetric_ports_only_between_endpoints():
+    with pytest.raises(UsageError, match="asymmetric_ports"):
+        CallSpec(framing="whatsapp", asymmetric_ports=True)
+
+
+def test_asymmetric_handover_moves_both_caller_ports():
+    sim = simulate_call(CallSpec(duration_s=8, asymmetric_ports=True),
+                        [HandoverGap(4.0, 1.0, new_source_port=True)], seed=37)
+    media = sim.kind == PacketKind.MEDIA
+    fwd_src = set(sim.sport[media & (sim.direction == 0)].tolist())
+    rev_dst = set(sim.dport[media & (sim.direction == 1)].tolist())
+    assert len(fwd_src) == 2 and len(rev_dst) == 2 and not fwd_src & rev_dst
+    assert sim.truth.caller_port_after_handover in rev_dst
+
+
+@pytest.mark.parametrize("framing", ["rtp", "rtp_sdp", "opaque"])
+def test_analyzer_joins_the_two_directions_of_an_asymmetric_call(tmp_path, framing):
+    sim = simulate_call(CallSpec(duration_s=10, framing=framing, asymmetric_ports=True),
+                        None, seed=38)
+    cap = _read(tmp_path, sim)
+    media = [s for s in cap.streams if s.is_media]
+    assert len(media) == 2
+    a, b = media
+    assert (a.sport, a.dport) != (b.dport, b.sport)
+    assert a.reverse == b.index and b.reverse == a.index
+    assert len(cap.calls) == 1 and set(cap.calls[0].streams) >= {a.index, b.index}

@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import isotonic_regression
 
 from analyzer.metrics.framing import CN_MAX_BYTES, COMMON_FRAME_INTERVALS_S, snap_interval
 
@@ -143,6 +142,9 @@ def _grid(t: np.ndarray, c: float, small: np.ndarray) -> tuple[np.ndarray, float
     x = (t - a) / c - np.where(small, 0.5, 0.0)
     i = np.arange(t.size)
     if t.size:
+        # imported here: only media without sequence numbers needs it, and scipy's
+        # import would cost every other analysis a quarter of a second
+        from scipy.optimize import isotonic_regression
         missing = np.rint(isotonic_regression(x - i).x).astype(np.int64)
     else:
         missing = np.zeros(0, dtype=np.int64)

@@ -126,7 +126,8 @@ def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.redact import redact_object
     cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine)
     want = args.csv or (args.json and not args.no_quality)
-    quality = quality_of(cap, window_s=_window(args)) if want else None
+    # the JSON needs only each stream's summary figures; the CSV needs the windows
+    quality = quality_of(cap, window_s=_window(args), detail=bool(args.csv)) if want else None
     p = pseudonymizer_for(args, cap)
     view = cap if p is None else redact_object(cap, p)  # what is shown: names, JSON, CSV
     if args.csv:

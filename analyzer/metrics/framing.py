@@ -142,6 +142,11 @@ def frame_timing(arrival_s: np.ndarray, size_bytes: np.ndarray, *,
     return _arrival_timing(t, pt_cn, tiny)
 
 
+def _constant(n: int, value: float) -> np.ndarray:
+    """``n`` copies of ``value`` as a read-only view of one number (no per-packet memory)."""
+    return np.broadcast_to(np.float64(value), (n,))
+
+
 def _finish(t: np.ndarray, source: str, segs: tuple[FrameSegment, ...], interval: np.ndarray,
             dtx_step: np.ndarray, pt_cn: np.ndarray, tiny: np.ndarray) -> FrameTiming:
     """Comfort-noise mask, DTX periods (merged time spans) and the result."""
@@ -200,7 +205,12 @@ def _rtp_timing(t: np.ndarray, seq: np.ndarray, ts: np.ndarray, clock: float,
     dtx_step = (d_seq >= 1) & (d_ts > (d_seq + DTX_EXTRA_FRAMES) * per_step)
     if has_cn:
         dtx_step |= pt_cn[1:] & pt_cn[:-1]
-    interval = np.full(n, frame_ts / clock) if isinstance(frame_ts, float) else frame_ts / clock
+    if isinstance(frame_ts, float):
+        interval = _constant(n, frame_ts / clock)
+    elif frame_ts.size and frame_ts.strides == (0,):  # one packet time: still one number
+        interval = _constant(n, float(frame_ts[0]) / clock)
+    else:
+        interval = frame_ts / clock
     return _finish(t, "rtp_timestamp", segs, interval, dtx_step, pt_cn, tiny)
 
 
@@ -211,7 +221,7 @@ def _segments(t: np.ndarray, ok_idx: np.ndarray, q: np.ndarray, raw: np.ndarray,
     if int(q.min()) == int(q.max()):  # one packet time, timestamps slightly irregular
         step_ts = float(np.median(raw))
         seg = FrameSegment(float(t[0]), float(t[-1]), step_ts / clock, 0, n)
-        return (seg,), np.full(n, step_ts)
+        return (seg,), _constant(n, step_ts)
     change = np.flatnonzero(q[1:] != q[:-1]) + 1
     run_start = np.concatenate(([0], change))
     run_len = np.diff(np.append(run_start, q.size))
@@ -256,7 +266,7 @@ def _arrival_timing(t: np.ndarray, pt_cn: np.ndarray, tiny: np.ndarray) -> Frame
     # without timestamps, silence shows only as sparse comfort-noise packets
     dtx_step = touches & (d > 1.5 * interval)
     seg = (FrameSegment(float(t[0]), float(t[-1]), interval, 0, n),)
-    return _finish(t, "arrival", seg, np.full(n, interval), dtx_step, pt_cn, tiny)
+    return _finish(t, "arrival", seg, _constant(n, interval), dtx_step, pt_cn, tiny)
 
 
 def estimate_interval_from_arrivals(t: np.ndarray, d: np.ndarray | None = None,

@@ -125,9 +125,16 @@ class StreamQuality:
     _size_bytes: np.ndarray = field(repr=False)
     _rtp_ts: np.ndarray | None = field(repr=False)
     _clock_rate_hz: int | None = field(repr=False)
-    _sender_s: np.ndarray | None = field(repr=False)
     _frames: Frames | None = field(repr=False)
     _span_s: tuple[float, float] = field(repr=False)
+    #: False when made with ``detail=False``: the per-frame play-out kept for the windowed
+    #: concealment/MOS columns was dropped, so the detail views are not available.
+    _detail: bool = field(default=True, repr=False)
+
+    def _require_detail(self, what: str) -> None:
+        if not self._detail:
+            raise ValueError(f"stream {self.stream}: {what} needs the quality computed with "
+                             "detail=True")
 
     @property
     def cutoff(self) -> Cutoff | None:
@@ -145,20 +152,25 @@ class StreamQuality:
     @cached_property
     def interarrival(self) -> Distribution:
         """Distribution of inter-arrival times."""
+        self._require_detail("the inter-arrival distribution")
         return interarrival(self._arrival_s)
 
     @cached_property
     def pdv(self) -> Pdv | None:
         """RFC 5481 PDV (RTP with a known clock only)."""
-        if self._sender_s is None or self._rtp_ts is None or not self._clock_rate_hz:
+        self._require_detail("the PDV distribution")
+        if self._rtp_ts is None or not self._clock_rate_hz:
             return None
         dup = self.loss.duplicate if self.loss is not None else None
+        # the sender clock in seconds is a unit conversion of the RTP timestamps: made when
+        # asked, not kept per packet
         return pdv(self._arrival_s, self._rtp_ts, self._clock_rate_hz, duplicate=dup,
-                   sender_s=self._sender_s)
+                   sender_s=sender_time_s(self._rtp_ts, self._clock_rate_hz))
 
     @cached_property
     def jitter_s(self) -> np.ndarray | None:
         """RFC 3550 interarrival jitter after each packet (RTP with a known clock)."""
+        self._require_detail("the per-packet jitter")
         if self.loss is None or self._rtp_ts is None or not self._clock_rate_hz:
             return None
         return rfc3550_jitter_s(self._arrival_s, self._rtp_ts, self._clock_rate_hz)
@@ -176,6 +188,7 @@ class StreamQuality:
         windows then show no packets). A view: it bins the per-packet and per-frame
         results computed once (loss, jitter, the jitter buffers' concealment) into
         windows; no metric is computed again."""
+        self._require_detail("the windowed series")
         jit = self.jitter_s
         lo = self._span_s[0] if start_s is None else min(start_s, self._span_s[0])
         hi = self._span_s[1] if end_s is None else max(end_s, self._span_s[1])
@@ -351,7 +364,7 @@ def stream_quality(stream: Stream, *, call_streams: Iterable[Stream] = (),
                    network_delay_s: float = 0.0, gap_factor: float = GAP_FACTOR,
                    buffers: Sequence[BufferConfig] = DEFAULT_BUFFERS,
                    timing: FrameTiming | None = None, gaps: Gaps | None = None,
-                   reverse_gaps: Gaps | None = None) -> StreamQuality:
+                   reverse_gaps: Gaps | None = None, detail: bool = True) -> StreamQuality:
     """All quality metrics of ``stream``.
 
     ``call_streams``: the other streams of its call (any kind; the stream itself is
@@ -414,7 +427,7 @@ def stream_quality(stream: Stream, *, call_streams: Iterable[Stream] = (),
         cutoff_assessment=assessment, buffers=results, emodel=models, codec=prof,
         window_s=float(window_s), network_delay_s=float(network_delay_s), _arrival_s=t,
         _size_bytes=se.size_bytes, _rtp_ts=se.rtp_ts if rtp else None, _clock_rate_hz=clock,
-        _sender_s=sender, _frames=frames, _span_s=(span_lo, span_hi))
+        _frames=frames if detail else None, _span_s=(span_lo, span_hi), _detail=detail)
 
 
 def call_members(streams: Sequence[Stream], call: Call, by_index: Mapping[int, Stream]
@@ -431,7 +444,8 @@ def call_members(streams: Sequence[Stream], call: Call, by_index: Mapping[int, S
 
 def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
                     bye_times_s: Sequence[float] = (), window_s: float = WINDOW_S,
-                    network_delay_s: float = 0.0) -> dict[int, StreamQuality]:
+                    network_delay_s: float = 0.0, detail: bool = True
+                    ) -> dict[int, StreamQuality]:
     """:func:`stream_quality` of every media stream, keyed by stream index.
 
     Each stream's call (``Stream.call`` indexing ``calls``) supplies the cut-off evidence;
@@ -458,14 +472,17 @@ def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
         out[s.index] = stream_quality(s, call_streams=members, bye_s=bye, window_s=window_s,
                                       network_delay_s=network_delay_s,
                                       timing=timings[s.index], gaps=gaps[s.index],
-                                      reverse_gaps=rg)
+                                      reverse_gaps=rg, detail=detail)
     return out
 
 
 @timed("quality")
-def quality_of(capture: Capture, *, window_s: float = WINDOW_S, network_delay_s: float = 0.0
-               ) -> dict[int, StreamQuality]:
+def quality_of(capture: Capture, *, window_s: float = WINDOW_S, network_delay_s: float = 0.0,
+               detail: bool = True) -> dict[int, StreamQuality]:
     """:func:`capture_quality` of a whole capture: its streams, its calls and its SIP BYE
-    times. Keyed by stream index; re-exported as ``analyzer.quality_of``."""
+    times. Keyed by stream index; re-exported as ``analyzer.quality_of``.
+
+    ``detail=False`` keeps only the summary figures (``to_dict()``), not what the windowed
+    series and distributions are later made from: less memory on a big capture."""
     return capture_quality(capture.streams, capture.calls, bye_times_s=capture.bye_times_s,
-                           window_s=window_s, network_delay_s=network_delay_s)
+                           window_s=window_s, network_delay_s=network_delay_s, detail=detail)

@@ -278,18 +278,27 @@ class _RtpGroups:
 def _rtp_groups(table: PacketTable, cand: np.ndarray, sdp_flow: np.ndarray) -> _RtpGroups:
     """Group RTP candidates by (flow, SSRC) and keep the groups that are RTP: signalled by
     SDP, or long enough with mostly small forward sequence steps."""
-    # one stable sort keeps capture order per group
-    ci = np.flatnonzero(cand)
-    gkey = (table.flow[ci].astype(np.int64) << 32) | table.ssrc[ci].astype(np.int64)
-    order = _group_order(table.flow[ci], gkey, len(table.flows))
-    gk = gkey[order]
+    # One stable sort keeps capture order per group. Row numbers are 32-bit where the table
+    # allows, and at most a few per-packet arrays live at once (a big capture has millions).
+    ci = np.flatnonzero(cand).astype(np.int32 if len(table) < (1 << 31) else np.int64)
+    fl = table.flow[ci]
+    order = _group_order(fl, len(table.flows))
     rows_sorted = ci[order]
-    del gkey, order, ci
-    g_starts = np.flatnonzero(np.r_[True, gk[1:] != gk[:-1]]) if gk.size else \
-        np.zeros(0, dtype=np.int64)
-    gcnt = np.diff(np.r_[g_starts, gk.size])
-    gu = gk[g_starts]
-    g_flow = (gu >> 32).astype(np.int64)
+    del ci
+    fs = fl[order]
+    del fl, order
+    ss = table.ssrc[rows_sorted]
+    if fs.size > 1 and ((fs[1:] == fs[:-1]) & (ss[1:] < ss[:-1])).any():
+        # a flow with several SSRCs interleaved: sort by SSRC within each flow (stable)
+        order = np.lexsort((ss, fs))
+        rows_sorted, fs, ss = rows_sorted[order], fs[order], ss[order]
+        del order
+    g_starts = np.flatnonzero(np.r_[True, (fs[1:] != fs[:-1]) | (ss[1:] != ss[:-1])]) \
+        if fs.size else np.zeros(0, dtype=np.int64)
+    gcnt = np.diff(np.r_[g_starts, fs.size])
+    g_flow = fs[g_starts].astype(np.int64)
+    g_ssrc = ss[g_starts].astype(np.int64)
+    del fs, ss
     # sequence plausibility per group (vectorized): share of small forward steps
     step = np.zeros(rows_sorted.size, dtype=np.uint16)
     step[1:] = np.diff(table.seq[rows_sorted])  # wraps modulo 2**16
@@ -298,8 +307,8 @@ def _rtp_groups(table: PacketTable, cand: np.ndarray, sdp_flow: np.ndarray) -> _
     fwd = ~is_first & (step >= 1) & (step <= MAX_MISORDER)
     same = ~is_first & (step == 0)  # duplicates: neither for nor against
     del step, is_first
-    n_fwd = np.add.reduceat(fwd, g_starts) if gk.size else np.zeros(0)
-    n_same = np.add.reduceat(same, g_starts) if gk.size else np.zeros(0)
+    n_fwd = np.add.reduceat(fwd, g_starts) if g_starts.size else np.zeros(0)
+    n_same = np.add.reduceat(same, g_starts) if g_starts.size else np.zeros(0)
     fwd_share = n_fwd / np.maximum(gcnt - 1 - n_same, 1)
     accept = sdp_flow[g_flow] | ((gcnt >= MIN_HEURISTIC_PACKETS) &
                                  (fwd_share >= MIN_SEQ_STEP_SHARE))
@@ -308,8 +317,7 @@ def _rtp_groups(table: PacketTable, cand: np.ndarray, sdp_flow: np.ndarray) -> _
     r_starts = np.concatenate([[0], np.cumsum(r_cnt)[:-1]]).astype(np.int64) if r_cnt.size \
         else np.zeros(0, dtype=np.int64)
     return _RtpGroups(rows=rows_sorted[np.repeat(accept, gcnt)], starts=r_starts,
-                      counts=r_cnt, flow=g_flow[acc_groups],
-                      ssrc=gu[acc_groups] & 0xFFFFFFFF)
+                      counts=r_cnt, flow=g_flow[acc_groups], ssrc=g_ssrc[acc_groups])
 
 
 def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: list[dict[int, tuple[str, int]]],
@@ -505,15 +513,12 @@ def _other_streams(table: PacketTable, rest: np.ndarray, sdp_flow: np.ndarray, *
     return streams, small_other
 
 
-def _group_order(flow: np.ndarray, gkey: np.ndarray, n_flows: int) -> np.ndarray:
-    """A stable order grouping equal keys. Usually each flow carries one SSRC, so a radix
-    sort on the (16-bit) flow id already sorts the keys; otherwise sort the keys."""
-    if n_flows < (1 << 16) and gkey.size:
-        order = np.argsort(flow.astype(np.uint16), kind="stable")  # radix sort: O(n)
-        gk = gkey[order]
-        if (gk[1:] >= gk[:-1]).all():
-            return order
-    return np.argsort(gkey, kind="stable")
+def _group_order(flow: np.ndarray, n_flows: int) -> np.ndarray:
+    """A stable order grouping equal flows: a radix sort on 16 bits where the flow ids fit
+    (O(n)), else a stable sort."""
+    if n_flows <= (1 << 16):
+        return np.argsort(flow.astype(np.uint16), kind="stable")
+    return np.argsort(flow, kind="stable")
 
 
 def _transport(table: PacketTable, rows: np.ndarray, chan: np.ndarray) -> str:

@@ -103,6 +103,20 @@ class Timeline:
         return self.epoch_s(t_s) - (self.file_t0_ns or self.t0_ns) / 1e9
 
 
+#: Packets per block when looking for clock jumps (bounds the temporary arrays).
+_BLOCK = 1 << 20
+
+
+def _cuts(sts: np.ndarray, gap_ns: int) -> np.ndarray:
+    """Indices ``i`` where ``sts[i] - sts[i - 1] > gap_ns`` (``sts`` sorted), a block at a
+    time. Gaps in float: two timestamps at the ends of the int64 range would overflow."""
+    out = []
+    for lo in range(0, max(sts.size - 1, 0), _BLOCK):
+        seg = sts[lo: lo + _BLOCK + 1].astype(np.float64)
+        out.append(np.flatnonzero(np.diff(seg) > gap_ns) + (lo + 1))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
 def settle(table: PacketTable, *, max_gap_s: float = MAX_GAP_S
            ) -> tuple[PacketTable, Timeline]:
     """``table`` in time order with its clock jumps closed (see the module docstring), and
@@ -115,9 +129,7 @@ def settle(table: PacketTable, *, max_gap_s: float = MAX_GAP_S
     order = np.argsort(ts, kind="stable") if reordered else None
     sts = ts[order] if order is not None else ts
     gap_ns = int(max_gap_s * 1e9)
-    # gaps in float: two timestamps at the ends of the int64 range would overflow
-    gaps = np.diff(sts.astype(np.float64))
-    cut = np.flatnonzero(gaps > gap_ns) + 1
+    cut = _cuts(sts, gap_ns)
     if order is None and cut.size == 0:
         return table, Timeline(0, (), table.t0_ns, table.t0_ns)
     bounds = np.concatenate(([0], cut, [n]))

@@ -80,3 +80,20 @@ def test_keys_merge_into_the_flows_json_without_clashes() -> None:
     s = voice_stream(voice(2.0))
     clash = set(s.to_dict()) & set(stream_quality(s).to_dict(detail=True))
     assert clash == set()
+
+
+def test_summary_only_quality_gives_the_same_summary_and_keeps_no_play_out() -> None:
+    rng = np.random.default_rng(5)
+    v = voice(20.0, drop=[300, 301, 302, 700], delay_s=np.abs(rng.normal(0, 0.008, 1000)))
+    s = voice_stream(v)
+    full = stream_quality(s)
+    lean = stream_quality(s, detail=False)
+    assert lean.to_dict() == full.to_dict()
+    assert full._frames is not None and lean._frames is None
+    with pytest.raises(ValueError, match="detail=True"):
+        lean.to_dict(detail=True)
+    with pytest.raises(ValueError, match="windowed series"):
+        _ = lean.windows
+    # the per-packet interval of a one-packet-time stream is one number, not n copies
+    assert full.timing.interval_s.strides == (0,)
+    assert full.timing.interval_s.size == len(s.series)

@@ -443,7 +443,10 @@ class Analyzer:
             out.append(self._stream(capture, f, direction, onset, ref, passed, jref,
                                     call.start_s))
             out[-1].detections["cutoff"] = self._cutoff(capture, f, feats, call.start_s)
-        return call, out, confounders, caller
+        # What the later stages read of the features is per window or per slot; the
+        # per-packet arrays only the detectors use are let go, so a capture's memory does
+        # not hold every call's detector inputs until the last call is done.
+        return call, [replace(st, f=_detected(st.f)) for st in out], confounders, caller
 
     def _cutoff(self, capture: Capture, f: StreamFeatures, feats: Sequence[StreamFeatures],
                 call_start: float) -> Detection:
@@ -676,6 +679,16 @@ def _inaudible_jitter(name: str, d: Detection, risk: Detection | None) -> str | 
     return (f"jitter came close (raw p = {p:.2g}, not significant after correction) "
             f"but had no audible consequence ({e.concealed_fraction:.1%} of frames concealed, "
             "metallic-sound risk low): the call stays clean")
+
+
+_NONE = np.zeros(0)
+_NONE.flags.writeable = False
+
+
+def _detected(f: StreamFeatures) -> StreamFeatures:
+    """``f`` without the per-packet detector inputs no later stage reads (sender clock,
+    IPDV, one-way delay, slot times)."""
+    return replace(f, sender_s=_NONE, ipdv_s=_NONE, delay_s=_NONE, slot_time_s=_NONE)
 
 
 def _explained(found: dict[str, Any]) -> list[str]:

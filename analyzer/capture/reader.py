@@ -267,32 +267,32 @@ def _prefetch(batches: Iterable[T], depth: int = 1) -> Iterator[T]:
                 t.join(0.01)
 
 
-#: The smallest pcap record holding a UDP datagram (16-byte record header, 14 Ethernet,
-#: 20 IPv4, 8 UDP): the upper bound on datagrams per byte used to size the columns.
-MIN_RECORD_BYTES = 58
+#: Typical bytes per record of a capture of calls (record header, Ethernet, IP, UDP, RTP and
+#: a 20-60 ms voice frame): the first guess of the number of datagrams, from the file size.
+TYPICAL_RECORD_BYTES = 150
 
 
 class _ColumnStore:
-    """Columns filled chunk by chunk into preallocated arrays.
+    """Columns filled chunk by chunk into arrays that grow in place.
 
-    The arrays are sized for the most datagrams the file could hold; pages never written
-    are never touched, so they cost address space, not memory. They grow (by doubling)
-    only when a compressed file or TURN-over-TCP framing yields more than expected.
+    They start at a guess from the file size and grow by half when full, with
+    ``ndarray.resize`` (``realloc``: glibc moves large blocks with ``mremap``, without a
+    copy), and are trimmed to the rows filled at the end. So the address space reserved
+    follows the datagrams read, not the most a file of that size could hold - it matters
+    where a batch worker runs under an address-space limit.
     """
 
     def __init__(self, dtypes: dict[str, DTypeLike], capacity: int) -> None:
         self.n = 0
-        self.arrays = {k: np.empty(capacity, dtype=d) for k, d in dtypes.items()}
+        self.arrays = {k: np.empty(max(capacity, 1), dtype=d) for k, d in dtypes.items()}
 
     def append(self, **parts: np.ndarray) -> None:
         m = next(iter(parts.values())).size
         cap = next(iter(self.arrays.values())).size
         if self.n + m > cap:
-            new_cap = max(2 * cap, self.n + m)
-            for k, a in self.arrays.items():
-                b = np.empty(new_cap, dtype=a.dtype)
-                b[: self.n] = a[: self.n]
-                self.arrays[k] = b
+            new_cap = max(cap + cap // 2, self.n + m)
+            for a in self.arrays.values():
+                a.resize(new_cap, refcheck=False)  # no view of these arrays is kept
         for k, v in parts.items():
             self.arrays[k][self.n: self.n + m] = v
         self.n += m
@@ -300,9 +300,10 @@ class _ColumnStore:
     def finish(self) -> dict[str, np.ndarray]:
         out = {}
         for k, a in self.arrays.items():
-            v = a[: self.n]
-            v.setflags(write=False)
-            out[k] = v
+            a.resize(self.n, refcheck=False)  # give the unused tail back
+            a.setflags(write=False)
+            out[k] = a
+        self.arrays = {}
         return out
 
 
@@ -322,7 +323,7 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         cols = _ColumnStore(
             {"frame": np.uint32, "ts_ns": np.int64, "flow": np.int32, "udp_len": np.int32,
              "encap": np.uint8, **{k: getattr(empty, k).dtype for k in DatagramColumns.FIELDS}},
-            capacity=(src.size // MIN_RECORD_BYTES + 1024) if src.size else 1 << 16)
+            capacity=(src.size // TYPICAL_RECORD_BYTES + 1024) if src.size else 1 << 16)
         kept: dict[int, bytes] = {}
         icmp: list[IcmpError] = []
         tcp_sip: list[tuple[int, int, bytes]] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from typing import TextIO
 
@@ -10,6 +11,17 @@ from analyzer.cli.status import ExitStatus
 from analyzer.errors import UsageError
 
 UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def auto_memory_per_worker(workers: int | None) -> int:
+    """The machine's memory shared out over the local workers (one per core by default),
+    at least 2 GiB: a 10 GB capture needs about 6 GiB to analyse."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
+    n = workers or os.cpu_count() or 1
+    return max(2 << 30, int(0.9 * total) // n)
 
 
 def parse_size(text: str) -> int:
@@ -44,9 +56,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "'dask' extra; inputs must be readable by the workers at the same path)")
     b.add_argument("--workers", type=int, metavar="N", help="local worker processes "
                    "(default one per core)")
-    b.add_argument("--memory-per-worker", default="4G", metavar="SIZE",
-                   help="address-space limit of each local worker (default 4G); a capture "
-                   "needing more gets an error line")
+    b.add_argument("--memory-per-worker", default="auto", metavar="SIZE",
+                   help="address-space limit of each local worker, e.g. 4G (default: 90%% of "
+                   "the machine's memory shared out over the workers, at least 2G); a "
+                   "capture needing more gets an error line")
     b.add_argument("--retry-errors", action="store_true",
                    help="analyse again the inputs whose earlier run ended in an error")
     b.add_argument("--no-summary", action="store_true", help="skip summary.pdf")
@@ -74,7 +87,9 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     bar = batch_bar_for(err)
     try:
         res = run_batch(items, args.output, scheduler=args.scheduler, workers=args.workers,
-                        memory_per_worker=parse_size(args.memory_per_worker),
+                        memory_per_worker=auto_memory_per_worker(args.workers)
+                        if args.memory_per_worker == "auto" else
+                        parse_size(args.memory_per_worker),
                         group_by=group_by, retry_errors=args.retry_errors,
                         summary=not args.no_summary, progress=bar)
     finally:

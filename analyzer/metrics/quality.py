@@ -317,7 +317,13 @@ def _cutoff_inputs(stream: Stream, others: Iterable[Stream], at_s: float, tol_s:
         last = float(o.series.arrival_s[-1])
         way = _direction(stream, o) if o.index != stream.reverse else "opposite"
         if o.is_media and way == "same":
-            if last > at_s + tol_s and successor is None and len(o.series) >= MIN_PACKETS:
+            # the media moved when another stream carried on the same way: long enough not
+            # to be strays, or - whatever its length - the same sender (address, port and
+            # SSRC) re-targeted, which a network cutting the flow cannot make happen
+            resent = (o.ssrc is not None and o.ssrc == stream.ssrc
+                      and (o.src, o.sport) == (stream.src, stream.sport))
+            if last > at_s + tol_s and successor is None and \
+                    (len(o.series) >= MIN_PACKETS or resent):
                 pause = first - at_s
                 successor = (f"stream #{o.index}" if pause <= tol_s else
                              f"stream #{o.index} after a {pause:.3f} s pause")

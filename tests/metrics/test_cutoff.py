@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,12 @@ def test_media_that_moved_is_not_a_cutoff() -> None:
     probe = voice_stream(voice(0.04, start_s=12.0, seq0=5000), index=3, src=SRC, sport=5004,
                          dst="203.0.113.9", dport=40000)
     assert stream_quality(a, call_streams=[b, probe]).cutoff is not None
+    # ... unless it is the same sender with the same SSRC, re-targeted (a re-INVITE to a
+    # new address just before the hang-up): the network cutting a flow cannot do that
+    moved = replace(voice_stream(voice(0.04, start_s=15.0, seq0=5000), index=3, src=SRC,
+                                 sport=5004, dst="203.0.113.9", dport=40000), ssrc=a.ssrc)
+    q = stream_quality(a, call_streams=[b, moved])
+    assert q.cutoff is None and "continued on stream #3 after a" in q.cutoff_assessment.reason
 
 
 def test_handover_gap_in_both_directions_is_not_a_cutoff() -> None:

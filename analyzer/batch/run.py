@@ -97,6 +97,7 @@ def _line(task: Task, outcome: Outcome, hash_s: float) -> dict[str, Any]:
             "baseline": task.baseline, "warnings": list(outcome.warnings),
             "hash_s": round(hash_s, 4), "analyse_s": round(outcome.analyse_s, 4),
             "worker": outcome.worker,
+            "worker_peak_rss_mib": round(outcome.worker_peak_rss_mib, 1),
             "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
 

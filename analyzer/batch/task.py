@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import resource
 import socket
+import sys
 import time
 import warnings
 from collections.abc import Mapping
@@ -48,6 +49,15 @@ class Outcome:
     analyse_s: float = 0.0
     worker: str = ""
     warnings: tuple[str, ...] = ()
+    #: the worker process's peak resident memory so far (it may have analysed other
+    #: captures before: the largest of them), MiB; 0 where unknown
+    worker_peak_rss_mib: float = 0.0
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size so far, in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 def one_line(exc: BaseException) -> str:
@@ -100,11 +110,13 @@ def run_task(task: Task) -> Outcome:
         return Outcome(task.id, task.capture, "ok", analysis.verdict,
                        interference_of(analysis), None, doc,
                        time.perf_counter() - t0, worker,
-                       tuple(dict.fromkeys(" ".join(str(w.message).split()) for w in caught)))
+                       tuple(dict.fromkeys(" ".join(str(w.message).split()) for w in caught)),
+                       peak_rss_mib())
     except MemoryError as exc:
         return Outcome(task.id, task.capture, "error", error=one_line(exc) + " (out of "
                        "memory: raise --memory-per-worker)",
-                       analyse_s=time.perf_counter() - t0, worker=worker)
+                       analyse_s=time.perf_counter() - t0, worker=worker,
+                       worker_peak_rss_mib=peak_rss_mib())
     except Exception as exc:  # every failure is this capture's error line
         return Outcome(task.id, task.capture, "error", error=one_line(exc),
                        analyse_s=time.perf_counter() - t0, worker=worker)

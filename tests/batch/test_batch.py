@@ -24,7 +24,7 @@ from analyzer.simulate.scenarios import simulate_to_file
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = sorted(glob.glob(str(ROOT / "captures" / "lab" / "*-receiver.pcap")))
-TIMING = ("analyse_s", "hash_s", "worker", "finished_utc")
+TIMING = ("analyse_s", "hash_s", "worker", "finished_utc", "worker_peak_rss_mib")
 
 
 def _lines(out: Path) -> list[dict]:
@@ -78,6 +78,7 @@ def test_one_line_per_input_and_the_verdicts_of_analyze(fleet, local_run) -> Non
             continue
         assert line["status"] == "ok", line
         assert line["verdict"] == want.verdict, path
+        assert line["worker_peak_rss_mib"] > 10  # a Python process with numpy, at least
         assert line["sha256"] == want.source.sha256
         doc = json.loads((out / "analyses" / f"{line['id']}.json").read_text())
         assert doc["verdict"] == want.verdict and len(doc["calls"]) == len(want.calls)

@@ -48,6 +48,7 @@ from analyzer.metrics.jitterbuffer import (
 )
 from analyzer.metrics.losspattern import LossPattern, loss_pattern
 from analyzer.metrics.seqmath import group_quantiles
+from analyzer.metrics.windows import bounded_window_s
 from analyzer.streams.model import IPV4_UDP_OVERHEAD
 
 if TYPE_CHECKING:
@@ -255,6 +256,8 @@ def _window_quantiles(values: np.ndarray, w: np.ndarray, nw: int, qs: tuple[floa
 
 def _windows(f: StreamFeatures, slot_usable: np.ndarray,
              confounders: Sequence[tuple[float, float]], window_s: float) -> WindowTable:
+    # sized by packets, not by span: a sparse stream over weeks gets longer windows
+    window_s = bounded_window_s(window_s, f.end_s - f.start_s, f.packets)
     origin = math.floor(f.start_s / window_s) * window_s
     nw = max(1, math.floor((f.end_s - origin) / window_s) + 1)
     starts = origin + np.arange(nw) * window_s

@@ -198,7 +198,7 @@ class StreamQuality:
             return ws
         times = frame_times(self._frames)
         origin = float(ws.start_s[0])
-        wi = window_index(times, origin, len(ws), window_s)
+        wi = window_index(times, origin, len(ws), ws.window_s)
         expected = np.bincount(wi, minlength=len(ws)).astype(np.float64)
         cols: dict[str, np.ndarray] = {}
         for name, res in self.buffers.items():

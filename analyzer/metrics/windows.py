@@ -114,6 +114,23 @@ def _json_list(a: np.ndarray) -> list[Any]:
     return [None if not math.isfinite(v) else v for v in arr.tolist()]
 
 
+#: Windows per stream at most: a day of 1-s windows, or four per packet where a stream has
+#: more packets than that. A stream sparse over a long span (a packet every few minutes
+#: for weeks: the clock-jump bound lets gaps up to 600 s stand) gets longer windows
+#: instead of arrays sized by its span.
+MAX_WINDOWS_FLOOR = 86_400
+WINDOWS_PER_PACKET = 4
+
+
+def bounded_window_s(window_s: float, span_s: float, packets: int) -> float:
+    """``window_s``, or the smallest multiple of it that keeps the stream's windows within
+    ``max(MAX_WINDOWS_FLOOR, WINDOWS_PER_PACKET * packets)``."""
+    limit = max(MAX_WINDOWS_FLOOR, WINDOWS_PER_PACKET * int(packets))
+    if not math.isfinite(span_s) or span_s / window_s < limit:
+        return window_s
+    return window_s * math.ceil(span_s / (window_s * limit))
+
+
 def window_grid(t_min: float, t_max: float, window_s: float) -> tuple[float, int]:
     """Origin (a multiple of ``window_s``) and number of windows covering the span."""
     origin = math.floor(t_min / window_s) * window_s
@@ -139,8 +156,10 @@ def window_series(arrival_s: np.ndarray, size_bytes: np.ndarray, *,
     n = t.size
     lo = float(t.min()) if n else 0.0
     hi = float(t.max()) if n else 0.0
-    origin, nw = window_grid(lo if start_s is None else min(start_s, lo),
-                             hi if end_s is None else max(end_s, hi), window_s)
+    lo = lo if start_s is None else min(start_s, lo)
+    hi = hi if end_s is None else max(end_s, hi)
+    window_s = bounded_window_s(window_s, hi - lo, n)  # ``window_s`` in the result says
+    origin, nw = window_grid(lo, hi, window_s)
     w = window_index(t, origin, nw, window_s)
     order = None
     if n > 1 and not bool(np.all(np.diff(w) >= 0)):

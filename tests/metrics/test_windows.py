@@ -83,3 +83,16 @@ def test_csv_and_json(tmp_path: Path) -> None:
 def test_window_series_rejects_bad_window() -> None:
     with pytest.raises(ValueError, match="window_s"):
         window_series(np.array([1.0, 2.0]), np.array([1, 1]), window_s=0.0)
+
+
+def test_windows_are_sized_by_packets_not_by_span() -> None:
+    from analyzer.metrics.windows import MAX_WINDOWS_FLOOR, bounded_window_s
+    # 2000 packets, one every 500 s (each gap below the clock-jump bound): 11.6 days
+    t = np.arange(2000) * 500.0
+    ws = window_series(t, np.full(t.size, 160), window_s=1.0)
+    assert len(ws) <= MAX_WINDOWS_FLOOR
+    assert ws.window_s == 12.0 and ws.packets.sum() == 2000
+    # an ordinary call keeps its window length, however long
+    assert bounded_window_s(1.0, 86_000.0, 4_300_000) == 1.0
+    assert bounded_window_s(1.0, 30 * 86_400.0, 10_000_000) == 1.0
+    assert bounded_window_s(0.5, 3 * 86_400.0, 100) == 3.0

@@ -14,9 +14,12 @@ and adds what the detectors need on top:
   directions line up): expected and lost slots, delivered packets and IP-layer bytes (UDP
   payload + 28 B for IPv4, 48 B for IPv6: the unit of a censor's token bucket), the
   offered rate (expected slots x mean packet size), mean ``|D|`` (the jitter metric the
-  detectors test), median / 95th-percentile relative delay, inter-arrival quantiles, the
-  share of the window the sender was silent (DTX) and whether a confounder (handover,
-  outage) touches it.
+  detectors test; for media without RTP the dispersion of the count of packets in
+  flight, which reads the same for independent delays and, unlike ``|D|`` of arrivals
+  whose send order is unknown, keeps growing when packets reorder:
+  :mod:`analyzer.detectors.inflight`), median / 95th-percentile relative delay,
+  inter-arrival quantiles, the share of the window the sender was silent (DTX) and
+  whether a confounder (handover, outage) touches it.
 
 Windows that are not entirely inside the stream, or are confounded, are left out of the
 distribution tests (:meth:`WindowTable.usable`); silent windows are also left out of rate
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analyzer.detectors.inflight import InflightJitter, inflight_jitter
 from analyzer.detectors.slots import (
     estimate_interval,
     infer_slots,
@@ -168,7 +172,9 @@ class StreamFeatures:
     duplicate: np.ndarray = field(repr=False)
     position: np.ndarray = field(repr=False)  # per packet, slot index
     sender_s: np.ndarray = field(repr=False)
-    ipdv_s: np.ndarray = field(repr=False)  # per packet |D| (NaN for the first)
+    #: per packet |D| (NaN for the first); without RTP, the in-flight dispersion of the
+    #: period the packet arrived in (:mod:`analyzer.detectors.inflight`)
+    ipdv_s: np.ndarray = field(repr=False)
     delay_s: np.ndarray = field(repr=False)  # relative one-way delay (NaN if unknown)
     slot_time_s: np.ndarray = field(repr=False)  # per expected slot
     slot_lost: np.ndarray = field(repr=False)  # per expected slot
@@ -272,11 +278,14 @@ def _windows(f: StreamFeatures, slot_usable: np.ndarray,
     ws = idx(f.slot_time_s)
     expected = np.bincount(ws, weights=slot_usable, minlength=nw)
     lost = np.bincount(ws, weights=slot_usable & f.slot_lost, minlength=nw)
-    ipdv = f.ipdv_s[keep]
-    ok = np.isfinite(ipdv)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ipdv_w = np.bincount(wp[ok], weights=ipdv[ok], minlength=nw) / np.bincount(
-            wp[ok], minlength=nw)
+    if f.source == "arrival":
+        ipdv_w = _inflight(f, origin, window_s, nw).window_s
+    else:
+        ipdv = f.ipdv_s[keep]
+        ok = np.isfinite(ipdv)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ipdv_w = np.bincount(wp[ok], weights=ipdv[ok], minlength=nw) / np.bincount(
+                wp[ok], minlength=nw)
     dq = _window_quantiles(f.delay_s[keep], wp, nw, (0.5, 0.95))
     order = np.argsort(t, kind="stable")
     ts = t[order]
@@ -291,6 +300,14 @@ def _windows(f: StreamFeatures, slot_usable: np.ndarray,
         mean_size_ip=float(size_ip.mean()) if size_ip.size else float("nan"),
         ipdv_s=ipdv_w, delay_s=dq[:, 0], delay_p95_s=dq[:, 1], iat_p50_s=iq[:, 0],
         iat_p95_s=iq[:, 1])
+
+
+def _inflight(f: StreamFeatures, origin: float, window_s: float, nw: int) -> InflightJitter:
+    """The in-flight dispersion of media without RTP (:mod:`analyzer.detectors.inflight`):
+    duplicates and comfort-noise packets left out with their slots."""
+    return inflight_jitter(f.arrival_s, f.sender_s, f.frame_segments, origin_s=origin,
+                           window_s=window_s, n_windows=nw,
+                           exclude=f.duplicate | small_packets(f.size_bytes))
 
 
 def window_table(f: StreamFeatures, window_s: float) -> WindowTable:
@@ -405,7 +422,7 @@ def _assemble(meta: dict[str, Any], *, t: np.ndarray, size: np.ndarray, timing: 
     keep = ~loss.duplicate
     ki = np.flatnonzero(keep)
     ipdv = np.full(t.size, np.nan)
-    if ki.size > 1:
+    if ki.size > 1 and source == "rtp":
         order = ki[np.argsort(t[ki], kind="stable")]
         ipdv[order[1:]] = np.abs(np.diff(t[order]) - np.diff(sender[order]))
     delay = np.full(t.size, np.nan)
@@ -423,6 +440,11 @@ def _assemble(meta: dict[str, Any], *, t: np.ndarray, size: np.ndarray, timing: 
         position=loss.position, sender_s=sender, ipdv_s=ipdv, delay_s=delay,
         slot_time_s=slot_t, slot_lost=slot_lost,
         slot_usable=np.ones(slot_t.size, dtype=bool), quality=quality)
+    if source == "arrival" and t.size:
+        # no send order: each packet carries its period's in-flight dispersion instead
+        origin = math.floor(feats.start_s / window_s) * window_s
+        nw = max(1, math.floor((feats.end_s - origin) / window_s) + 1)
+        feats = replace(feats, ipdv_s=_inflight(feats, origin, window_s, nw).packet_s)
     return replace(feats, windows=_windows(feats, feats.slot_usable, (), window_s))
 
 

@@ -162,6 +162,12 @@ def estimate_interval(t: np.ndarray, small: np.ndarray) -> float:
     on (else the whole stream's median). Loss, a policer and a shaper's
     queue only ever stretch the spacing, so the sender's cadence is the shortest regular
     one (a stream shaped for half the call would otherwise read 27 ms instead of 20).
+
+    Jitter of half a packet time or more reorders packets and *shortens* the median
+    spacing of the sorted arrivals (40 ms of jitter on 60 ms frames: bins read 40-66 ms),
+    while the bin's packet rate - its mean speech step, counting every step - stays the
+    sender's. So the bins whose median and mean snap to the same packet time (neither
+    loss nor reordering) are asked first; only when they agree on none, every bin.
     """
     if t.size < 3:
         return float("nan")
@@ -180,20 +186,33 @@ def estimate_interval(t: np.ndarray, small: np.ndarray) -> float:
 
     whole = robust(d[ok])
     b = ((ts[1:] - ts[0]) / SEGMENT_BIN_S).astype(np.int64)
-    values = []
+    # every step between two speech packets, however short: their mean is the bin's
+    # packet rate, which reordering cannot change
+    steps = ~small[1:] & ~small[:-1] & (d <= 0.3)
+    values, counted = [], []
     for k in np.unique(b[ok]):
         sel = ok & (b == k)
         if np.count_nonzero(sel) >= 5:
             values.append(robust(d[sel]))
+            counted.append(snap_interval(float(np.mean(d[steps & (b == k)]))))
     if not values:
         return whole
     common = np.asarray(COMMON_FRAME_INTERVALS_S)
-    vals = np.asarray(values)
-    snapped = vals[np.isin(np.round(vals, 6), np.round(common, 6))]
+    vals = np.round(np.asarray(values), 6)
+    is_common = np.isin(vals, np.round(common, 6))
     need = max(SEGMENT_MIN_BINS, int(0.2 * vals.size))
-    v, counts = np.unique(np.round(snapped, 6), return_counts=True)
-    frequent = v[counts >= need]
-    return float(frequent.min()) if frequent.size else whole
+
+    def shortest(use: np.ndarray) -> float | None:
+        v, counts = np.unique(vals[use & is_common], return_counts=True)
+        frequent = v[counts >= need]
+        return float(frequent.min()) if frequent.size else None
+
+    # bins whose median spacing and packet rate agree (no loss, no reordering) first
+    agree = vals == np.round(np.asarray(counted), 6)
+    best = shortest(agree)
+    if best is None:
+        best = shortest(np.ones(vals.size, dtype=bool))
+    return best if best is not None else whole
 
 
 def opening_interval(t: np.ndarray, size: np.ndarray, small: np.ndarray,

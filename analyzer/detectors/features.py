@@ -37,6 +37,7 @@ import numpy as np
 
 from analyzer.detectors.inflight import InflightJitter, inflight_jitter
 from analyzer.detectors.slots import (
+    Slots,
     estimate_interval,
     infer_slots,
     opening_interval,
@@ -184,6 +185,9 @@ class StreamFeatures:
     #: packets of an RTP flow: :mod:`analyzer.detectors.nonspeech`), ``None`` for speech
     not_speech: NotSpeech | None = None
     ssrc: int | None = None  # RTP only: the same SSRC on a new 5-tuple is a path switch
+    #: media without RTP: the slot grid of the speech packets alone (NaN for small ones),
+    #: what the in-flight jitter is read against (:attr:`Slots.speech_sender_s`)
+    speech_grid_s: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def loss_note(self) -> str | None:
@@ -305,7 +309,8 @@ def _windows(f: StreamFeatures, slot_usable: np.ndarray,
 def _inflight(f: StreamFeatures, origin: float, window_s: float, nw: int) -> InflightJitter:
     """The in-flight dispersion of media without RTP (:mod:`analyzer.detectors.inflight`):
     duplicates and comfort-noise packets left out with their slots."""
-    return inflight_jitter(f.arrival_s, f.sender_s, f.frame_segments, origin_s=origin,
+    grid = f.speech_grid_s if f.speech_grid_s is not None else f.sender_s
+    return inflight_jitter(f.arrival_s, grid, f.frame_segments, origin_s=origin,
                            window_s=window_s, n_windows=nw,
                            exclude=f.duplicate | small_packets(f.size_bytes))
 
@@ -398,13 +403,13 @@ def _opaque_interval(t: np.ndarray, size: np.ndarray, timing_f: float) -> float:
 
 
 def _opaque_loss(t: np.ndarray, size: np.ndarray, f: float
-                 ) -> tuple[LossPattern, np.ndarray, tuple, tuple]:
-    """Loss, grid sender times, packet-time segments and silence of media without RTP."""
+                 ) -> tuple[LossPattern, Slots, tuple]:
+    """Loss, inferred slots and silence of media without RTP."""
     slots = infer_slots(t, size, f)
     loss = loss_pattern(slots.seq, t, frame_interval_s=f if np.isfinite(f) else None)
     # gaps next to small packets (comfort noise) that the slot grid closed up
     silence = tuple(_small_gaps(t, size, f))
-    return loss, slots.sender_s, slots.segments, silence
+    return loss, slots, silence
 
 
 def _buffers(t: np.ndarray, loss: LossPattern, sender: np.ndarray, f: float
@@ -418,7 +423,8 @@ def _buffers(t: np.ndarray, loss: LossPattern, sender: np.ndarray, f: float
 def _assemble(meta: dict[str, Any], *, t: np.ndarray, size: np.ndarray, timing: FrameTiming,
               loss: LossPattern, sender: np.ndarray, f: float, source: str, delay_ok: bool,
               segments: tuple, silence: tuple, buffers: dict[str, JitterBufferResult],
-              window_s: float, quality: StreamQuality | None = None) -> StreamFeatures:
+              window_s: float, quality: StreamQuality | None = None,
+              speech_grid: np.ndarray | None = None) -> StreamFeatures:
     keep = ~loss.duplicate
     ki = np.flatnonzero(keep)
     ipdv = np.full(t.size, np.nan)
@@ -439,7 +445,8 @@ def _assemble(meta: dict[str, Any], *, t: np.ndarray, size: np.ndarray, timing: 
         buffers=buffers, arrival_s=t, size_bytes=size, duplicate=loss.duplicate,
         position=loss.position, sender_s=sender, ipdv_s=ipdv, delay_s=delay,
         slot_time_s=slot_t, slot_lost=slot_lost,
-        slot_usable=np.ones(slot_t.size, dtype=bool), quality=quality)
+        slot_usable=np.ones(slot_t.size, dtype=bool), quality=quality,
+        speech_grid_s=speech_grid)
     if source == "arrival" and t.size:
         # no send order: each packet carries its period's in-flight dispersion instead
         origin = math.floor(feats.start_s / window_s) * window_s
@@ -478,10 +485,11 @@ def stream_features(stream: Stream, *, call_streams: Iterable[Stream] = (),
                          source="rtp", delay_ok=bool(clock), segments=segments,
                          silence=silence, buffers=buffers, window_s=window_s, quality=q)
     f = _opaque_interval(t, size, f)
-    loss, sender, segments, silence = _opaque_loss(t, size, f)
-    return _assemble(meta, t=t, size=size, timing=q.timing, loss=loss, sender=sender, f=f,
-                     source="arrival", delay_ok=False, segments=segments, silence=silence,
-                     buffers=_buffers(t, loss, sender, f), window_s=window_s, quality=q)
+    loss, slots, silence = _opaque_loss(t, size, f)
+    return _assemble(meta, t=t, size=size, timing=q.timing, loss=loss, sender=slots.sender_s,
+                     f=f, source="arrival", delay_ok=False, segments=slots.segments,
+                     silence=silence, buffers=_buffers(t, loss, slots.sender_s, f),
+                     window_s=window_s, quality=q, speech_grid=slots.speech_sender_s)
 
 
 def features_from_arrays(arrival_s: Any, size_bytes: Any, *, seq: Any = None,
@@ -517,7 +525,8 @@ def features_from_arrays(arrival_s: Any, size_bytes: Any, *, seq: Any = None,
                          buffers=_buffers(t, loss, sender, f), window_s=window_s)
     tm = frame_timing(t, size)
     f = _opaque_interval(t, size, float(tm.frame_interval_s or float("nan")))
-    loss, sender, segments, silence = _opaque_loss(t, size, f)
-    return _assemble(meta, t=t, size=size, timing=tm, loss=loss, sender=sender, f=f,
-                     source="arrival", delay_ok=False, segments=segments, silence=silence,
-                     buffers=_buffers(t, loss, sender, f), window_s=window_s)
+    loss, slots, silence = _opaque_loss(t, size, f)
+    return _assemble(meta, t=t, size=size, timing=tm, loss=loss, sender=slots.sender_s, f=f,
+                     source="arrival", delay_ok=False, segments=slots.segments,
+                     silence=silence, buffers=_buffers(t, loss, slots.sender_s, f),
+                     window_s=window_s, speech_grid=slots.speech_sender_s)

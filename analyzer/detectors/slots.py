@@ -56,6 +56,10 @@ class Slots:
     small: np.ndarray = field(repr=False)  # bool, comfort-noise-sized packets
     silent_slots: int = 0
     segments: tuple[tuple[float, float], ...] = ()  # (start_s, frame_interval_s)
+    #: the grid fitted to the speech packets alone (NaN for small ones): a comfort-noise
+    #: packet or a relay's keep-alive takes a slot of the main grid and shifts the speech
+    #: packets after it by one slot, which jitter read from the grid must not see
+    speech_sender_s: np.ndarray | None = field(default=None, repr=False)
 
 
 def small_packets(size_bytes: np.ndarray) -> np.ndarray:
@@ -280,6 +284,7 @@ def infer_slots(arrival_s: np.ndarray, size_bytes: np.ndarray, frame_interval_s:
     bounds = [s for s, _ in segs] + [n]
     k_all = np.empty(n, dtype=np.int64)
     sender = np.empty(n)
+    speech = np.full(n, np.nan)
     offset = 0
     for j, (start, c) in enumerate(segs):
         stop = bounds[j + 1]
@@ -287,10 +292,14 @@ def infer_slots(arrival_s: np.ndarray, size_bytes: np.ndarray, frame_interval_s:
         k_all[start:stop] = k + offset
         sender[start:stop] = a + k * c
         offset = int(k_all[stop - 1]) + 1 if stop > start else offset
+        sp = start + np.flatnonzero(~small[start:stop])
+        if sp.size:
+            ks, as_ = _grid(t[sp], c, np.zeros(sp.size, dtype=bool))
+            speech[sp] = as_ + ks * c
     # missing slots next to a small packet are silence: close them up
     step = np.diff(k_all)
     silent_gap = (step > 1) & (small[1:] | small[:-1])
     closed = np.concatenate(([0], np.cumsum(np.where(silent_gap, step - 1, 0))))
     seq = k_all - closed
     return Slots(seq, sender, small, int(closed[-1]) if n else 0,
-                 tuple((float(t[s]), float(c)) for s, c in segs))
+                 tuple((float(t[s]), float(c)) for s, c in segs), speech)

@@ -66,15 +66,10 @@ PERIOD_WITHIN, MIN_PERIOD_WITHIN = 0.10, 0.95
 #: (none: every scenario shows in every variant; opaque blocked setups are requests of one
 #: size resent on a schedule and never answered, which the detector reads without STUN).
 EXCLUDED: dict[tuple[str, str], str] = {}
-#: Known limits printed beside a variant's figures (they stay in the bars).
-TIMING_ONLY_JITTER = (
-    "jitter of media without RTP is read from arrival order against inferred send slots: "
-    "when the added jitter nears half the packet time packets reorder and the sorted "
-    "arrivals' mean |D| saturates near 0.6 x the packet time (20 ms std on 20 ms frames "
-    "reads about half of what RTP timestamps show), so large jitter on jittery paths is "
-    "understated")
-NOTES: dict[tuple[str, str], str] = {
-    (v, "jitter"): TIMING_ONLY_JITTER for v in ("telegram", "opaque", "opaque+asym")}
+#: Known limits printed beside a variant's figures (they stay in the bars). None left: jitter
+#: of media without RTP is read from the in-flight count (analyzer/detectors/inflight.py),
+#: which keeps its scale when packets reorder.
+NOTES: dict[tuple[str, str], str] = {}
 IP_UDP = 28
 #: Patterns a scenario may legitimately show beside its own.
 ALLOWED = {

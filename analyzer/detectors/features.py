@@ -14,9 +14,12 @@ and adds what the detectors need on top:
   directions line up): expected and lost slots, delivered packets and IP-layer bytes (UDP
   payload + 28 B for IPv4, 48 B for IPv6: the unit of a censor's token bucket), the
   offered rate (expected slots x mean packet size), mean ``|D|`` (the jitter metric the
-  detectors test), median / 95th-percentile relative delay, inter-arrival quantiles, the
-  share of the window the sender was silent (DTX) and whether a confounder (handover,
-  outage) touches it.
+  detectors test; for media without RTP the dispersion of the count of packets in
+  flight, which reads the same for independent delays and, unlike ``|D|`` of arrivals
+  whose send order is unknown, keeps growing when packets reorder:
+  :mod:`analyzer.detectors.inflight`), median / 95th-percentile relative delay,
+  inter-arrival quantiles, the share of the window the sender was silent (DTX) and
+  whether a confounder (handover, outage) touches it.
 
 Windows that are not entirely inside the stream, or are confounded, are left out of the
 distribution tests (:meth:`WindowTable.usable`); silent windows are also left out of rate
@@ -32,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analyzer.detectors.inflight import InflightJitter, inflight_jitter
 from analyzer.detectors.slots import (
+    Slots,
     estimate_interval,
     infer_slots,
     opening_interval,
@@ -169,7 +174,9 @@ class StreamFeatures:
     duplicate: np.ndarray = field(repr=False)
     position: np.ndarray = field(repr=False)  # per packet, slot index
     sender_s: np.ndarray = field(repr=False)
-    ipdv_s: np.ndarray = field(repr=False)  # per packet |D| (NaN for the first)
+    #: per packet |D| (NaN for the first); without RTP, the in-flight dispersion of the
+    #: period the packet arrived in (:mod:`analyzer.detectors.inflight`)
+    ipdv_s: np.ndarray = field(repr=False)
     delay_s: np.ndarray = field(repr=False)  # relative one-way delay (NaN if unknown)
     slot_time_s: np.ndarray = field(repr=False)  # per expected slot
     slot_lost: np.ndarray = field(repr=False)  # per expected slot
@@ -179,6 +186,9 @@ class StreamFeatures:
     #: packets of an RTP flow: :mod:`analyzer.detectors.nonspeech`), ``None`` for speech
     not_speech: NotSpeech | None = None
     ssrc: int | None = None  # RTP only: the same SSRC on a new 5-tuple is a path switch
+    #: media without RTP: the slot grid of the speech packets alone (NaN for small ones),
+    #: what the in-flight jitter is read against (:attr:`Slots.speech_sender_s`)
+    speech_grid_s: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def loss_note(self) -> str | None:
@@ -275,11 +285,14 @@ def _windows(f: StreamFeatures, slot_usable: np.ndarray,
     ws = idx(f.slot_time_s)
     expected = np.bincount(ws, weights=slot_usable, minlength=nw)
     lost = np.bincount(ws, weights=slot_usable & f.slot_lost, minlength=nw)
-    ipdv = f.ipdv_s[keep]
-    ok = np.isfinite(ipdv)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ipdv_w = np.bincount(wp[ok], weights=ipdv[ok], minlength=nw) / np.bincount(
-            wp[ok], minlength=nw)
+    if f.source == "arrival":
+        ipdv_w = _inflight(f, origin, window_s, nw).window_s
+    else:
+        ipdv = f.ipdv_s[keep]
+        ok = np.isfinite(ipdv)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ipdv_w = np.bincount(wp[ok], weights=ipdv[ok], minlength=nw) / np.bincount(
+                wp[ok], minlength=nw)
     dq = _window_quantiles(f.delay_s[keep], wp, nw, (0.5, 0.95))
     order = np.argsort(t, kind="stable")
     ts = t[order]
@@ -294,6 +307,15 @@ def _windows(f: StreamFeatures, slot_usable: np.ndarray,
         mean_size_ip=float(size_ip.mean()) if size_ip.size else float("nan"),
         ipdv_s=ipdv_w, delay_s=dq[:, 0], delay_p95_s=dq[:, 1], iat_p50_s=iq[:, 0],
         iat_p95_s=iq[:, 1])
+
+
+def _inflight(f: StreamFeatures, origin: float, window_s: float, nw: int) -> InflightJitter:
+    """The in-flight dispersion of media without RTP (:mod:`analyzer.detectors.inflight`):
+    duplicates and comfort-noise packets left out with their slots."""
+    grid = f.speech_grid_s if f.speech_grid_s is not None else f.sender_s
+    return inflight_jitter(f.arrival_s, grid, f.frame_segments, origin_s=origin,
+                           window_s=window_s, n_windows=nw,
+                           exclude=f.duplicate | small_packets(f.size_bytes))
 
 
 def window_table(f: StreamFeatures, window_s: float) -> WindowTable:
@@ -384,13 +406,13 @@ def _opaque_interval(t: np.ndarray, size: np.ndarray, timing_f: float) -> float:
 
 
 def _opaque_loss(t: np.ndarray, size: np.ndarray, f: float
-                 ) -> tuple[LossPattern, np.ndarray, tuple, tuple]:
-    """Loss, grid sender times, packet-time segments and silence of media without RTP."""
+                 ) -> tuple[LossPattern, Slots, tuple]:
+    """Loss, inferred slots and silence of media without RTP."""
     slots = infer_slots(t, size, f)
     loss = loss_pattern(slots.seq, t, frame_interval_s=f if np.isfinite(f) else None)
     # gaps next to small packets (comfort noise) that the slot grid closed up
     silence = tuple(_small_gaps(t, size, f))
-    return loss, slots.sender_s, slots.segments, silence
+    return loss, slots, silence
 
 
 def _buffers(t: np.ndarray, loss: LossPattern, sender: np.ndarray, f: float
@@ -404,11 +426,12 @@ def _buffers(t: np.ndarray, loss: LossPattern, sender: np.ndarray, f: float
 def _assemble(meta: dict[str, Any], *, t: np.ndarray, size: np.ndarray, timing: FrameTiming,
               loss: LossPattern, sender: np.ndarray, f: float, source: str, delay_ok: bool,
               segments: tuple, silence: tuple, buffers: dict[str, JitterBufferResult],
-              window_s: float, quality: StreamQuality | None = None) -> StreamFeatures:
+              window_s: float, quality: StreamQuality | None = None,
+              speech_grid: np.ndarray | None = None) -> StreamFeatures:
     keep = ~loss.duplicate
     ki = np.flatnonzero(keep)
     ipdv = np.full(t.size, np.nan)
-    if ki.size > 1:
+    if ki.size > 1 and source == "rtp":
         order = ki[np.argsort(t[ki], kind="stable")]
         ipdv[order[1:]] = np.abs(np.diff(t[order]) - np.diff(sender[order]))
     delay = np.full(t.size, np.nan)
@@ -425,7 +448,13 @@ def _assemble(meta: dict[str, Any], *, t: np.ndarray, size: np.ndarray, timing: 
         buffers=buffers, arrival_s=t, size_bytes=size, duplicate=loss.duplicate,
         position=loss.position, sender_s=sender, ipdv_s=ipdv, delay_s=delay,
         slot_time_s=slot_t, slot_lost=slot_lost,
-        slot_usable=np.ones(slot_t.size, dtype=bool), quality=quality)
+        slot_usable=np.ones(slot_t.size, dtype=bool), quality=quality,
+        speech_grid_s=speech_grid)
+    if source == "arrival" and t.size:
+        # no send order: each packet carries its period's in-flight dispersion instead
+        origin = math.floor(feats.start_s / window_s) * window_s
+        nw = max(1, math.floor((feats.end_s - origin) / window_s) + 1)
+        feats = replace(feats, ipdv_s=_inflight(feats, origin, window_s, nw).packet_s)
     return replace(feats, windows=_windows(feats, feats.slot_usable, (), window_s))
 
 
@@ -459,10 +488,11 @@ def stream_features(stream: Stream, *, call_streams: Iterable[Stream] = (),
                          source="rtp", delay_ok=bool(clock), segments=segments,
                          silence=silence, buffers=buffers, window_s=window_s, quality=q)
     f = _opaque_interval(t, size, f)
-    loss, sender, segments, silence = _opaque_loss(t, size, f)
-    return _assemble(meta, t=t, size=size, timing=q.timing, loss=loss, sender=sender, f=f,
-                     source="arrival", delay_ok=False, segments=segments, silence=silence,
-                     buffers=_buffers(t, loss, sender, f), window_s=window_s, quality=q)
+    loss, slots, silence = _opaque_loss(t, size, f)
+    return _assemble(meta, t=t, size=size, timing=q.timing, loss=loss, sender=slots.sender_s,
+                     f=f, source="arrival", delay_ok=False, segments=slots.segments,
+                     silence=silence, buffers=_buffers(t, loss, slots.sender_s, f),
+                     window_s=window_s, quality=q, speech_grid=slots.speech_sender_s)
 
 
 def features_from_arrays(arrival_s: Any, size_bytes: Any, *, seq: Any = None,
@@ -498,7 +528,8 @@ def features_from_arrays(arrival_s: Any, size_bytes: Any, *, seq: Any = None,
                          buffers=_buffers(t, loss, sender, f), window_s=window_s)
     tm = frame_timing(t, size)
     f = _opaque_interval(t, size, float(tm.frame_interval_s or float("nan")))
-    loss, sender, segments, silence = _opaque_loss(t, size, f)
-    return _assemble(meta, t=t, size=size, timing=tm, loss=loss, sender=sender, f=f,
-                     source="arrival", delay_ok=False, segments=segments, silence=silence,
-                     buffers=_buffers(t, loss, sender, f), window_s=window_s)
+    loss, slots, silence = _opaque_loss(t, size, f)
+    return _assemble(meta, t=t, size=size, timing=tm, loss=loss, sender=slots.sender_s, f=f,
+                     source="arrival", delay_ok=False, segments=slots.segments,
+                     silence=silence, buffers=_buffers(t, loss, slots.sender_s, f),
+                     window_s=window_s, speech_grid=slots.speech_sender_s)

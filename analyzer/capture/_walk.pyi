@@ -1,7 +1,13 @@
-"""Types of the compiled record walk (``_walk.c``)."""
+"""Types of the compiled per-record loops (``_walk.c``)."""
 
 from typing import Any
 
 def pcap_offsets(data: bytes, big: bool, out: Any, /) -> tuple[int, int]: ...
 def pcapng_packets(data: bytes, pos: int, big: bool, max_block: int, out_offs: Any,
                    out_types: Any, /) -> tuple[int, int]: ...
+def decode_udp(buf: Any, off: Any, caplen: Any, linktype: Any, origlen: Any, ts_ns: Any,
+               first_frame: int, sip_prefixes: bytes, udp_out: tuple[Any, ...],
+               rare_out: tuple[Any, ...], /
+               ) -> tuple[int, int, tuple[int, int, int, int, int, int, int, int]] | None: ...
+def dissect_heads(head: Any, length: Any, encap: Any, text: Any, out: tuple[Any, ...], /
+                  ) -> None: ...

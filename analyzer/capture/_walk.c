@@ -119,6 +119,58 @@ static PyObject *pcapng_packets(PyObject *self, PyObject *args)
     return Py_BuildValue("nL", count, (long long)pos);
 }
 
+/* pcap_fields(buf, offs, big, nanos, ts_ns, caplen, origlen) -> None
+ * The fields of the 16-byte record headers at offs (records.py's numpy gather, compiled):
+ * time in ns, captured and original lengths, as int64. Raises ValueError when a header
+ * does not lie in buf. */
+static PyObject *pcap_fields(PyObject *self, PyObject *args)
+{
+    Py_buffer data, offs_v, out[3];
+    int big, nanos;
+    PyObject *offs_obj, *out_obj[3];
+    if (!PyArg_ParseTuple(args, "y*OppOOO", &data, &offs_obj, &big, &nanos, &out_obj[0],
+                          &out_obj[1], &out_obj[2]))
+        return NULL;
+    if (PyObject_GetBuffer(offs_obj, &offs_v, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    Py_ssize_t n = offs_v.len / 8, got = 0;
+    PyObject *result = NULL;
+    if (offs_v.itemsize != 8) {
+        PyErr_SetString(PyExc_ValueError, "offsets must be int64");
+        goto done;
+    }
+    for (; got < 3; got++)
+        if (get_out(out_obj[got], &out[got], n) < 0)
+            goto done;
+    const unsigned char *buf = (const unsigned char *)data.buf;
+    const int64_t *o = (const int64_t *)offs_v.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (o[i] < 0 || o[i] > (int64_t)data.len - PCAP_RECORD_HEADER_LEN) {
+            PyErr_SetString(PyExc_ValueError, "record header outside the buffer");
+            goto done;
+        }
+    int64_t *ts = (int64_t *)out[0].buf, *cap = (int64_t *)out[1].buf;
+    int64_t *orig = (int64_t *)out[2].buf;
+    const int64_t scale = nanos ? 1 : 1000;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *h = buf + o[i];
+        ts[i] = (int64_t)load_u32(h, big) * 1000000000 + (int64_t)load_u32(h + 4, big) * scale;
+        cap[i] = load_u32(h + 8, big);
+        orig[i] = load_u32(h + 12, big);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t k = 0; k < got; k++)
+        PyBuffer_Release(&out[k]);
+    PyBuffer_Release(&offs_v);
+    PyBuffer_Release(&data);
+    return result;
+}
+
 /* ---- decode_udp ---------------------------------------------------------------------- */
 
 #define PAD_BYTES 256      /* records.PAD_BYTES: zeros after every chunk */
@@ -587,6 +639,8 @@ static PyMethodDef methods[] = {
     {"pcap_offsets", pcap_offsets, METH_VARARGS, "Offsets of the pcap records in a chunk."},
     {"pcapng_packets", pcapng_packets, METH_VARARGS,
      "Offsets and types of consecutive pcapng packet blocks."},
+    {"pcap_fields", pcap_fields, METH_VARARGS,
+     "Time and lengths from the pcap record headers at the given offsets."},
     {"decode_udp", decode_udp, METH_VARARGS,
      "Link layer, IPv4/IPv6 and UDP headers of a record batch, into column buffers."},
     {"dissect_heads", dissect_heads, METH_VARARGS,

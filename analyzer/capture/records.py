@@ -119,14 +119,24 @@ def _ticks_to_ns(ticks: np.ndarray, units: int) -> np.ndarray:
     return np.array([t * NS_PER_S // units for t in raw.tolist()], dtype=np.int64)
 
 
-def _padded(data: bytes) -> np.ndarray:
-    arr = np.zeros(len(data) + PAD_BYTES, dtype=np.uint8)
-    arr[: len(data)] = np.frombuffer(data, dtype=np.uint8)
-    return arr
+#: A chunk's bytes: a view of its padded buffer (``bytes`` where built by hand, in tests).
+Bytes = bytes | memoryview
+Unpack = Callable[[Bytes, int], tuple[int, ...]]
 
 
-def _walk_pcap_python(data: bytes, u32: Callable[[bytes, int], tuple[int]]
-                      ) -> tuple[np.ndarray, int]:
+def _padded(pending: bytes, chunk: bytes = b"") -> tuple[np.ndarray, memoryview]:
+    """``pending + chunk`` followed by :data:`PAD_BYTES` zeros, in one copy; and a byte
+    view of the data without the padding (what the walk reads)."""
+    p, n = len(pending), len(pending) + len(chunk)
+    arr = np.empty(n + PAD_BYTES, dtype=np.uint8)
+    if p:
+        arr[:p] = np.frombuffer(pending, dtype=np.uint8)
+    arr[p:n] = np.frombuffer(chunk, dtype=np.uint8)
+    arr[n:] = 0
+    return arr, arr.data[:n]
+
+
+def _walk_pcap_python(data: Bytes, u32: Unpack) -> tuple[np.ndarray, int]:
     """The Python walk: the loop body is kept to the minimum."""
     offs = array("q")
     append = offs.append
@@ -140,8 +150,7 @@ def _walk_pcap_python(data: bytes, u32: Callable[[bytes, int], tuple[int]]
     return np.frombuffer(offs, dtype=np.int64), pos
 
 
-def _walk_pcap(data: bytes, u32: Callable[[bytes, int], tuple[int]], big: bool
-               ) -> tuple[np.ndarray, int, bool]:
+def _walk_pcap(data: Bytes, u32: Unpack, big: bool) -> tuple[np.ndarray, int, bool]:
     """Offsets of the whole records in ``data``; the offset where the walk stopped; and
     whether it stopped at a record whose length is impossible (corruption)."""
     if _compiled is not None:
@@ -242,17 +251,19 @@ class RecordWalker:
             self._fail(TruncatedCapture, "the gzip-compressed data ends early (the .gz file is "
                        "cut short)", file_off)
 
-    def _next_data(self, pending: bytes, file_off: int) -> tuple[bytes, bool] | None:
-        """The bytes left from the last chunk plus the next chunk, and whether the file
-        ended; ``None`` when there is nothing more to read (damage or a clean end)."""
+    def _next_data(self, pending: bytes, file_off: int
+                   ) -> tuple[np.ndarray, memoryview, bool] | None:
+        """The bytes left from the last chunk plus the next chunk (padded, and as a view
+        without the padding), and whether the file ended; ``None`` when there is nothing
+        more to read (damage or a clean end)."""
         chunk = self._read_chunk()
         if chunk is None:
             return None
-        data = pending + chunk if pending else chunk
-        if not data:
+        if not pending and not chunk:
             self._check_complete(file_off)
             return None
-        return data, len(chunk) == 0
+        buf, data = _padded(pending, chunk)
+        return buf, data, len(chunk) == 0
 
     def _left_over(self, pending: bytes, file_off: int, what: str) -> bool:
         """At the end of the file: bytes that do not make a whole record are truncation."""
@@ -289,10 +300,10 @@ class RecordWalker:
             step = self._next_data(pending, file_off)
             if step is None:
                 return
-            data, eof = step
+            buf, data, eof = step
             offs, pos, bad = _walk_pcap(data, u32, self._big)
             if offs.size:
-                batch = self._pcap_batch(data, offs, nanos, linktype)
+                batch = self._pcap_batch(buf, offs, nanos, linktype)
                 yield batch
                 if self._too_many_empty(batch, file_off + pos):
                     return
@@ -301,7 +312,7 @@ class RecordWalker:
                            f"record claims {u32(data, pos + 8)[0]} captured bytes, more than "
                            f"any packet can hold", file_off + pos)
                 return
-            pending = data[pos:]
+            pending = bytes(data[pos:])
             file_off += pos
             if eof and self._left_over(pending, file_off, "packet record"):
                 return
@@ -324,13 +335,16 @@ class RecordWalker:
                         f"max_empty_records={self.max_empty_records}")
         return True
 
-    def _pcap_batch(self, data: bytes, o: np.ndarray, nanos: bool, linktype: int
+    def _pcap_batch(self, buf: np.ndarray, o: np.ndarray, nanos: bool, linktype: int
                     ) -> RecordBatch:
-        buf = _padded(data)
-        hdr = np.lib.stride_tricks.sliding_window_view(buf, PCAP_RECORD_HEADER_LEN)[o]
-        f = hdr.view(">u4" if self._big else "<u4").astype(np.int64)
-        sec, frac, caplen, origlen = f[:, 0], f[:, 1], f[:, 2], f[:, 3]
-        ts = sec * 1_000_000_000 + (frac if nanos else frac * 1000)
+        if _compiled is not None and hasattr(_compiled, "pcap_fields"):
+            ts, caplen, origlen = (np.empty(o.size, dtype=np.int64) for _ in range(3))
+            _compiled.pcap_fields(buf, o, self._big, nanos, ts, caplen, origlen)
+        else:
+            hdr = np.lib.stride_tricks.sliding_window_view(buf, PCAP_RECORD_HEADER_LEN)[o]
+            f = hdr.view(">u4" if self._big else "<u4").astype(np.int64)
+            sec, frac, caplen, origlen = f[:, 0], f[:, 1], f[:, 2], f[:, 3]
+            ts = sec * 1_000_000_000 + (frac if nanos else frac * 1000)
         batch = RecordBatch(buf=buf, data_off=o + PCAP_RECORD_HEADER_LEN, caplen=caplen,
                             origlen=origlen, ts_ns=ts,
                             linktype=np.full(o.size, linktype, dtype=np.int32),
@@ -349,16 +363,17 @@ class RecordWalker:
             step = self._next_data(pending, file_off)
             if step is None:
                 return
-            data, eof = step
-            pos, stop = yield from self._walk_pcapng_blocks(data, file_off, section)
+            buf, data, eof = step
+            pos, stop = yield from self._walk_pcapng_blocks(buf, data, file_off, section)
             if stop or self.damage is not None:
                 return
-            pending = data[pos:]
+            pending = bytes(data[pos:])
             file_off += pos
             if eof and self._left_over(pending, file_off, "pcapng block"):
                 return
 
-    def _walk_pcapng_blocks(self, data: bytes, file_off: int, section: _PcapngSection
+    def _walk_pcapng_blocks(self, buf: np.ndarray, data: Bytes, file_off: int,
+                            section: _PcapngSection
                             ) -> Generator[RecordBatch, None, tuple[int, bool]]:
         """Walk the complete blocks of one chunk (at ``file_off`` in the file), yielding its
         packets as a batch per section. Returns where the walk stopped and whether damage
@@ -399,7 +414,7 @@ class RecordWalker:
                 if pos + blen > n:
                     break
                 if offs:  # flush packets of the previous section first
-                    yield self._pcapng_batch(data, offs, types, section.big, section.ifaces,
+                    yield self._pcapng_batch(buf, offs, types, section.big, section.ifaces,
                                              n_if0, marks)
                     offs, types = array("q"), array("q")
                     if self.damage is not None:
@@ -425,15 +440,15 @@ class RecordWalker:
             else:
                 self.skipped_blocks += 1
                 if btype in PCAPNG_CUSTOM_BLOCKS:
-                    self.custom_blocks.append((data[pos: pos + blen], section.big))
+                    self.custom_blocks.append((bytes(data[pos: pos + blen]), section.big))
             pos += blen
         if offs:
-            yield self._pcapng_batch(data, offs, types, section.big, section.ifaces, n_if0,
+            yield self._pcapng_batch(buf, offs, types, section.big, section.ifaces, n_if0,
                                      marks)
         return pos, stop
 
     @staticmethod
-    def _section_header(data: bytes, pos: int) -> tuple[bool, int] | str:
+    def _section_header(data: Bytes, pos: int) -> tuple[bool, int] | str:
         """Byte order (big-endian?) and length of the section header block at ``pos``, or
         what is wrong with it."""
         bom = struct.unpack_from("<I", data, pos + 8)[0]
@@ -460,7 +475,8 @@ class RecordWalker:
                     "fixed fields")
         return None
 
-    def _parse_idb(self, data: bytes, pos: int, blen: int, big: bool) -> tuple[int, int, int, int]:
+    def _parse_idb(self, data: Bytes, pos: int, blen: int, big: bool
+                   ) -> tuple[int, int, int, int]:
         e = ">" if big else "<"
         linktype, _res, snaplen = struct.unpack_from(e + "HHI", data, pos + 8)
         units, offset_s = 1_000_000, 0
@@ -479,10 +495,9 @@ class RecordWalker:
         self.interfaces.append((linktype, snaplen))
         return (linktype, snaplen, units, offset_s)
 
-    def _pcapng_batch(self, data: bytes, offs: array, types: array, big: bool,
+    def _pcapng_batch(self, buf: np.ndarray, offs: array, types: array, big: bool,
                       ifaces: list[tuple[int, int, int, int]], n_if0: int,
                       marks: list[tuple[int, int]]) -> RecordBatch:
-        buf = _padded(data)
         o = np.frombuffer(offs, dtype=np.int64)
         t = np.frombuffer(types, dtype=np.int64)
         blen = _gather_u32(buf, o + 4, big)

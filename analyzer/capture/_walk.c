@@ -171,6 +171,75 @@ done:
     return result;
 }
 
+/* pcapng_fields(buf, offs, types, big, blen, iface, ts_raw, caplen, origlen, data_off)
+ * The fixed fields of the packet blocks at offs (enhanced, obsolete, simple), as
+ * records.py's numpy gathers read them, into int64 buffers (ts_raw: the 64-bit tick count,
+ * to be viewed as uint64). Raises ValueError when a block's fixed fields do not lie in buf. */
+static PyObject *pcapng_fields(PyObject *self, PyObject *args)
+{
+    Py_buffer data, offs_v, types_v, out[6];
+    int big;
+    PyObject *offs_obj, *types_obj, *out_obj[6];
+    if (!PyArg_ParseTuple(args, "y*OOpOOOOOO", &data, &offs_obj, &types_obj, &big,
+                          &out_obj[0], &out_obj[1], &out_obj[2], &out_obj[3], &out_obj[4],
+                          &out_obj[5]))
+        return NULL;
+    if (PyObject_GetBuffer(offs_obj, &offs_v, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(types_obj, &types_v, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&offs_v);
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    Py_ssize_t n = offs_v.len / 8, got = 0;
+    PyObject *result = NULL;
+    if (offs_v.itemsize != 8 || types_v.itemsize != 8 || types_v.len != offs_v.len) {
+        PyErr_SetString(PyExc_ValueError, "offsets and types must be int64 of one length");
+        goto done;
+    }
+    for (; got < 6; got++)
+        if (get_out(out_obj[got], &out[got], n) < 0)
+            goto done;
+    const unsigned char *buf = (const unsigned char *)data.buf;
+    const int64_t *o = (const int64_t *)offs_v.buf, *t = (const int64_t *)types_v.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (o[i] < 0 || o[i] > (int64_t)data.len - 28) {
+            PyErr_SetString(PyExc_ValueError, "packet block outside the buffer");
+            goto done;
+        }
+    int64_t *blen = (int64_t *)out[0].buf, *iface = (int64_t *)out[1].buf;
+    uint64_t *ts = (uint64_t *)out[2].buf;
+    int64_t *cap = (int64_t *)out[3].buf, *orig = (int64_t *)out[4].buf;
+    int64_t *doff = (int64_t *)out[5].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *b = buf + o[i];
+        const int spb = t[i] == PCAPNG_SPB;
+        blen[i] = load_u32(b + 4, big);
+        if (t[i] == PCAPNG_EPB)
+            iface[i] = load_u32(b + 8, big);
+        else if (t[i] == PCAPNG_OPB)
+            iface[i] = big ? (b[8] << 8) | b[9] : (b[9] << 8) | b[8];
+        else
+            iface[i] = 0;
+        ts[i] = ((uint64_t)load_u32(b + 12, big) << 32) | load_u32(b + 16, big);
+        cap[i] = spb ? 0 : load_u32(b + 20, big);
+        orig[i] = load_u32(b + (spb ? 8 : 24), big);
+        doff[i] = o[i] + (spb ? 12 : 28);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t k = 0; k < got; k++)
+        PyBuffer_Release(&out[k]);
+    PyBuffer_Release(&types_v);
+    PyBuffer_Release(&offs_v);
+    PyBuffer_Release(&data);
+    return result;
+}
+
 /* ---- decode_udp ---------------------------------------------------------------------- */
 
 #define PAD_BYTES 256      /* records.PAD_BYTES: zeros after every chunk */
@@ -641,6 +710,8 @@ static PyMethodDef methods[] = {
      "Offsets and types of consecutive pcapng packet blocks."},
     {"pcap_fields", pcap_fields, METH_VARARGS,
      "Time and lengths from the pcap record headers at the given offsets."},
+    {"pcapng_fields", pcapng_fields, METH_VARARGS,
+     "Fixed fields of the pcapng packet blocks at the given offsets."},
     {"decode_udp", decode_udp, METH_VARARGS,
      "Link layer, IPv4/IPv6 and UDP headers of a record batch, into column buffers."},
     {"dissect_heads", dissect_heads, METH_VARARGS,

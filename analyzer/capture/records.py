@@ -500,15 +500,23 @@ class RecordWalker:
                       marks: list[tuple[int, int]]) -> RecordBatch:
         o = np.frombuffer(offs, dtype=np.int64)
         t = np.frombuffer(types, dtype=np.int64)
-        blen = _gather_u32(buf, o + 4, big)
         is_epb, is_opb, is_spb = t == PCAPNG_EPB, t == PCAPNG_OPB, t == PCAPNG_SPB
-        iface = np.where(is_epb, _gather_u32(buf, o + 8, big), 0)
-        iface = np.where(is_opb, _gather_u16(buf, o + 8, big), iface)
-        ts_raw = (_gather_u32(buf, o + 12, big).astype(np.uint64) << np.uint64(32)) | \
-            _gather_u32(buf, o + 16, big).astype(np.uint64)
-        caplen = np.where(is_spb, 0, _gather_u32(buf, o + 20, big))
-        origlen = np.where(is_spb, _gather_u32(buf, o + 8, big), _gather_u32(buf, o + 24, big))
-        data_off = np.where(is_spb, o + 12, o + 28)
+        if _compiled is not None and hasattr(_compiled, "pcapng_fields"):
+            blen, iface, ts_i, caplen, origlen, data_off = (
+                np.empty(o.size, dtype=np.int64) for _ in range(6))
+            _compiled.pcapng_fields(buf, o, t, big, blen, iface, ts_i, caplen, origlen,
+                                    data_off)
+            ts_raw = ts_i.view(np.uint64)
+        else:
+            blen = _gather_u32(buf, o + 4, big)
+            iface = np.where(is_epb, _gather_u32(buf, o + 8, big), 0)
+            iface = np.where(is_opb, _gather_u16(buf, o + 8, big), iface)
+            ts_raw = (_gather_u32(buf, o + 12, big).astype(np.uint64) << np.uint64(32)) | \
+                _gather_u32(buf, o + 16, big).astype(np.uint64)
+            caplen = np.where(is_spb, 0, _gather_u32(buf, o + 20, big))
+            origlen = np.where(is_spb, _gather_u32(buf, o + 8, big),
+                               _gather_u32(buf, o + 24, big))
+            data_off = np.where(is_spb, o + 12, o + 28)
         room = o + blen - 4 - data_off
         n_if = len(ifaces)
         defined = np.full(o.size, n_if0, dtype=np.int64)  # interfaces defined before each

@@ -256,3 +256,37 @@ def test_record_offsets_outside_the_buffer_fall_back(compiled: object) -> None:
         b = RecordBatch(buf=buf, data_off=one * off, caplen=one * 10, origlen=one * 10,
                         ts_ns=one, linktype=np.ones(1, np.int32), first_frame=1)
         assert ipudp._decode_compiled(compiled, b, 10) is None  # type: ignore[arg-type]
+
+
+def _walk_all(data: bytes) -> tuple[list[RecordBatch], str, str]:
+    try:
+        with ByteSource(io.BytesIO(data), "x") as src:
+            w = RecordWalker(src, chunk_bytes=CHUNK)
+            out = list(w)
+            return out, repr(w.damage), repr(w.stopped)
+    except CaptureError as exc:
+        return [], repr(exc), ""
+
+
+def test_record_walk_fields(compiled: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record walk and the record header fields (pcap_offsets, pcap_fields,
+    pcapng_packets, pcapng_fields) against the Python walk and numpy gathers, on the fuzz
+    seeds (pcap, pcapng, gzip) and their mutants: the same batches and the same damage."""
+    from tests.fuzz.mutate import mutant, pcap_to_pcapng
+    from tests.fuzz.seeds import project_seeds
+
+    seeds = project_seeds()
+    inputs = [s.data for s in seeds] + [pcap_to_pcapng(s.data) for s in seeds
+                                        if s.data[:4] == b"\xd4\xc3\xb2\xa1"][:4]
+    inputs += [mutant(seeds, 12, i, bomb_mib=1).data for i in range(MUTANTS)]
+    for data in inputs:
+        with monkeypatch.context() as m:
+            m.setattr(records, "_compiled", None)
+            want = _walk_all(data)
+        got = _walk_all(data)
+        assert got[1:] == want[1:]
+        assert len(got[0]) == len(want[0])
+        for g, w in zip(got[0], want[0], strict=True):
+            assert g.first_frame == w.first_frame
+            for k in ("buf", "data_off", "caplen", "origlen", "ts_ns", "linktype"):
+                _same(getattr(g, k), getattr(w, k), k)

@@ -56,6 +56,7 @@ CORPUS = REPO / "tests" / "fuzz" / "corpus"
 MUTANTS = 300
 #: Small chunks, so the captures make many batches (and records cross chunk ends).
 CHUNK = 1 << 16
+POOL_TEST_MIN_BATCHES = 10
 
 
 @pytest.fixture(autouse=True)
@@ -290,3 +291,33 @@ def test_record_walk_fields(compiled: object, monkeypatch: pytest.MonkeyPatch) -
             assert g.first_frame == w.first_frame
             for k in ("buf", "data_off", "caplen", "origlen", "ts_ns", "linktype"):
                 _same(getattr(g, k), getattr(w, k), k)
+
+
+def test_chunk_buffers_are_reused_only_when_free() -> None:
+    """A batch the caller keeps is never overwritten by later chunks (the pool reuses a
+    buffer only when nothing refers to it); batches let go are read into reused buffers
+    and hold the same records."""
+    from tests.fuzz.seeds import project_seeds
+
+    data = next(s.data for s in project_seeds() if s.label.startswith("sim-clean"))
+
+    def walk() -> Iterator[RecordBatch]:
+        with ByteSource(io.BytesIO(data), "x") as src:
+            yield from RecordWalker(src, chunk_bytes=4096)
+
+    kept = list(walk())  # every batch alive: no buffer can be reused
+    assert len(kept) > POOL_TEST_MIN_BATCHES
+    bases = set()
+    for i, b in enumerate(walk()):  # each batch dropped before the next chunk is read
+        k = kept[i]
+        bases.add(id(b.buf.base))
+        assert b.first_frame == k.first_frame
+        for name in ("buf", "data_off", "caplen", "origlen", "ts_ns", "linktype"):
+            _same(getattr(b, name), getattr(k, name), name)
+        del b
+    assert len(bases) <= records.POOL_BUFFERS + 1  # reused, not made afresh each chunk
+    for k in kept:  # and the kept ones still hold their own records
+        assert k.buf.base is not None
+    again = list(walk())
+    for a, k in zip(again, kept, strict=True):
+        _same(a.buf, k.buf, "buf")

@@ -15,11 +15,9 @@ import numpy as np
 
 from analyzer.capture import headers as H
 from analyzer.capture import records as _records
+from analyzer.capture.ipudp import HEAD_BYTES  # the row width the compiled dissection reads
 from analyzer.phases import timed
 from analyzer.protocol import CHANNELDATA_HEADER_LEN
-
-#: Payload bytes per head row (ipudp.HEAD_BYTES; the compiled dissection reads 40)
-HEAD_BYTES = 40
 
 # bits of ``DatagramColumns.flags``
 F_STUN = 1

@@ -54,11 +54,11 @@ MAX_BLOCK_BYTES = MAX_RECORD_BYTES + 4096
 #: Zero bytes appended to every chunk, so a fixed-width header window can be sliced at any
 #: packet offset without running off the end.
 PAD_BYTES = 256
-#: Bytes read at a time: kept below glibc's mmap threshold (fixed at 1 MiB by the command
-#: line, :mod:`analyzer.memory`) with room for the left-over record and the padding, so the
-#: per-chunk buffers (the bytes read, the padded copy) are reused heap memory. 2 MiB chunks
-#: were each mapped afresh and paid a page fault every 4 KiB: read 0.69 -> 0.48 s CPU on the
-#: 1M-packet benchmark capture.
+#: Bytes read at a time: below glibc's mmap threshold (fixed at 1 MiB by the command line,
+#: :mod:`analyzer.memory`) with room for a left-over record and the padding, so what is
+#: allocated per chunk is reused heap memory (the padded buffers come from a pool, see
+#: :class:`_BufferPool`). 2 MiB chunks were each mapped afresh, three times, and paid a page
+#: fault every 4 KiB: read 0.69 -> 0.48 s CPU on the 1M-packet benchmark capture.
 DEFAULT_CHUNK_BYTES = MMAP_THRESHOLD_BYTES - (64 << 10)
 
 

@@ -1,26 +1,33 @@
-"""Build the optional compiled record walk (``analyzer.capture._walk``).
+"""Build the optional compiled reader loops (``analyzer.capture._walk``: the record walk,
+the record header fields, the link/IP/UDP decoding and the payload head dissection).
 
 Everything else is declared in pyproject.toml. When the C compiler or the Python headers
 are missing, the build goes on without the extension and says so in one line; the reader
-then walks the records in Python (the same results, slower).
+then runs its Python and numpy code instead (the same results, slower).
 """
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
+NOTICE = "analyzer: compiled reader loops not built ({}); using the Python/numpy fallback"
+
 
 class OptionalBuildExt(build_ext):
+    failed = False
+
     def run(self) -> None:
         try:
             super().run()
         except Exception as exc:  # any build failure means the fallback
-            print(f"analyzer: compiled record walk not built ({exc}); using the Python walk")
+            if not self.failed:  # (--inplace then fails to copy what was not built)
+                print(NOTICE.format(exc))
 
     def build_extension(self, ext: Extension) -> None:
         try:
             super().build_extension(ext)
         except Exception as exc:
-            print(f"analyzer: compiled record walk not built ({exc}); using the Python walk")
+            self.failed = True
+            print(NOTICE.format(exc))
 
 
 setup(

@@ -1,6 +1,6 @@
 """Speed and memory of ``analyzer flows --json`` against TShark, in the same run.
 
-    python benchmarks/bench_flows.py [--packets 1200000] [--runs 3] [--keep DIR]
+    python benchmarks/bench_flows.py [--packets 1200000] [--calls 300] [--runs 3] [--keep DIR]
 
 Writes a synthetic capture of many concurrent calls (``make_capture.py``: loss,
 reordering, duplicates, sequence wrap), then runs, each ``--runs`` times, alternating:
@@ -8,8 +8,9 @@ reordering, duplicates, sequence wrap), then runs, each ``--runs`` times, altern
 * ``analyzer flows --json CAPTURE``
 * ``tshark -q -o rtp.heuristic_rtp:TRUE -z rtp,streams -r CAPTURE``
 
-and prints the best wall time, packets/s and peak RSS (of that child process alone, from
-``wait4``) of each, the speed ratio, and whether the peak RSS stays below the file size.
+and prints the best wall time, the least CPU time (user + sys), packets/s and peak RSS
+(of that child process alone, from ``wait4``) of each, the speed ratios (wall and CPU), and
+whether the peak RSS stays below the file size.
 It also checks that both tools count the same packets and lost packets on every stream.
 """
 
@@ -29,8 +30,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def run_child(cmd: list[str], stdout_path: Path) -> tuple[float, int]:
-    """Run ``cmd``; return (wall seconds, peak RSS bytes of that process)."""
+def run_child(cmd: list[str], stdout_path: Path) -> tuple[float, int, float]:
+    """Run ``cmd``; return (wall seconds, peak RSS bytes, CPU seconds of that process)."""
     with open(stdout_path, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
@@ -40,7 +41,7 @@ def run_child(cmd: list[str], stdout_path: Path) -> tuple[float, int]:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.strip()[:500]}")
-    return wall, usage.ru_maxrss * 1024
+    return wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
 
 
 TSHARK_ROW = re.compile(
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--packets", type=int, default=1_200_000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--calls", type=int, default=300, help="concurrent two-way calls")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--keep", type=Path, help="directory to keep the capture and outputs in")
     args = p.parse_args(argv)
@@ -83,34 +85,39 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     work = args.keep or Path(tempfile.mkdtemp(prefix="analyzer-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    cap = work / "bench.pcap"
-    subprocess.run([sys.executable, str(HERE / "make_capture.py"), str(cap), "--packets",
-                    str(args.packets), "--seed", str(args.seed), "--no-truth"], check=True)
+    cap = work / f"bench-{args.packets}p-{args.calls}c-s{args.seed}.pcap"
+    if not cap.exists():  # kept captures are reused (same arguments, same bytes)
+        subprocess.run([sys.executable, str(HERE / "make_capture.py"), str(cap), "--packets",
+                        str(args.packets), "--calls", str(args.calls), "--seed",
+                        str(args.seed), "--no-truth"], check=True)
     size = cap.stat().st_size
     ours_cmd = [sys.executable, "-m", "analyzer", "flows", "--json", str(cap)]
     engine_cmd = [*ours_cmd, "--no-quality"]
     tshark_cmd = [tshark, "-q", "-o", "rtp.heuristic_rtp:TRUE", "-z", "rtp,streams", "-r",
                   str(cap)]
-    res: dict[str, list[tuple[float, int]]] = {"analyzer": [], "engine": [], "tshark": []}
+    res: dict[str, list[tuple[float, int, float]]] = {"analyzer": [], "engine": [],
+                                                       "tshark": []}
     for _ in range(args.runs):
         res["analyzer"].append(run_child(ours_cmd, work / "analyzer.json"))
         res["engine"].append(run_child(engine_cmd, work / "engine.json"))
         res["tshark"].append(run_child(tshark_cmd, work / "tshark.txt"))
-    print(f"capture: {args.packets} packets, {size / 2**20:.1f} MiB ({cap})")
+    print(f"capture: {args.packets} packets, {args.calls} calls, {size / 2**20:.1f} MiB ({cap})")
     best = {}
     for name, rs in res.items():
         wall = min(r[0] for r in rs)  # the least disturbed run of each tool
         rss = max(r[1] for r in rs)
-        best[name] = (wall, rss)
-        print(f"{name:9s} best {wall:6.2f} s  {args.packets / wall / 1e6:5.2f} M packets/s  "
-              f"peak RSS {rss / 2**20:6.1f} MiB  (runs: "
-              f"{', '.join(f'{r[0]:.2f}' for r in rs)} s)")
+        cpu = min(r[2] for r in rs)
+        best[name] = (wall, rss, cpu)
+        print(f"{name:9s} best {wall:6.2f} s  CPU {cpu:6.2f} s  "
+              f"{args.packets / wall / 1e6:5.2f} M packets/s  peak RSS {rss / 2**20:6.1f} MiB  "
+              f"(runs: {', '.join(f'{r[0]:.2f}' for r in rs)} s)")
     print("analyzer = flows --json with the quality metrics; engine = flows --json "
           "--no-quality (the TShark-equivalent statistics only)")
     for name in ("analyzer", "engine"):
         ratio = best["tshark"][0] / best[name][0]
-        print(f"speed ratio (tshark / {name}): {ratio:.1f}x; peak RSS / file size: "
-              f"{best[name][1] / size:.2f}")
+        cpu_ratio = best["tshark"][2] / best[name][2]
+        print(f"speed ratio (tshark / {name}): {ratio:.1f}x wall, {cpu_ratio:.1f}x CPU; "
+              f"peak RSS / file size: {best[name][1] / size:.2f}")
     agree, total, diffs = compare(work / "analyzer.json", work / "tshark.txt")
     print(f"streams with equal packets and lost: {agree}/{total}")
     for d in diffs:

@@ -1,12 +1,21 @@
-/* The sequential walk over pcap / pcapng record lengths, compiled.
+/* The per-record loops of the reader, compiled.
  *
- * Each record's offset depends on the previous record's length, so this one loop cannot be
- * vectorised; records.py runs the same loop in Python when this module was not built. Both
- * functions only find offsets: every check and every error message stays in records.py.
+ * pcap_offsets, pcapng_packets: the sequential walk over pcap / pcapng record lengths (each
+ * record's offset depends on the previous record's length, so this loop cannot be
+ * vectorised); records.py runs the same loop in Python when this module was not built.
+ * Both only find offsets: every check and every error message stays in records.py.
+ *
+ * decode_udp: link layer -> IPv4/IPv6 -> UDP of every record of a batch, the columns
+ * ipudp.decode_batch makes with numpy (which stays the fallback and the reference: the
+ * tests compare the two column by column). dissect_heads: the per-datagram header fields
+ * of dissect.dissect. Both read only inside the buffers they are given (each record's
+ * offset is checked against the buffer before anything is read; every header window lies
+ * within the record's offset plus PAD_BYTES) and run without the GIL.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PCAP_RECORD_HEADER_LEN 16
 #define PCAPNG_EPB 0x00000006u
@@ -110,15 +119,608 @@ static PyObject *pcapng_packets(PyObject *self, PyObject *args)
     return Py_BuildValue("nL", count, (long long)pos);
 }
 
+/* pcap_fields(buf, offs, big, nanos, ts_ns, caplen, origlen) -> None
+ * The fields of the 16-byte record headers at offs (records.py's numpy gather, compiled):
+ * time in ns, captured and original lengths, as int64. Raises ValueError when a header
+ * does not lie in buf. */
+static PyObject *pcap_fields(PyObject *self, PyObject *args)
+{
+    Py_buffer data, offs_v, out[3];
+    int big, nanos;
+    PyObject *offs_obj, *out_obj[3];
+    if (!PyArg_ParseTuple(args, "y*OppOOO", &data, &offs_obj, &big, &nanos, &out_obj[0],
+                          &out_obj[1], &out_obj[2]))
+        return NULL;
+    if (PyObject_GetBuffer(offs_obj, &offs_v, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    Py_ssize_t n = offs_v.len / 8, got = 0;
+    PyObject *result = NULL;
+    if (offs_v.itemsize != 8) {
+        PyErr_SetString(PyExc_ValueError, "offsets must be int64");
+        goto done;
+    }
+    for (; got < 3; got++)
+        if (get_out(out_obj[got], &out[got], n) < 0)
+            goto done;
+    const unsigned char *buf = (const unsigned char *)data.buf;
+    const int64_t *o = (const int64_t *)offs_v.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (o[i] < 0 || o[i] > (int64_t)data.len - PCAP_RECORD_HEADER_LEN) {
+            PyErr_SetString(PyExc_ValueError, "record header outside the buffer");
+            goto done;
+        }
+    int64_t *ts = (int64_t *)out[0].buf, *cap = (int64_t *)out[1].buf;
+    int64_t *orig = (int64_t *)out[2].buf;
+    const int64_t scale = nanos ? 1 : 1000;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *h = buf + o[i];
+        ts[i] = (int64_t)load_u32(h, big) * 1000000000 + (int64_t)load_u32(h + 4, big) * scale;
+        cap[i] = load_u32(h + 8, big);
+        orig[i] = load_u32(h + 12, big);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t k = 0; k < got; k++)
+        PyBuffer_Release(&out[k]);
+    PyBuffer_Release(&offs_v);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+/* pcapng_fields(buf, offs, types, big, blen, iface, ts_raw, caplen, origlen, data_off)
+ * The fixed fields of the packet blocks at offs (enhanced, obsolete, simple), as
+ * records.py's numpy gathers read them, into int64 buffers (ts_raw: the 64-bit tick count,
+ * to be viewed as uint64). Raises ValueError when a block's fixed fields do not lie in buf. */
+static PyObject *pcapng_fields(PyObject *self, PyObject *args)
+{
+    Py_buffer data, offs_v, types_v, out[6];
+    int big;
+    PyObject *offs_obj, *types_obj, *out_obj[6];
+    if (!PyArg_ParseTuple(args, "y*OOpOOOOOO", &data, &offs_obj, &types_obj, &big,
+                          &out_obj[0], &out_obj[1], &out_obj[2], &out_obj[3], &out_obj[4],
+                          &out_obj[5]))
+        return NULL;
+    if (PyObject_GetBuffer(offs_obj, &offs_v, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(types_obj, &types_v, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&offs_v);
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    Py_ssize_t n = offs_v.len / 8, got = 0;
+    PyObject *result = NULL;
+    if (offs_v.itemsize != 8 || types_v.itemsize != 8 || types_v.len != offs_v.len) {
+        PyErr_SetString(PyExc_ValueError, "offsets and types must be int64 of one length");
+        goto done;
+    }
+    for (; got < 6; got++)
+        if (get_out(out_obj[got], &out[got], n) < 0)
+            goto done;
+    const unsigned char *buf = (const unsigned char *)data.buf;
+    const int64_t *o = (const int64_t *)offs_v.buf, *t = (const int64_t *)types_v.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (o[i] < 0 || o[i] > (int64_t)data.len - 28) {
+            PyErr_SetString(PyExc_ValueError, "packet block outside the buffer");
+            goto done;
+        }
+    int64_t *blen = (int64_t *)out[0].buf, *iface = (int64_t *)out[1].buf;
+    uint64_t *ts = (uint64_t *)out[2].buf;
+    int64_t *cap = (int64_t *)out[3].buf, *orig = (int64_t *)out[4].buf;
+    int64_t *doff = (int64_t *)out[5].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *b = buf + o[i];
+        const int spb = t[i] == PCAPNG_SPB;
+        blen[i] = load_u32(b + 4, big);
+        if (t[i] == PCAPNG_EPB)
+            iface[i] = load_u32(b + 8, big);
+        else if (t[i] == PCAPNG_OPB)
+            iface[i] = big ? (b[8] << 8) | b[9] : (b[9] << 8) | b[8];
+        else
+            iface[i] = 0;
+        ts[i] = ((uint64_t)load_u32(b + 12, big) << 32) | load_u32(b + 16, big);
+        cap[i] = spb ? 0 : load_u32(b + 20, big);
+        orig[i] = load_u32(b + (spb ? 8 : 24), big);
+        doff[i] = o[i] + (spb ? 12 : 28);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t k = 0; k < got; k++)
+        PyBuffer_Release(&out[k]);
+    PyBuffer_Release(&types_v);
+    PyBuffer_Release(&offs_v);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+/* ---- decode_udp ---------------------------------------------------------------------- */
+
+#define PAD_BYTES 256      /* records.PAD_BYTES: zeros after every chunk */
+#define IP_WINDOW 128      /* ipudp.IP_WINDOW */
+#define HEAD_BYTES 40      /* ipudp.HEAD_BYTES */
+#define UDP_HEADER_LEN 8
+#define STUN_COOKIE 0x2112A442u
+
+/* the counters of ipudp.DecodeCounters, in this order */
+enum { C_NON_IP, C_IPV4, C_IPV6, C_TCP, C_ICMP, C_OTHER_IP, C_FRAGMENTS, C_SHORT, C_COUNT };
+
+/* bits of the per-row mark (what ipudp's Python loops over kept payloads and hints look at) */
+#define M_KEEP 1      /* RTCP, SIP/MEGACO first four bytes, or a TURN Send/Data indication */
+#define M_KEEP_SURE 2 /* RTCP or a Send/Data indication: kept without the SIP prefix check */
+#define M_DNS 4       /* a DNS response */
+#define M_STUN 8      /* a STUN message with attributes (not an indication) */
+
+static inline int rd16(const unsigned char *p) { return (p[0] << 8) | p[1]; }
+static inline uint32_t rd32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* linklayer.network_offsets for one record: the IP version (4, 6; 0 when no IP header
+ * follows) and, in *net_off, where the IP header starts. l holds LINK_WINDOW (32) bytes. */
+static int link_layer(const unsigned char *l, int32_t lt, int64_t caplen, int64_t *net_off)
+{
+    int64_t off = 0;
+    long proto = 0;
+    switch (lt) {
+    case 1: { /* Ethernet, up to two VLAN tags */
+        long et = rd16(l + 12);
+        off = 14;
+        for (int k = 0; k < 2; k++) {
+            if (et != 0x8100 && et != 0x88A8 && et != 0x9100)
+                break;
+            et = rd16(l + off + 2);
+            off += 4;
+        }
+        proto = et;
+        break;
+    }
+    case 113: /* Linux SLL */
+        off = 16;
+        proto = rd16(l + 14);
+        break;
+    case 276: /* Linux SLL2 */
+        off = 20;
+        proto = rd16(l);
+        break;
+    case 0:
+    case 108: { /* BSD / OpenBSD loopback: the family in either byte order */
+        uint32_t le = (uint32_t)l[0] | ((uint32_t)l[1] << 8) | ((uint32_t)l[2] << 16)
+            | ((uint32_t)l[3] << 24);
+        uint32_t fam = le < 256 ? le : rd32(l);
+        off = 4;
+        proto = fam == 2 ? 0x0800 : (fam == 24 || fam == 28 || fam == 30) ? 0x86DD : 0;
+        break;
+    }
+    case 101:
+    case 12:
+    case 14: /* raw IP: the version nibble */
+        proto = (l[0] >> 4) == 4 ? 0x0800 : (l[0] >> 4) == 6 ? 0x86DD : 0;
+        break;
+    case 228:
+        proto = 0x0800;
+        break;
+    case 229:
+        proto = 0x86DD;
+        break;
+    default:
+        break;
+    }
+    *net_off = off;
+    if (caplen <= off)
+        return 0;
+    return proto == 0x0800 ? 4 : proto == 0x86DD ? 6 : 0;
+}
+
+typedef struct {
+    Py_buffer v;
+    int held;
+} view_t;
+
+static int get_view(PyObject *obj, view_t *out, Py_ssize_t itemsize, Py_ssize_t count,
+                    int writable, const char *what)
+{
+    if (PyObject_GetBuffer(obj, &out->v, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS
+                           | PyBUF_FORMAT) < 0)
+        return -1;
+    out->held = 1;
+    if (out->v.itemsize != itemsize || out->v.len < count * itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: needs %zd contiguous items of %zd bytes", what,
+                     count, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+static void release_views(view_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].held)
+            PyBuffer_Release(&v[i].v);
+}
+
+/* decode_udp(buf, off, caplen, linktype, origlen, ts_ns, first_frame, sip_prefixes, udp_out,
+ *            rare_out) -> (udp rows, rare rows, counters) or None
+ *
+ * udp_out = (rec i8, frame i8, ts_ns i8, src u1[n*16], dst u1[n*16], sport i4, dport i4,
+ *            ipver i1, udp_len i4, cap_len i4, wire_len i4, head u1[n*40], pay_start i8,
+ *            mark u1), each with room for every record; rare_out = (rec i8, ip_start i8, l4 i8,
+ * proto i4) for the TCP and ICMP packets (decoded further in Python). None when a record's offset
+ * is outside the buffer (the caller then decodes the batch with numpy). */
+enum { U_REC, U_FRAME, U_TS, U_SRC, U_DST, U_SPORT, U_DPORT, U_IPVER, U_ULEN, U_CAPLEN,
+       U_WIRE, U_HEAD, U_PAY, U_MARK, U_COUNT };
+enum { R_REC, R_IP, R_L4, R_PROTO, R_COUNT };
+
+static PyObject *decode_udp(PyObject *self, PyObject *args)
+{
+    PyObject *bufo, *offo, *capo, *lto, *origo, *tso, *udpo, *rareo;
+    long long first_frame;
+    Py_buffer sipv;
+    if (!PyArg_ParseTuple(args, "OOOOOOLy*O!O!", &bufo, &offo, &capo, &lto, &origo, &tso,
+                          &first_frame, &sipv, &PyTuple_Type, &udpo, &PyTuple_Type, &rareo))
+        return NULL;
+    if (PyTuple_GET_SIZE(udpo) != U_COUNT || PyTuple_GET_SIZE(rareo) != R_COUNT
+        || sipv.len % 4) {
+        PyBuffer_Release(&sipv);
+        PyErr_SetString(PyExc_ValueError, "decode_udp: wrong number of output buffers");
+        return NULL;
+    }
+    enum { V_BUF, V_OFF, V_CAP, V_LT, V_ORIG, V_TS, V_U0, V_R0 = V_U0 + U_COUNT,
+           V_COUNT = V_R0 + R_COUNT };
+    view_t v[V_COUNT];
+    memset(v, 0, sizeof v);
+    PyObject *result = NULL;
+    Py_ssize_t n = 0;
+    if (get_view(bufo, &v[V_BUF], 1, 0, 0, "buf") < 0
+        || get_view(offo, &v[V_OFF], 8, 0, 0, "off") < 0)
+        goto done;
+    n = v[V_OFF].v.len / 8;
+    static const Py_ssize_t usize[U_COUNT] = {8, 8, 8, 16, 16, 4, 4, 1, 4, 4, 4, HEAD_BYTES,
+                                              8, 1};
+    static const Py_ssize_t rsize[R_COUNT] = {8, 8, 8, 4};
+    if (get_view(capo, &v[V_CAP], 8, n, 0, "caplen") < 0
+        || get_view(lto, &v[V_LT], 4, n, 0, "linktype") < 0
+        || get_view(origo, &v[V_ORIG], 8, n, 0, "origlen") < 0
+        || get_view(tso, &v[V_TS], 8, n, 0, "ts_ns") < 0)
+        goto done;
+    for (int k = 0; k < U_COUNT; k++) {
+        Py_ssize_t item = usize[k] > 8 ? 1 : usize[k];
+        if (get_view(PyTuple_GET_ITEM(udpo, k), &v[V_U0 + k], item, n * usize[k] / item, 1,
+                     "udp output") < 0)
+            goto done;
+    }
+    for (int k = 0; k < R_COUNT; k++)
+        if (get_view(PyTuple_GET_ITEM(rareo, k), &v[V_R0 + k], rsize[k], n, 1,
+                     "rare output") < 0)
+            goto done;
+
+    const unsigned char *buf = (const unsigned char *)v[V_BUF].v.buf;
+    const int64_t buflen = (int64_t)v[V_BUF].v.len;
+    const int64_t *off = (const int64_t *)v[V_OFF].v.buf;
+    const int64_t *caplen = (const int64_t *)v[V_CAP].v.buf;
+    const int32_t *lt = (const int32_t *)v[V_LT].v.buf;
+    const int64_t *orig = (const int64_t *)v[V_ORIG].v.buf;
+    const int64_t *ts = (const int64_t *)v[V_TS].v.buf;
+    int64_t *o_rec = (int64_t *)v[V_U0 + U_REC].v.buf;
+    int64_t *o_frame = (int64_t *)v[V_U0 + U_FRAME].v.buf;
+    int64_t *o_ts = (int64_t *)v[V_U0 + U_TS].v.buf;
+    unsigned char *o_src = (unsigned char *)v[V_U0 + U_SRC].v.buf;
+    unsigned char *o_dst = (unsigned char *)v[V_U0 + U_DST].v.buf;
+    int32_t *o_sport = (int32_t *)v[V_U0 + U_SPORT].v.buf;
+    int32_t *o_dport = (int32_t *)v[V_U0 + U_DPORT].v.buf;
+    int8_t *o_ipver = (int8_t *)v[V_U0 + U_IPVER].v.buf;
+    int32_t *o_ulen = (int32_t *)v[V_U0 + U_ULEN].v.buf;
+    int32_t *o_caplen = (int32_t *)v[V_U0 + U_CAPLEN].v.buf;
+    int32_t *o_wire = (int32_t *)v[V_U0 + U_WIRE].v.buf;
+    unsigned char *o_head = (unsigned char *)v[V_U0 + U_HEAD].v.buf;
+    int64_t *o_pay = (int64_t *)v[V_U0 + U_PAY].v.buf;
+    unsigned char *o_mark = (unsigned char *)v[V_U0 + U_MARK].v.buf;
+    int64_t *r_rec = (int64_t *)v[V_R0 + R_REC].v.buf;
+    int64_t *r_ip = (int64_t *)v[V_R0 + R_IP].v.buf;
+    int64_t *r_l4 = (int64_t *)v[V_R0 + R_L4].v.buf;
+    int32_t *r_proto = (int32_t *)v[V_R0 + R_PROTO].v.buf;
+    const unsigned char *sip = (const unsigned char *)sipv.buf;
+    const Py_ssize_t n_sip = sipv.len / 4;
+
+    /* Every window read below (link 32 bytes at off, IP 128 bytes at off + net_off with
+     * net_off <= 22, payload head 40 bytes at most 150 bytes past off) lies within off +
+     * PAD_BYTES: a record whose offset leaves less than that is not decoded here. */
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (off[i] < 0 || off[i] > buflen - PAD_BYTES) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+
+    Py_ssize_t m = 0, r = 0;
+    long long cnt[C_COUNT] = {0};
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t net_off;
+        const unsigned char *rec = buf + off[i];
+        int ipver = link_layer(rec, lt[i], caplen[i], &net_off);
+        if (!ipver) {
+            cnt[C_NON_IP]++;
+            continue;
+        }
+        const unsigned char *ip = rec + net_off;
+        const int64_t avail = caplen[i] - net_off;
+        const int ver = ip[0] >> 4;
+        int64_t l4;
+        int proto, frag = 0;
+        if (ver == 4) {
+            cnt[C_IPV4]++;
+            int64_t ihl = (int64_t)(ip[0] & 0x0F) * 4;
+            int ff = rd16(ip + 6);
+            frag = (ff & 0x2000) || (ff & 0x1FFF);
+            if (ihl < 20 || avail < ihl) {
+                cnt[C_SHORT]++;
+                continue;
+            }
+            proto = ip[9];
+            l4 = ihl;
+        } else if (ver == 6) {
+            cnt[C_IPV6]++;
+            int nh = ip[6];
+            int64_t p = 40;
+            for (int k = 0; k < 4 && p + 8 <= IP_WINDOW; k++) {
+                if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
+                    int64_t hlen = nh == 51 ? ((int64_t)ip[p + 1] + 2) * 4
+                                            : ((int64_t)ip[p + 1] + 1) * 8;
+                    nh = ip[p];
+                    p += hlen;
+                } else if (nh == 44) {
+                    int fo = rd16(ip + p + 2);
+                    frag |= (fo & 0xFFF8) != 0 || (fo & 1) != 0;
+                    nh = ip[p];
+                    p += 8;
+                } else {
+                    break;
+                }
+            }
+            if (avail < p) {
+                cnt[C_SHORT]++;
+                continue;
+            }
+            proto = nh;
+            l4 = p;
+        } else { /* neither 4 nor 6: malformed */
+            cnt[C_SHORT]++;
+            continue;
+        }
+        if (frag) {
+            cnt[C_FRAGMENTS]++;
+            continue;
+        }
+        if (proto == 6 || (ver == 4 && proto == 1) || (ver == 6 && proto == 58)) {
+            cnt[proto == 6 ? C_TCP : C_ICMP]++;
+            r_rec[r] = i;
+            r_ip[r] = off[i] + net_off;
+            r_l4[r] = l4;
+            r_proto[r++] = proto;
+            continue;
+        }
+        if (proto != 17) {
+            if (proto != 1 && proto != 58)
+                cnt[C_OTHER_IP]++;
+            continue;
+        }
+        if (l4 + UDP_HEADER_LEN > (avail < IP_WINDOW ? avail : IP_WINDOW)) {
+            cnt[C_SHORT]++;
+            continue;
+        }
+        /* a complete UDP header */
+        const unsigned char *u = ip + l4;
+        int64_t ulen = (int64_t)rd16(u + 4) - UDP_HEADER_LEN;
+        int64_t cap_pay = avail - l4 - UDP_HEADER_LEN;
+        if (cap_pay < 0)
+            cap_pay = 0;
+        if (ulen < 0) /* a UDP length below 8 is malformed: use what was captured */
+            ulen = cap_pay;
+        int64_t cap_len = cap_pay < ulen ? cap_pay : ulen;
+        o_rec[m] = i;
+        o_frame[m] = first_frame + i;
+        o_ts[m] = ts[i];
+        o_sport[m] = rd16(u);
+        o_dport[m] = rd16(u + 2);
+        o_ipver[m] = (int8_t)ver;
+        o_ulen[m] = (int32_t)ulen;
+        o_caplen[m] = (int32_t)cap_len;
+        o_wire[m] = (int32_t)orig[i];
+        unsigned char *s = o_src + 16 * m, *d = o_dst + 16 * m;
+        if (ver == 4) {
+            static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+            memcpy(s, mapped, 12);
+            memcpy(d, mapped, 12);
+            memcpy(s + 12, ip + 12, 4);
+            memcpy(d + 12, ip + 16, 4);
+        } else {
+            memcpy(s, ip + 8, 16);
+            memcpy(d, ip + 24, 16);
+        }
+        unsigned char *h = o_head + (Py_ssize_t)HEAD_BYTES * m;
+        memcpy(h, u + UDP_HEADER_LEN, HEAD_BYTES);
+        if (cap_len < HEAD_BYTES) /* what lies beyond the captured payload is not its */
+            memset(h + cap_len, 0, HEAD_BYTES - cap_len);
+        o_pay[m] = off[i] + net_off + l4 + UDP_HEADER_LEN;
+        /* what ipudp's kept-payload and hint loops look at */
+        int mark = 0;
+        const int b0 = h[0], b1 = h[1];
+        const int cookie = rd32(h + 4) == STUN_COOKIE;
+        int sure = ((b0 & 0xC0) == 0x80 && b1 >= 200 && b1 <= 204)
+            || (b0 == 0 && (b1 == 0x16 || b1 == 0x17) && cookie);
+        if (sure)
+            mark |= M_KEEP | M_KEEP_SURE;
+        else if ((b0 >= 'A' && b0 <= 'U') || b0 == '!')
+            for (Py_ssize_t k = 0; k < n_sip; k++)
+                if (memcmp(h, sip + 4 * k, 4) == 0) {
+                    mark |= M_KEEP;
+                    break;
+                }
+        if (o_sport[m] == 53 && (h[2] & 0x80) && cap_len >= 12)
+            mark |= M_DNS;
+        if (b0 <= 1 && cookie && cap_len > 20 && b1 != 0x16 && b1 != 0x17)
+            mark |= M_STUN;
+        o_mark[m++] = (unsigned char)mark;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("nn(LLLLLLLL)", m, r, cnt[0], cnt[1], cnt[2], cnt[3], cnt[4],
+                           cnt[5], cnt[6], cnt[7]);
+done:
+    release_views(v, V_COUNT);
+    PyBuffer_Release(&sipv);
+    return result;
+}
+
+/* ---- dissect_heads --------------------------------------------------------------------- */
+
+#define F_STUN 1
+#define F_DTLS 2
+#define F_CHANNEL 4
+#define F_RTCP 8
+#define F_RTP 16
+#define F_TELEGRAM_HELLO 32
+#define F_MARKER 64
+#define F_TEXT 128
+#define TELEGRAM_HELLO_LEN 40
+#define TAG_MIX 0x9E3779B97F4A7C15ull
+
+/* headers.is_rtcp at byte o of h */
+static inline int rtcp_at(const unsigned char *h, int o, int64_t len)
+{
+    int b1 = h[o + 1];
+    int pt_ok = b1 >= 200 && b1 <= 207; /* SR..APP, RTPFB, PSFB, XR */
+    return (h[o] >> 6) == 2 && pt_ok && ((int64_t)rd16(h + o + 2) + 1) * 4 <= len - o;
+}
+
+/* dissect_heads(head, length, encap, text, out) -> None
+ * head: n rows of HEAD_BYTES; length i4; encap u1; text u1 (1: a SIP/MEGACO row);
+ * out = (flags u1, payload_type u1, seq u2, rtp_ts u4, ssrc u4, stun_type u2, tag u4). */
+enum { D_FLAGS, D_PT, D_SEQ, D_TS, D_SSRC, D_STUN, D_TAG, D_COUNT };
+
+static PyObject *dissect_heads(PyObject *self, PyObject *args)
+{
+    PyObject *heado, *leno, *encapo, *texto, *outo;
+    if (!PyArg_ParseTuple(args, "OOOOO!", &heado, &leno, &encapo, &texto, &PyTuple_Type,
+                          &outo))
+        return NULL;
+    if (PyTuple_GET_SIZE(outo) != D_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "dissect_heads: wrong number of output buffers");
+        return NULL;
+    }
+    enum { V_HEAD, V_LEN, V_ENCAP, V_TEXT, V_O0, V_COUNT = V_O0 + D_COUNT };
+    static const Py_ssize_t osize[D_COUNT] = {1, 1, 2, 4, 4, 2, 4};
+    view_t v[V_COUNT];
+    memset(v, 0, sizeof v);
+    PyObject *result = NULL;
+    if (get_view(leno, &v[V_LEN], 4, 0, 0, "length") < 0)
+        goto done;
+    Py_ssize_t n = v[V_LEN].v.len / 4;
+    if (get_view(heado, &v[V_HEAD], 1, n * HEAD_BYTES, 0, "head") < 0
+        || get_view(encapo, &v[V_ENCAP], 1, n, 0, "encap") < 0
+        || get_view(texto, &v[V_TEXT], 1, n, 0, "text") < 0)
+        goto done;
+    for (int k = 0; k < D_COUNT; k++)
+        if (get_view(PyTuple_GET_ITEM(outo, k), &v[V_O0 + k], osize[k], n, 1, "output") < 0)
+            goto done;
+    const unsigned char *head = (const unsigned char *)v[V_HEAD].v.buf;
+    const int32_t *length = (const int32_t *)v[V_LEN].v.buf;
+    const unsigned char *encap = (const unsigned char *)v[V_ENCAP].v.buf;
+    const unsigned char *text = (const unsigned char *)v[V_TEXT].v.buf;
+    unsigned char *o_flags = (unsigned char *)v[V_O0 + D_FLAGS].v.buf;
+    unsigned char *o_pt = (unsigned char *)v[V_O0 + D_PT].v.buf;
+    uint16_t *o_seq = (uint16_t *)v[V_O0 + D_SEQ].v.buf;
+    uint32_t *o_ts = (uint32_t *)v[V_O0 + D_TS].v.buf;
+    uint32_t *o_ssrc = (uint32_t *)v[V_O0 + D_SSRC].v.buf;
+    uint16_t *o_stun = (uint16_t *)v[V_O0 + D_STUN].v.buf;
+    uint32_t *o_tag = (uint32_t *)v[V_O0 + D_TAG].v.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *h = head + (Py_ssize_t)HEAD_BYTES * i;
+        const int64_t len = length[i];
+        const int plain = encap[i] == 0;
+        const int b0 = h[0];
+        const int64_t mlen = rd16(h + 2);
+        const int stun = plain && (b0 & 0xC0) == 0 && rd32(h + 4) == STUN_COOKIE
+            && mlen % 4 == 0 && mlen + 20 <= len;
+        const int ver = rd16(h + 1);
+        const int dtls = !stun && (b0 == 20 || b0 == 21 || b0 == 22 || b0 == 23 || b0 == 25)
+            && (ver == 0xFEFF || ver == 0xFEFD) && len >= 13;
+        const int ch = rd16(h);
+        const int64_t room4 = len - 4, dlen = mlen;
+        const int chan = !stun && plain && ch >= 0x4000 && ch <= 0x7FFF && dlen <= room4
+            && dlen + 3 >= room4 && dlen >= 12;
+        const int o = chan ? 4 : 0;
+        const int rtcp = !stun && rtcp_at(h, o, len);
+        /* headers._rtp_at */
+        const int r0 = h[o], r1 = h[o + 1];
+        const int64_t base = 12 + 4 * (int64_t)(r0 & 0x0F), room = len - o;
+        int64_t hdr = base;
+        if (r0 & 0x10) {
+            int64_t pos = o + base + 2;
+            hdr = pos + 2 <= HEAD_BYTES ? base + 4 + 4 * (int64_t)rd16(h + pos) : -1;
+        }
+        const int pt = r1 & 0x7F;
+        const int rtp_ok = (r0 >> 6) == 2 && !(pt >= 72 && pt <= 76) && room >= base
+            && (hdr < 0 || hdr <= room);
+        int hello = 0;
+        if (len == TELEGRAM_HELLO_LEN) {
+            hello = 1;
+            for (int k = 16; k < 32; k++)
+                if (h[k] != (k == 28 ? 0xFE : 0xFF)) {
+                    hello = 0;
+                    break;
+                }
+        }
+        const int txt = text[i] != 0;
+        const int valid = rtp_ok && !stun && !dtls && !rtcp && !hello && !txt;
+        o_flags[i] = (unsigned char)((stun ? F_STUN : 0) | (dtls ? F_DTLS : 0)
+            | (chan ? F_CHANNEL : 0) | (rtcp ? F_RTCP : 0) | (valid ? F_RTP : 0)
+            | (hello ? F_TELEGRAM_HELLO : 0) | (valid && (r1 & 0x80) ? F_MARKER : 0)
+            | (txt ? F_TEXT : 0));
+        o_pt[i] = (unsigned char)(valid ? pt : 0);
+        o_seq[i] = (uint16_t)rd16(h + o + 2);
+        o_ts[i] = rd32(h + o + 4);
+        o_ssrc[i] = rd32(h + o + 8);
+        o_stun[i] = (uint16_t)(stun ? ch : 0);
+        uint64_t w0, w1;
+        memcpy(&w0, h, 8); /* native order, as numpy's view(np.uint64) */
+        memcpy(&w1, h + 8, 8);
+        uint64_t t = w0 * TAG_MIX;
+        t ^= w1;
+        t *= TAG_MIX;
+        o_tag[i] = (uint32_t)(t >> 32);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    release_views(v, V_COUNT);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"pcap_offsets", pcap_offsets, METH_VARARGS, "Offsets of the pcap records in a chunk."},
     {"pcapng_packets", pcapng_packets, METH_VARARGS,
      "Offsets and types of consecutive pcapng packet blocks."},
+    {"pcap_fields", pcap_fields, METH_VARARGS,
+     "Time and lengths from the pcap record headers at the given offsets."},
+    {"pcapng_fields", pcapng_fields, METH_VARARGS,
+     "Fixed fields of the pcapng packet blocks at the given offsets."},
+    {"decode_udp", decode_udp, METH_VARARGS,
+     "Link layer, IPv4/IPv6 and UDP headers of a record batch, into column buffers."},
+    {"dissect_heads", dissect_heads, METH_VARARGS,
+     "Header fields of UDP payload heads (STUN, DTLS, ChannelData, RTCP, RTP), into columns."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_walk", "Compiled walk over pcap/pcapng record lengths.", -1,
+    PyModuleDef_HEAD_INIT, "_walk", "Compiled per-record loops of the capture reader.", -1,
     methods,
 };
 

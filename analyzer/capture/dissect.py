@@ -2,6 +2,9 @@
 
 The reader keeps only these columns (about 20 bytes a datagram) instead of the payload
 heads, so memory stays well below the capture's size. Stream building works from them.
+The per-row tests run compiled when ``_walk`` was built (``dissect_heads`` in ``_walk.c``,
+one pass without the GIL); the numpy tests of :mod:`analyzer.capture.headers` are the
+fallback and the reference (tests/capture/test_compiled.py compares the two).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.capture import headers as H
+from analyzer.capture import records as _records
+from analyzer.capture.ipudp import HEAD_BYTES  # the row width the compiled dissection reads
 from analyzer.phases import timed
 from analyzer.protocol import CHANNELDATA_HEADER_LEN
 
@@ -58,6 +63,27 @@ def _tag_hash(head: np.ndarray) -> np.ndarray:
 def dissect(head: np.ndarray, length: np.ndarray, encap: np.ndarray,
             text_rows: np.ndarray) -> DatagramColumns:
     """Classify every datagram from its first bytes; ``text_rows`` are SIP/MEGACO rows."""
+    walk = _records._compiled
+    if (walk is not None and hasattr(walk, "dissect_heads") and head.dtype == np.uint8
+            and head.ndim == 2 and head.shape[1] == HEAD_BYTES and head.flags.c_contiguous
+            and np.asarray(length).dtype == np.int32):
+        n = head.shape[0]
+        text = np.zeros(n, dtype=np.uint8)
+        text[text_rows] = 1
+        out = DatagramColumns(np.empty(n, np.uint8), np.empty(n, np.uint8),
+                              np.empty(n, np.uint16), np.empty(n, np.uint32),
+                              np.empty(n, np.uint32), np.empty(n, np.uint16),
+                              np.empty(n, np.uint32))
+        walk.dissect_heads(head, np.ascontiguousarray(length),
+                           np.ascontiguousarray(encap, dtype=np.uint8), text,
+                           tuple(getattr(out, k) for k in DatagramColumns.FIELDS))
+        return out
+    return _dissect_numpy(head, length, encap, text_rows)
+
+
+def _dissect_numpy(head: np.ndarray, length: np.ndarray, encap: np.ndarray,
+                   text_rows: np.ndarray) -> DatagramColumns:
+    """:func:`dissect` in numpy (the fallback of the compiled one, and its reference)."""
     n = head.shape[0]
     length = length.astype(np.int64)
     plain = encap == 0

@@ -4,15 +4,23 @@ Output is a :class:`UdpBatch`: one row per complete (non-fragment) UDP datagram 
 addresses, ports, lengths and the first :data:`HEAD_BYTES` bytes of its payload, plus the
 rare packets worth keeping whole (SIP, RTCP) and ICMP errors that quote a UDP datagram.
 IPv4 fragments are counted and never read as UDP.
+
+The per-record work runs compiled when ``_walk`` was built (``decode_udp`` in ``_walk.c``:
+link layer, IP and UDP headers and the payload heads, one pass over the records without
+the GIL); the TCP and ICMP packets it finds, the payloads kept whole and the hints are
+then taken in Python exactly as here. The numpy decoding below is the fallback and the
+reference: both give the same columns (tests/capture/test_compiled.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from analyzer.capture import records as _records
 from analyzer.capture.linklayer import LINK_WINDOW, network_offsets
 from analyzer.capture.records import PAD_BYTES, RecordBatch
 from analyzer.protocol import (
@@ -38,6 +46,7 @@ SIP_STARTS = (b"SIP/2.0 ", b"INVITE ", b"ACK ", b"BYE ", b"CANCEL ", b"OPTIONS "
               b"PRACK ", b"REGISTER ", b"NOTIFY ", b"INFO ", b"REFER ", b"SUBSCRIBE ",
               b"MESSAGE ", b"MEGACO/", b"!/1 ")
 _SIP_PREFIXES = np.array([int.from_bytes(m[:4], "big") for m in SIP_STARTS], dtype=">u4")
+_SIP_PREFIX_BYTES = b"".join(m[:4] for m in SIP_STARTS)
 #: At most this many whole payloads are kept per capture (SIP and RTCP are sparse; this
 #: bounds memory on a capture that is nothing but RTCP).
 MAX_KEPT_PAYLOADS = 200_000
@@ -140,7 +149,85 @@ def _be16(w: np.ndarray, i: int | np.ndarray) -> np.ndarray:
 
 
 def decode_batch(batch: RecordBatch, kept_budget: int = MAX_KEPT_PAYLOADS) -> UdpBatch:
-    """Decode the IP and UDP headers of every record in ``batch``."""
+    """Decode the IP and UDP headers of every record in ``batch`` (compiled when built)."""
+    walk = _records._compiled
+    if walk is not None and hasattr(walk, "decode_udp"):
+        out = _decode_compiled(walk, batch, kept_budget)
+        if out is not None:
+            return out
+    return _decode_numpy(batch, kept_budget)
+
+
+#: bits of the per-row mark ``decode_udp`` sets (see _walk.c)
+M_KEEP, M_KEEP_SURE, M_DNS, M_STUN = 1, 2, 4, 8
+#: (column, dtype, bytes per row) of the UDP rows ``decode_udp`` fills, in its order
+_COMPILED_COLUMNS = (("rec", np.int64, 1), ("frame", np.int64, 1), ("ts_ns", np.int64, 1),
+                     ("src", np.uint8, 16), ("dst", np.uint8, 16), ("sport", np.int32, 1),
+                     ("dport", np.int32, 1), ("ipver", np.int8, 1), ("udp_len", np.int32, 1),
+                     ("cap_len", np.int32, 1), ("wire_len", np.int32, 1),
+                     ("head", np.uint8, HEAD_BYTES), ("pay_start", np.int64, 1),
+                     ("mark", np.uint8, 1))
+
+
+def _decode_compiled(walk: ModuleType, batch: RecordBatch, kept_budget: int
+                     ) -> UdpBatch | None:
+    """:func:`decode_batch` with the per-record loop in C; ``None`` when this batch is not
+    laid out as the C loop needs (then the numpy decoding runs)."""
+    buf = batch.buf
+    if buf.dtype != np.uint8 or buf.ndim != 1 or not buf.flags.c_contiguous:
+        return None
+    n = len(batch)
+    i64 = np.int64
+    off = np.ascontiguousarray(batch.data_off, dtype=i64)
+    caplen = np.ascontiguousarray(batch.caplen, dtype=i64)
+    cols: dict[str, np.ndarray] = {k: np.empty((n, w) if w > 1 else n, dtype=d)
+                                   for k, d, w in _COMPILED_COLUMNS}
+    rare = (np.empty(n, i64), np.empty(n, i64), np.empty(n, i64), np.empty(n, np.int32))
+    res = walk.decode_udp(buf, off, caplen, np.ascontiguousarray(batch.linktype, np.int32),
+                          np.ascontiguousarray(batch.origlen, dtype=i64),
+                          np.ascontiguousarray(batch.ts_ns, dtype=i64), batch.first_frame,
+                          _SIP_PREFIX_BYTES, tuple(cols[k] for k, _, _ in _COMPILED_COLUMNS),
+                          rare)
+    if res is None:
+        return None
+    m, r, counts = res
+    u = {k: a[:m] for k, a in cols.items()}
+    c = DecodeCounters(records=n, udp=m)
+    (c.non_ip, c.ipv4, c.ipv6, c.tcp, c.icmp, c.other_ip, c.fragments, c.short) = counts
+    tcp_sip: list[tuple[int, int, bytes]] = []
+    tcp_segs: TcpSegments | None = None
+    out_icmp: list[IcmpError] = []
+    if r:  # TCP and ICMP packets: rare, decoded further as the numpy path does
+        rec, ip_start, l4, proto = (a[:r] for a in rare)
+        ipw = _windows(buf, ip_start, IP_WINDOW)
+        avail = caplen[rec] - (ip_start - off[rec])
+        v6 = (ipw[:, 0] >> 4) == 6
+        frames, ts = batch.first_frame + rec, batch.ts_ns[rec]
+        tcp = proto == IPPROTO_TCP
+        icmp = ~tcp
+        out_icmp = _icmp_errors(ipw[icmp], l4[icmp], v6[icmp], avail[icmp], frames[icmp],
+                                ts[icmp])
+        tcp_sip = _tcp_sip(buf, ipw, tcp, l4, avail, ip_start, frames, ts)
+        tcp_segs = _tcp_segments(buf, ipw, tcp, l4, avail, v6, ip_start, frames, ts)
+    mark, start, cap_len = u["mark"], u["pay_start"], u["cap_len"]
+    kept: dict[int, bytes] = {}
+    for row in np.flatnonzero(mark & M_KEEP)[:kept_budget]:
+        s0, ln = int(start[row]), int(cap_len[row])
+        data = buf[s0: s0 + ln].tobytes()
+        if mark[row] & M_KEEP_SURE or data.startswith(SIP_STARTS):
+            kept[int(row)] = data
+    hints = _collect_hints(buf, start, cap_len, u["sport"], u["src"], u["dst"], u["dport"],
+                           tcp_segs, (np.flatnonzero(mark & M_DNS),
+                                      np.flatnonzero(mark & M_STUN)))
+    return UdpBatch(frame=u["frame"], ts_ns=u["ts_ns"], src=u["src"], dst=u["dst"],
+                    sport=u["sport"], dport=u["dport"], ipver=u["ipver"],
+                    udp_len=u["udp_len"], cap_len=cap_len, wire_len=u["wire_len"],
+                    head=u["head"], kept=kept, tcp_sip=tcp_sip, tcp=tcp_segs, icmp=out_icmp,
+                    counters=c, hints=hints)
+
+
+def _decode_numpy(batch: RecordBatch, kept_budget: int) -> UdpBatch:
+    """The numpy decoding (the fallback of the compiled one, and its reference)."""
     assert PAD_BYTES >= IP_WINDOW
     c = DecodeCounters(records=len(batch))
     buf, off, caplen = batch.buf, batch.data_off, batch.caplen
@@ -349,9 +436,18 @@ def _hints(buf: np.ndarray, head: np.ndarray, start: np.ndarray, cap_len: np.nda
     dns = (sport == DNS_PORT) & ((head[:, 2] & 0x80) != 0) & (cap_len >= 12)
     stun = ((b0 <= 0x01) & (np.ascontiguousarray(head[:, 4:8]).view(">u4").ravel()
                             == STUN_MAGIC_COOKIE) & (cap_len > 20) & (b1 != 0x16) & (b1 != 0x17))
+    return _collect_hints(buf, start, cap_len, sport, src, dst, dport, tcp,
+                          (np.flatnonzero(dns), np.flatnonzero(stun)))
+
+
+def _collect_hints(buf: np.ndarray, start: np.ndarray, cap_len: np.ndarray,
+                   sport: np.ndarray, src: np.ndarray, dst: np.ndarray, dport: np.ndarray,
+                   tcp: TcpSegments | None, rows: tuple[np.ndarray, np.ndarray]
+                   ) -> list[tuple[bytes, int, bytes, int, bytes]]:
+    """The hints of :func:`_hints` from the rows of DNS responses and STUN messages."""
     out = []
-    for sel in (dns, stun):
-        for r in np.flatnonzero(sel)[:MAX_HINTS_PER_BATCH]:
+    for sel in rows:
+        for r in sel[:MAX_HINTS_PER_BATCH]:
             s0, ln = int(start[r]), int(cap_len[r])
             out.append((bytes(src[r]), int(sport[r]), bytes(dst[r]), int(dport[r]),
                         buf[s0: s0 + ln].tobytes()))

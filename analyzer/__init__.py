@@ -13,7 +13,8 @@ Lab-script entry points::
     quality = analyzer.quality_of(cap)  # {stream index: StreamQuality}
 """
 
-from analyzer.api import Capture, analyze, quality_of, read_capture, write_report
+from typing import TYPE_CHECKING, Any
+
 from analyzer.errors import (
     AnalyzerError,
     CaptureError,
@@ -27,6 +28,26 @@ from analyzer.errors import (
 )
 from analyzer.streams.model import Call, Series, Stream
 from analyzer.version import __version__
+
+if TYPE_CHECKING:
+    from analyzer.api import Capture, analyze, quality_of, read_capture, write_report
+
+#: Loaded on first use (PEP 562): a command that only lists flows should not pay for
+#: importing the verdict engine and the report layer.
+_API = frozenset({"Capture", "analyze", "quality_of", "read_capture", "write_report"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from analyzer import api
+        value = getattr(api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'analyzer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _API)
 
 __all__ = [
     "AnalyzerError",

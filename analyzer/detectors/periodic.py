@@ -114,9 +114,15 @@ class PeriodicDropDetector(DetectorSettings):
         series = np.bincount(np.clip(((mid - t0) / BIN_S).astype(np.int64), 0, nb - 1),
                              weights=w, minlength=nb)
         n_fft = 1 << math.ceil(math.log2(nb * self.oversample))
-        spec = np.fft.rfft(series, n_fft)
+        f_max_h = 1.0 / (5 * f.frame_interval_s) if np.isfinite(f.frame_interval_s) else 10.0
+        # Only frequencies up to twice the highest one any test reads (the band and the
+        # harmonics up to f_max_h, near the peak) are kept: the full spectrum of a 30-minute
+        # stream is 2^20 bins. The values kept are exactly those of the full spectrum.
+        keep = min(n_fft // 2 + 1, math.ceil(2 * max(f_hi, f_max_h) * n_fft * BIN_S) + 2)
+        spec = np.fft.rfft(series, n_fft)[:keep].copy()
         z = np.abs(spec) ** 2 / float(np.sum(w * w))
-        freqs = np.fft.rfftfreq(n_fft, BIN_S)
+        del spec
+        freqs = np.arange(keep) * (1.0 / (n_fft * BIN_S))  # np.fft.rfftfreq's values
         band = np.flatnonzero((freqs >= f_lo) & (freqs <= f_hi))
         if band.size == 0:
             return not_applicable(self.name, "no frequency to test", **self.thresholds())
@@ -126,7 +132,6 @@ class PeriodicDropDetector(DetectorSettings):
         # climb to the local maximum of the strong region
         while j0 + 1 < z.size and z[j0 + 1] > z[j0]:
             j0 += 1
-        f_max_h = 1.0 / (5 * f.frame_interval_s) if np.isfinite(f.frame_interval_s) else 10.0
         pval, best_m, zm0 = self._pvalue(z, freqs, j0, f_lo, f_hi, span, f_max_h)
         freq = _refine(freqs, z, j0)
         if not freq > 0:

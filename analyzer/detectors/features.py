@@ -67,6 +67,10 @@ SILENT_WINDOW_FRACTION = 0.1
 #: Media whose packet time lies outside this range is not speech (video, bulk transfer).
 MIN_FRAME_INTERVAL_S = 0.005
 MAX_FRAME_INTERVAL_S = 0.15
+#: RTP may pack several frames a packet (AMR, or WhatsApp's 8 x 20 ms at low rates: 160 ms
+#: packets are real calls); its sequence numbers keep loss exact at that spacing. Media
+#: without them stays within MAX_FRAME_INTERVAL_S: there a sparse flow is no speech cadence.
+MAX_RTP_FRAME_INTERVAL_S = 0.2
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,7 +225,8 @@ class StreamFeatures:
     @property
     def speech_like(self) -> bool:
         f = self.frame_interval_s
-        return bool(np.isfinite(f) and MIN_FRAME_INTERVAL_S <= f <= MAX_FRAME_INTERVAL_S)
+        hi = MAX_RTP_FRAME_INTERVAL_S if self.source == "rtp" else MAX_FRAME_INTERVAL_S
+        return bool(np.isfinite(f) and MIN_FRAME_INTERVAL_S <= f <= hi)
 
     def cumulative_at(self, t_s: float) -> tuple[int, int]:
         """Packets and IP-layer bytes of this stream that arrived before ``t_s``."""

@@ -281,8 +281,8 @@ class Analyzer:
         feats = [f for call in baseline.calls
                  for f in call_features(baseline, call, window_s=s.window_s,
                                         quality=quality)[0]
-                 if f.speech_like and f.packets >= s.min_stream_packets
-                 and f.timing_known]
+                 if f.speech_like and f.timing_known
+                 and f.packets >= s.min_packets(f.frame_interval_s, rtp=f.source == "rtp")]
         why = None if feats else (
             f"the baseline capture {baseline.path} holds no media stream to compare with "
             f"(none of {len(baseline.media_streams)} media streams has "
@@ -408,8 +408,8 @@ class Analyzer:
         feats, confounders = call_features(capture, call, window_s=s.window_s, quality=quality)
         caller = _caller(capture, call)
         tested = {f.stream for f in feats
-                  if f.packets >= s.min_stream_packets and f.duration_s >= s.min_stream_s
-                  and f.speech_like and f.timing_known}
+                  if f.packets >= s.min_packets(f.frame_interval_s, rtp=f.source == "rtp")
+                  and f.duration_s >= s.min_stream_s and f.speech_like and f.timing_known}
         onsets = {f.stream: self.onset.detect(f, DetectionContext()) for f in feats
                   if f.stream in tested}
         out: list[_Stream] = []

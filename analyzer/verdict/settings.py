@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.detectors.registry import DETECTORS, Detector, build
 from analyzer.errors import UsageError
+
+#: The fewest packets a stream is ever tested on, whatever its packet time.
+MIN_PACKETS_FLOOR = 30
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,16 @@ class Settings:
                              f"{self.correction!r}")
         if self.window_s <= 0:
             raise UsageError(f"Settings.window_s must be positive, not {self.window_s!r}")
+
+    def min_packets(self, frame_interval_s: float, *, rtp: bool = True) -> int:
+        """Packets a stream needs to be tested: ``min_stream_packets``, or for RTP with long
+        packets as many as ``min_stream_s`` of them hold, at least ``MIN_PACKETS_FLOOR``
+        (160 ms packets of a low-rate call: 32 for 5 s). Media without sequence numbers
+        always needs ``min_stream_packets``: its loss is inferred from the cadence."""
+        if not rtp or not frame_interval_s > 0 or not math.isfinite(frame_interval_s):
+            return self.min_stream_packets
+        need = math.ceil(self.min_stream_s / frame_interval_s - 1e-9)
+        return max(min(self.min_stream_packets, need), MIN_PACKETS_FLOOR)
 
     def make(self, detector: str | type[Detector[Any]], **defaults: Any) -> Any:
         """Registered detector ``detector`` (a name or its class) with ``defaults`` and the

@@ -111,3 +111,15 @@ def test_short_whatsapp_calls_with_scattered_late_frames_are_clean() -> None:
     assert a.interference == "none_seen"
     notes = [n for c in a.calls for st in c.streams for n in st.notes]
     assert any("single late frames" in n for n in notes), notes
+
+
+@pytest.mark.public
+def test_whatsapp_call_with_160_ms_packets_is_judged_and_clean() -> None:
+    """A WhatsApp call at its lowest rate: 62 and 60 RTP packets of 160 ms (8 frames of
+    20 ms) over 9.6 s, nothing lost. Its sequence numbers make 32 packets enough for
+    5 s: clean, not "too short" or "not speech-like"."""
+    a = _analyze(public("ndpi/wa_voice.pcap"))
+    assert a.verdict == "clean", render_text(a)
+    assert a.interference == "none_seen"
+    rtp = [st for c in a.calls for st in c.streams if st.kind == "rtp"]
+    assert len(rtp) == 2 and all(st.analysed for st in rtp)

@@ -119,9 +119,7 @@ class PeriodicDropDetector(DetectorSettings):
         # harmonics up to f_max_h, near the peak) are kept: the full spectrum of a 30-minute
         # stream is 2^20 bins. The values kept are exactly those of the full spectrum.
         keep = min(n_fft // 2 + 1, math.ceil(2 * max(f_hi, f_max_h) * n_fft * BIN_S) + 2)
-        spec = np.fft.rfft(series, n_fft)[:keep].copy()
-        z = np.abs(spec) ** 2 / float(np.sum(w * w))
-        del spec
+        z = padded_power(series, n_fft, keep) / float(np.sum(w * w))
         freqs = np.arange(keep) * (1.0 / (n_fft * BIN_S))  # np.fft.rfftfreq's values
         band = np.flatnonzero((freqs >= f_lo) & (freqs <= f_hi))
         if band.size == 0:
@@ -353,6 +351,39 @@ def spacing_pvalue(spread: float, n: int, span_s: float, f_lo: float, f_hi: floa
     vol = math.sqrt(n) * math.pi ** ((n - 1) / 2) * r ** (n - 1) / math.gamma((n + 1) / 2)
     trials = max(1.0, (f_hi - f_lo) * span_s / (spread * math.sqrt(12)))
     return float(min(1.0, max(vol * trials, 1e-16)))
+
+
+#: Padded grids from this size up are evaluated in interleaved sets (:func:`padded_power`).
+POLYPHASE_MIN_POINTS = 1 << 20
+
+
+def padded_power(series: np.ndarray, n_fft: int, keep: int) -> np.ndarray:
+    """``|rfft(series, n_fft)|**2`` for the first ``keep`` bins, without the padded grid.
+
+    Zero-padding ``series`` to ``n_fft`` points (``n_fft = P * M``, ``M`` the power of two
+    that holds the series) splits the spectrum into ``P`` interleaved sets: bins
+    ``k * P + r`` are the ``M``-point FFT of ``series * exp(-2 pi i r t / n_fft)``. So ``P``
+    FFTs of ``M`` points give the same values (to rounding, ~1e-16 of the peak) with memory
+    for ``M`` points, not ``n_fft``: a 30-minute stream's 2^21-point grid allocated 48 MiB
+    at once; this takes about 10 MiB for 30 % more FFT time."""
+    m = 1 << max(0, math.ceil(math.log2(max(series.size, 1))))
+    if n_fft <= m or n_fft % m or n_fft < POLYPHASE_MIN_POINTS:
+        return (np.abs(np.fft.rfft(series, n_fft)[:keep]) ** 2).astype(np.float64)
+    p = n_fft // m
+    out = np.empty(keep)
+    step = np.exp(np.arange(series.size) * (-2j * np.pi / n_fft))  # the twiddle of r = 1
+    twiddle = np.ones(series.size, dtype=np.complex128)
+    x = np.empty(series.size, dtype=np.complex128)
+    spec = np.empty(m, dtype=np.complex128)
+    for r in range(min(p, keep)):  # the buffers are reused: no fresh pages per set
+        if r:
+            twiddle *= step
+        np.multiply(series, twiddle, out=x)
+        np.fft.fft(x, m, out=spec)
+        count = len(range(r, keep, p))
+        head = spec[:count]
+        out[r::p] = head.real ** 2 + head.imag ** 2
+    return out
 
 
 def _refine(freqs: np.ndarray, z: np.ndarray, j: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,6 +77,12 @@ class FlowTable:
 
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
+#: A secret per process, mixed into every flow hash. The mix is invertible, so without it a
+#: crafted capture could give thousands of flows one hash and make every lookup walk them
+#: all; with it, collisions cannot be aimed (as Python salts its own str hashes). Flow ids
+#: and every output are the same whatever it is: hashes only find keys, which are then
+#: confirmed byte for byte.
+_SALT = np.uint64(int.from_bytes(os.urandom(8), "little"))
 
 
 def flow_hash(src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray,
@@ -85,7 +92,7 @@ def flow_hash(src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.nda
     d = np.ascontiguousarray(dst).view(np.uint64)
     ports = (sport.astype(np.uint64) << np.uint64(16)) | dport.astype(np.uint64) | \
         (proto.astype(np.uint64) << np.uint64(32))
-    h = ports * _MIX1
+    h = (ports ^ _SALT) * _MIX1
     for col in (s[:, 0], s[:, 1], d[:, 0], d[:, 1]):
         h = (h ^ col) * _MIX2
         h ^= h >> np.uint64(29)

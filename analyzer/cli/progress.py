@@ -9,7 +9,9 @@ from typing import TextIO
 MIN_BYTES_FOR_PROGRESS = 32 << 20
 
 
-class ProgressBar:
+class _Line:
+    """One redrawn line on ``stream``: ``label [####....] tail``, ended by :meth:`close`."""
+
     def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
         self.label = label
         self.stream = stream or sys.stderr
@@ -17,17 +19,11 @@ class ProgressBar:
         self.t0 = time.monotonic()
         self.shown = False
 
-    def __call__(self, done: int, total: int | None) -> None:
-        if total is None or total < MIN_BYTES_FOR_PROGRESS:
-            return
-        frac = min(done / total, 1.0) if total else 1.0
-        rate = done / max(time.monotonic() - self.t0, 1e-6) / 1e6
-        self.draw(frac, f"{frac:5.1%} {rate:6.1f} MB/s")
-
     def draw(self, frac: float, tail: str) -> None:
         """Redraw the bar on its line: ``label [####....] tail``."""
         fill = int(frac * self.width)
-        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (self.width - fill)}] {tail}")
+        head = f"{self.label} " if self.label else ""
+        self.stream.write(f"\r{head}[{'#' * fill}{'.' * (self.width - fill)}] {tail}")
         self.stream.flush()
         self.shown = True
 
@@ -35,6 +31,17 @@ class ProgressBar:
         if self.shown:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class ProgressBar(_Line):
+    """Progress through a file being read (bytes)."""
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total is None or total < MIN_BYTES_FOR_PROGRESS:
+            return
+        frac = min(done / total, 1.0) if total else 1.0
+        rate = done / max(time.monotonic() - self.t0, 1e-6) / 1e6
+        self.draw(frac, f"{frac:5.1%} {rate:6.1f} MB/s")
 
 
 class CountBar(ProgressBar):
@@ -65,36 +72,25 @@ def progress_for(label: str, stream: TextIO | None = None) -> ProgressBar | None
     return ProgressBar(label, s) if s.isatty() else None
 
 
-class BatchBar:
+class BatchBar(_Line):
     """Progress through a batch: ``[###...] 120/500 captures  14.2 calls/s  ETA 0:00:27``
     (the rate and the ETA count what this run analysed, not what an earlier run did)."""
 
     def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream, self.width = stream, width
-        self.t0 = time.monotonic()
+        super().__init__("", stream, width)
         self.start: int | None = None
-        self.shown = False
 
     def __call__(self, done: int, total: int, calls: int) -> None:
         if self.start is None:
             self.start = done
         frac = done / total if total else 1.0
-        fill = int(frac * self.width)
         elapsed = max(time.monotonic() - self.t0, 1e-6)
         now = done - self.start
         eta = "--:--:--"
         if now:
             left = (total - done) * elapsed / now
             eta = f"{int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d}"
-        self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} "
-                          f"captures {calls / elapsed:6.1f} calls/s ETA {eta}")
-        self.stream.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.draw(frac, f"{done}/{total} captures {calls / elapsed:6.1f} calls/s ETA {eta}")
 
 
 def batch_bar_for(stream: TextIO | None = None) -> BatchBar | None:

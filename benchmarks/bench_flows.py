@@ -18,31 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
-
-def run_child(cmd: list[str], stdout_path: Path) -> tuple[float, int, float]:
-    """Run ``cmd``; return (wall seconds, peak RSS bytes, CPU seconds of that process)."""
-    with open(stdout_path, "wb") as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.strip()[:500]}")
-    return wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
-
+from child import ChildRun, run_child  # noqa: E402
 
 TSHARK_ROW = re.compile(
     r"^\s*[\d.]+\s+[\d.]+\s+(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(0x[0-9A-Fa-f]+)\s+.+?\s+(\d+)\s+"
@@ -95,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     engine_cmd = [*ours_cmd, "--no-quality"]
     tshark_cmd = [tshark, "-q", "-o", "rtp.heuristic_rtp:TRUE", "-z", "rtp,streams", "-r",
                   str(cap)]
-    res: dict[str, list[tuple[float, int, float]]] = {"analyzer": [], "engine": [],
-                                                       "tshark": []}
+    res: dict[str, list[ChildRun]] = {"analyzer": [], "engine": [], "tshark": []}
     for _ in range(args.runs):
         res["analyzer"].append(run_child(ours_cmd, work / "analyzer.json"))
         res["engine"].append(run_child(engine_cmd, work / "engine.json"))
@@ -104,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"capture: {args.packets} packets, {args.calls} calls, {size / 2**20:.1f} MiB ({cap})")
     best = {}
     for name, rs in res.items():
-        wall = min(r[0] for r in rs)  # the least disturbed run of each tool
-        rss = max(r[1] for r in rs)
-        cpu = min(r[2] for r in rs)
+        wall = min(r.wall_s for r in rs)  # the least disturbed run of each tool
+        rss = max(r.peak_rss_bytes for r in rs)
+        cpu = min(r.cpu_s for r in rs)
         best[name] = (wall, rss, cpu)
         print(f"{name:9s} best {wall:6.2f} s  CPU {cpu:6.2f} s  "
               f"{args.packets / wall / 1e6:5.2f} M packets/s  peak RSS {rss / 2**20:6.1f} MiB  "
-              f"(runs: {', '.join(f'{r[0]:.2f}' for r in rs)} s)")
+              f"(runs: {', '.join(f'{r.wall_s:.2f}' for r in rs)} s)")
     print("analyzer = flows --json with the quality metrics; engine = flows --json "
           "--no-quality (the TShark-equivalent statistics only)")
     for name in ("analyzer", "engine"):

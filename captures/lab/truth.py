@@ -431,15 +431,9 @@ def main() -> int:
         "tshark": tshark,
         "checks": checks,
     }
-    if old is not None:
-        new = json.loads(json.dumps(truth))
-        diff = [k for k in set(new) | set(old) if new.get(k) != old.get(k)]
-        if diff:
-            print(f"{out}: differs from a recomputation in {sorted(diff)}", file=sys.stderr)
-            return 1
-        print(f"{out}: consistent with {files['sender']} and {files['receiver']}")
-        return 0
-    out.write_text(json.dumps(truth, indent=1) + "\n")
+    done = _write_or_check(truth, old, out, files)
+    if done is not None:
+        return done
 
     for st in streams:
         r = st.get("tshark_receiving_capture") or {}
@@ -467,6 +461,21 @@ def main() -> int:
 # between the two captures by (SSRC, sequence number) whatever 5-tuple carried it.
 
 SCHEMA2 = "anl-lab-truth/2"
+
+
+def _write_or_check(truth: dict, old: dict | None, out: Path, files: dict) -> int | None:
+    """With an earlier truth file (``old``), compare and return the exit status; else write
+    ``out`` and return ``None`` (carry on and print the summary)."""
+    if old is not None:
+        new = json.loads(json.dumps(truth))
+        diff = [k for k in set(new) | set(old) if new.get(k) != old.get(k)]
+        if diff:
+            print(f"{out}: differs from a recomputation in {sorted(diff)}", file=sys.stderr)
+            return 1
+        print(f"{out}: consistent with {files['sender']} and {files['receiver']}")
+        return 0
+    out.write_text(json.dumps(truth, indent=1) + "\n")
+    return None
 
 
 def parse_udp(frame: bytes) -> dict | None:
@@ -653,15 +662,9 @@ def main_v2(args, params: dict, events: list, nft_text, tc_text, old, out: Path)
         "tshark": tshark,
         "checks": checks,
     }
-    if old is not None:
-        new = json.loads(json.dumps(truth))
-        diff = [k for k in set(new) | set(old) if new.get(k) != old.get(k)]
-        if diff:
-            print(f"{out}: differs from a recomputation in {sorted(diff)}", file=sys.stderr)
-            return 1
-        print(f"{out}: consistent with {files['sender']} and {files['receiver']}")
-        return 0
-    out.write_text(json.dumps(truth, indent=1) + "\n")
+    done = _write_or_check(truth, old, out, files)
+    if done is not None:
+        return done
     for st in streams:
         co = st["cutoff"]
         print(f"  {s} {st['direction']} {st['ssrc_hex']} pt {st['payload_types']}: "

@@ -11,6 +11,10 @@
  * of dissect.dissect. Both read only inside the buffers they are given (each record's
  * offset is checked against the buffer before anything is read; every header window lies
  * within the record's offset plus PAD_BYTES) and run without the GIL.
+ *
+ * flow_assign, flow_rehash, flow_reverse: the reader's flow map (dense ids of flow keys,
+ * and each flow's reverse direction), the compiled form of reader._FlowIndex, which stays
+ * the fallback; tests/capture/test_flows.py compares the two.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -704,6 +708,216 @@ done:
     return result;
 }
 
+/* The flow map: dense flow ids for (src, dst, sport, dport, proto) keys, in order of first
+ * appearance, across batches. Keys are rows of FLOW_KEY_BYTES in a byte array the caller
+ * owns (reader.py's _FlowMap); an open-addressing table of int32 ids (-1 empty, a power of
+ * two long, at most half full) finds them by a salted 64-bit hash, and every candidate is
+ * confirmed byte for byte, so a hash collision never merges two flows. The salt is a
+ * per-process secret (table.py), so a crafted capture cannot aim collisions at one slot. */
+#define FLOW_KEY_BYTES 37
+
+static inline uint64_t fmix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint64_t key_hash(const unsigned char *k, uint64_t salt)
+{
+    uint64_t h = salt, w;
+    for (int i = 0; i < 4; i++) {
+        memcpy(&w, k + 8 * i, 8);
+        h = fmix64(h ^ w) + 0x9E3779B97F4A7C15ULL;
+    }
+    w = (uint64_t)k[32] | ((uint64_t)k[33] << 8) | ((uint64_t)k[34] << 16)
+        | ((uint64_t)k[35] << 24) | ((uint64_t)k[36] << 32);
+    return fmix64(h ^ w);
+}
+
+static inline void make_key(unsigned char *k, const unsigned char *src, const unsigned char *dst,
+                            int32_t sport, int32_t dport, unsigned char proto)
+{
+    memcpy(k, src, 16);
+    memcpy(k + 16, dst, 16);
+    k[32] = (unsigned char)(sport >> 8);
+    k[33] = (unsigned char)sport;
+    k[34] = (unsigned char)(dport >> 8);
+    k[35] = (unsigned char)dport;
+    k[36] = proto;
+}
+
+/* The slot of key k: where its id is, or the empty slot where it would go. */
+static inline Py_ssize_t find_slot(const unsigned char *k, const unsigned char *keys,
+                                   const int32_t *slots, Py_ssize_t mask, uint64_t salt)
+{
+    Py_ssize_t i = (Py_ssize_t)(key_hash(k, salt) & (uint64_t)mask);
+    for (;;) {
+        int32_t id = slots[i];
+        if (id < 0 || memcmp(keys + (Py_ssize_t)id * FLOW_KEY_BYTES, k, FLOW_KEY_BYTES) == 0)
+            return i;
+        i = (i + 1) & mask;
+    }
+}
+
+static int slot_table(PyObject *obj, view_t *v, Py_ssize_t *mask)
+{
+    if (get_view(obj, v, 4, 1, 1, "slots") < 0)
+        return -1;
+    Py_ssize_t m = v->v.len / 4;
+    if (m & (m - 1)) {
+        PyErr_SetString(PyExc_ValueError, "slots: length must be a power of two");
+        return -1;
+    }
+    *mask = m - 1;
+    return 0;
+}
+
+/* flow_assign(src, dst, sport, dport, proto, start, keys, n_keys, slots, salt, out)
+ *   -> (next row, n_keys)
+ * src, dst: n rows of 16 bytes; sport, dport i4; proto u1; keys: rows of FLOW_KEY_BYTES
+ * (writable, capacity = its length / FLOW_KEY_BYTES); slots: i4, a power of two long; out:
+ * i4 ids. Assigns rows start.. and stops early when the keys are full or one more flow
+ * would make the table over half full: the caller grows them and calls again. */
+static PyObject *flow_assign(PyObject *self, PyObject *args)
+{
+    PyObject *o[11];
+    Py_ssize_t start, n_keys;
+    unsigned long long salt;
+    if (!PyArg_ParseTuple(args, "OOOOOnOnOKO", &o[0], &o[1], &o[2], &o[3], &o[4], &start,
+                          &o[6], &n_keys, &o[8], &salt, &o[10]))
+        return NULL;
+    enum { V_SRC, V_DST, V_SPORT, V_DPORT, V_PROTO, V_KEYS, V_SLOTS, V_OUT, V_COUNT };
+    view_t v[V_COUNT];
+    memset(v, 0, sizeof v);
+    PyObject *result = NULL;
+    Py_ssize_t mask = 0;
+    if (get_view(o[2], &v[V_SPORT], 4, 0, 0, "sport") < 0)
+        goto done;
+    Py_ssize_t n = v[V_SPORT].v.len / 4;
+    if (get_view(o[0], &v[V_SRC], 1, n * 16, 0, "src") < 0
+        || get_view(o[1], &v[V_DST], 1, n * 16, 0, "dst") < 0
+        || get_view(o[3], &v[V_DPORT], 4, n, 0, "dport") < 0
+        || get_view(o[4], &v[V_PROTO], 1, n, 0, "proto") < 0
+        || get_view(o[6], &v[V_KEYS], 1, 0, 1, "keys") < 0
+        || slot_table(o[8], &v[V_SLOTS], &mask) < 0
+        || get_view(o[10], &v[V_OUT], 4, n, 1, "out") < 0)
+        goto done;
+    Py_ssize_t cap = v[V_KEYS].v.len / FLOW_KEY_BYTES;
+    if (start < 0 || n_keys < 0 || n_keys > cap) {
+        PyErr_SetString(PyExc_ValueError, "flow_assign: bad start or key count");
+        goto done;
+    }
+    const unsigned char *src = v[V_SRC].v.buf, *dst = v[V_DST].v.buf;
+    const int32_t *sport = v[V_SPORT].v.buf, *dport = v[V_DPORT].v.buf;
+    const unsigned char *proto = v[V_PROTO].v.buf;
+    unsigned char *keys = v[V_KEYS].v.buf;
+    int32_t *slots = v[V_SLOTS].v.buf, *out = v[V_OUT].v.buf;
+    Py_ssize_t limit = (mask + 1) / 2, r = start;
+    Py_BEGIN_ALLOW_THREADS
+    unsigned char k[FLOW_KEY_BYTES];
+    for (; r < n; r++) {
+        make_key(k, src + 16 * r, dst + 16 * r, sport[r], dport[r], proto[r]);
+        Py_ssize_t i = find_slot(k, keys, slots, mask, salt);
+        if (slots[i] < 0) {
+            if (n_keys >= cap || n_keys + 1 > limit || n_keys >= INT32_MAX)
+                break;
+            memcpy(keys + n_keys * FLOW_KEY_BYTES, k, FLOW_KEY_BYTES);
+            slots[i] = (int32_t)n_keys++;
+        }
+        out[r] = slots[i];
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("nn", r, n_keys);
+done:
+    release_views(v, V_COUNT);
+    return result;
+}
+
+/* flow_rehash(keys, n_keys, slots, salt) -> None: put the ids of the first n_keys keys into
+ * slots (all -1 on entry, a power of two over twice n_keys long). */
+static PyObject *flow_rehash(PyObject *self, PyObject *args)
+{
+    PyObject *keyso, *slotso;
+    Py_ssize_t n_keys;
+    unsigned long long salt;
+    if (!PyArg_ParseTuple(args, "OnOK", &keyso, &n_keys, &slotso, &salt))
+        return NULL;
+    view_t v[2];
+    memset(v, 0, sizeof v);
+    PyObject *result = NULL;
+    Py_ssize_t mask = 0;
+    if (get_view(keyso, &v[0], 1, n_keys * FLOW_KEY_BYTES, 0, "keys") < 0
+        || slot_table(slotso, &v[1], &mask) < 0)
+        goto done;
+    if (n_keys < 0 || n_keys > (mask + 1) / 2) {
+        PyErr_SetString(PyExc_ValueError, "flow_rehash: table too small");
+        goto done;
+    }
+    const unsigned char *keys = v[0].v.buf;
+    int32_t *slots = v[1].v.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t j = 0; j < n_keys; j++) {
+        const unsigned char *k = keys + j * FLOW_KEY_BYTES;
+        Py_ssize_t i = (Py_ssize_t)(key_hash(k, salt) & (uint64_t)mask);
+        while (slots[i] >= 0)
+            i = (i + 1) & mask;
+        slots[i] = (int32_t)j;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    release_views(v, 2);
+    return result;
+}
+
+/* flow_reverse(keys, n_keys, slots, salt, out) -> None: out[j] = id of the flow in the
+ * opposite direction of flow j (source and destination swapped), or -1. */
+static PyObject *flow_reverse(PyObject *self, PyObject *args)
+{
+    PyObject *keyso, *slotso, *outo;
+    Py_ssize_t n_keys;
+    unsigned long long salt;
+    if (!PyArg_ParseTuple(args, "OnOKO", &keyso, &n_keys, &slotso, &salt, &outo))
+        return NULL;
+    view_t v[3];
+    memset(v, 0, sizeof v);
+    PyObject *result = NULL;
+    Py_ssize_t mask = 0;
+    if (n_keys < 0) {
+        PyErr_SetString(PyExc_ValueError, "flow_reverse: bad key count");
+        return NULL;
+    }
+    if (get_view(keyso, &v[0], 1, n_keys * FLOW_KEY_BYTES, 0, "keys") < 0
+        || slot_table(slotso, &v[1], &mask) < 0
+        || get_view(outo, &v[2], 8, n_keys, 1, "out") < 0)
+        goto done;
+    const unsigned char *keys = v[0].v.buf;
+    const int32_t *slots = v[1].v.buf;
+    int64_t *out = v[2].v.buf;
+    Py_BEGIN_ALLOW_THREADS
+    unsigned char k[FLOW_KEY_BYTES];
+    for (Py_ssize_t j = 0; j < n_keys; j++) {
+        const unsigned char *f = keys + j * FLOW_KEY_BYTES;
+        memcpy(k, f + 16, 16);
+        memcpy(k + 16, f, 16);
+        k[32] = f[34];
+        k[33] = f[35];
+        k[34] = f[32];
+        k[35] = f[33];
+        k[36] = f[36];
+        out[j] = slots[find_slot(k, keys, slots, mask, salt)];
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    release_views(v, 3);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"pcap_offsets", pcap_offsets, METH_VARARGS, "Offsets of the pcap records in a chunk."},
     {"pcapng_packets", pcapng_packets, METH_VARARGS,
@@ -716,6 +930,11 @@ static PyMethodDef methods[] = {
      "Link layer, IPv4/IPv6 and UDP headers of a record batch, into column buffers."},
     {"dissect_heads", dissect_heads, METH_VARARGS,
      "Header fields of UDP payload heads (STUN, DTLS, ChannelData, RTCP, RTP), into columns."},
+    {"flow_assign", flow_assign, METH_VARARGS,
+     "Dense flow ids of a batch's flow keys, adding new flows to the map."},
+    {"flow_rehash", flow_rehash, METH_VARARGS, "Fill a grown flow map's slots from its keys."},
+    {"flow_reverse", flow_reverse, METH_VARARGS,
+     "Each flow's opposite-direction flow in the map, or -1."},
     {NULL, NULL, 0, NULL},
 };
 

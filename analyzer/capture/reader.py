@@ -8,11 +8,14 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from types import ModuleType
 from typing import BinaryIO, TypeVar
 
 import numpy as np
 from numpy.typing import DTypeLike
 
+from analyzer.capture import records as _records
+from analyzer.capture import table as _table
 from analyzer.capture.dissect import DatagramColumns, dissect
 from analyzer.capture.ipudp import (
     HEAD_BYTES,
@@ -146,6 +149,63 @@ class _FlowIndex:
     def table(self) -> FlowTable:
         # a view: the buffer's unused tail was never written, so it holds no memory
         return flow_table(self.keys)
+
+
+class _CompiledFlowMap:
+    """:class:`_FlowIndex` in compiled code (``flow_assign`` in ``_walk.c``): the keys are
+    rows of one growing byte array, found again through an open-addressing table of ids
+    under the same salted hash and confirmed byte for byte. Same ids, same table; the
+    reverse directions come from the same map at the end."""
+
+    #: First sizes (both grow by doubling): key rows, and id slots (a power of two).
+    INITIAL_KEYS = 1024
+    INITIAL_SLOTS = 4096
+
+    def __init__(self, walk: ModuleType) -> None:
+        self._walk = walk
+        self.n = 0
+        self._keys = np.zeros((self.INITIAL_KEYS, KEY_BYTES), dtype=np.uint8)
+        self._slots = np.full(self.INITIAL_SLOTS, -1, dtype=np.int32)
+        self._salt = int(_table._SALT)
+
+    def assign(self, src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.ndarray,
+               proto: np.ndarray) -> np.ndarray:
+        n = sport.size
+        out = np.empty(n, dtype=np.int32)
+        src, dst = np.ascontiguousarray(src), np.ascontiguousarray(dst)
+        sport = np.ascontiguousarray(sport, dtype=np.int32)
+        dport = np.ascontiguousarray(dport, dtype=np.int32)
+        proto = np.ascontiguousarray(proto, dtype=np.uint8)
+        row = 0
+        while True:
+            row, self.n = self._walk.flow_assign(src, dst, sport, dport, proto, row,
+                                                 self._keys, self.n, self._slots,
+                                                 self._salt, out)
+            if row >= n:
+                return out
+            if self.n >= self._keys.shape[0]:  # keys full: grow in place (realloc)
+                self._keys.resize((2 * self._keys.shape[0], KEY_BYTES), refcheck=False)
+            if self.n + 1 > self._slots.size // 2:  # table half full: double it
+                self._slots = np.full(2 * self._slots.size, -1, dtype=np.int32)
+                self._walk.flow_rehash(self._keys, self.n, self._slots, self._salt)
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self._keys[: self.n]
+
+    def table(self) -> FlowTable:
+        rev = np.empty(self.n, dtype=np.int64)
+        self._walk.flow_reverse(self._keys, self.n, self._slots, self._salt, rev)
+        self._slots = np.zeros(0, dtype=np.int32)
+        rev.setflags(write=False)
+        return replace(flow_table(self.keys), reverse=rev)
+
+
+def _flow_map() -> _FlowIndex | _CompiledFlowMap:
+    walk = _records._compiled
+    if walk is not None and hasattr(walk, "flow_assign"):
+        return _CompiledFlowMap(walk)
+    return _FlowIndex()
 
 
 def flow_table(keys: np.ndarray) -> FlowTable:
@@ -317,7 +377,7 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
     """
     with ByteSource(source, name) as src:
         walker = RecordWalker(src, chunk_bytes=chunk_bytes)
-        flows = _FlowIndex()
+        flows = _flow_map()
         turn = TurnTcpReassembler()
         empty = DatagramColumns.empty()
         cols = _ColumnStore(

@@ -54,12 +54,13 @@ MAX_BLOCK_BYTES = MAX_RECORD_BYTES + 4096
 #: Zero bytes appended to every chunk, so a fixed-width header window can be sliced at any
 #: packet offset without running off the end.
 PAD_BYTES = 256
-#: Bytes read at a time: below glibc's mmap threshold (fixed at 1 MiB by the command line,
+#: Bytes read at a time: well below glibc's mmap threshold (fixed by the command line,
 #: :mod:`analyzer.memory`) with room for a left-over record and the padding, so what is
 #: allocated per chunk is reused heap memory (the padded buffers come from a pool, see
-#: :class:`_BufferPool`). 2 MiB chunks were each mapped afresh, three times, and paid a page
-#: fault every 4 KiB: read 0.69 -> 0.48 s CPU on the 1M-packet benchmark capture.
-DEFAULT_CHUNK_BYTES = MMAP_THRESHOLD_BYTES - (64 << 10)
+#: :class:`_BufferPool`). 2 MiB chunks mapped afresh paid a page fault every 4 KiB, three
+#: times each: read 0.69 -> 0.48 s CPU on the 1M-packet benchmark capture.
+DEFAULT_CHUNK_BYTES = (1 << 20) - (64 << 10)
+assert DEFAULT_CHUNK_BYTES < MMAP_THRESHOLD_BYTES
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
+import threading
 import zlib
 from typing import BinaryIO
 
@@ -32,20 +34,63 @@ OUT_STEP_BYTES = 1 << 20
 CONTENT_SECRET_TAG = b"\x00analyzer content secret/1"
 
 
-class _Hashed:
-    """A binary file object whose reads also feed a SHA-256 and a byte count."""
+#: Block size of the hashing thread's own reads of a regular file.
+HASH_BLOCK_BYTES = 1 << 20
 
-    def __init__(self, raw: BinaryIO) -> None:
+
+class _Hashed:
+    """A binary file object whose reads also feed a SHA-256 and a byte count.
+
+    For a regular file opened by path, the SHA-256 is instead computed by a background
+    thread that reads the file by itself in large blocks (hashlib releases the GIL for
+    them; the second read comes from the page cache), so the digest - about a third of the
+    cost of a fast read - runs on the second core beside the record walk. :attr:`sha` then
+    waits for it and covers the whole file, as :meth:`ByteSource.read_to_end` makes it do
+    in any case."""
+
+    def __init__(self, raw: BinaryIO, path: str | None = None) -> None:
         self.raw = raw
-        self.sha = hashlib.sha256()
+        self._sha = hashlib.sha256()
         self.count = 0
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._failed = False
+        if path is not None:
+            self._thread = threading.Thread(target=self._hash_file, args=(path,),
+                                            name="analyzer-sha256", daemon=True)
+            self._thread.start()
+
+    def _hash_file(self, path: str) -> None:
+        try:
+            with open(path, "rb", buffering=0) as f:
+                block = bytearray(HASH_BLOCK_BYTES)
+                view = memoryview(block)
+                while not self._stop.is_set() and (n := f.readinto(block)):
+                    self._sha.update(view[:n])
+        except OSError:
+            self._failed = True
 
     def read(self, n: int) -> bytes:
         data = self.raw.read(n)
         if isinstance(data, bytes | bytearray | memoryview):
-            self.sha.update(data)
+            if self._thread is None:
+                self._sha.update(data)
             self.count += len(data)
         return data
+
+    @property
+    def sha(self) -> hashlib._Hash:
+        """The SHA-256 of the bytes read so far (of a regular file: of all its bytes)."""
+        if self._thread is not None:
+            self._thread.join()
+            if self._failed or self._stop.is_set():
+                raise CaptureError("read error while hashing the file", path=self.raw.name)
+        return self._sha
+
+    def close(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
 
 
 class _Gunzip:
@@ -154,6 +199,13 @@ class _Gunzip:
             self._produced += len(out)
 
 
+def _regular(f: BinaryIO) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(f.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _read_raw(raw: BinaryIO | _Hashed, n: int, name: str, offset: int) -> bytes:
     try:
         data = raw.read(n)
@@ -200,7 +252,7 @@ class ByteSource:
             if not isinstance(self.name, str):
                 self.name = "<stream>"
         self._raw = raw
-        self._hashed = _Hashed(raw)
+        self._hashed = _Hashed(raw, self.name if self._own and _regular(raw) else None)
         try:
             self._open(raw)
         except BaseException:
@@ -274,6 +326,7 @@ class ByteSource:
             pass
 
     def close(self) -> None:
+        self._hashed.close()
         if self._own:
             self._raw.close()
 

@@ -31,6 +31,9 @@ class FlowTable:
     proto: np.ndarray  # int32: 17 UDP, 6 TCP (TURN ChannelData framed in TCP)
     #: The app that sent each flow where the capture says so (PCAPdroid), else None.
     apps: AppTable | None = None
+    #: Each flow's opposite direction (int64 index or -1) where the reader found it with
+    #: its flow map; else :meth:`reverse_index` works it out.
+    reverse: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.sport.size)
@@ -46,6 +49,8 @@ class FlowTable:
         Vectorised (a capture may hold millions of flows): each flow's reverse key is
         looked up by its 64-bit hash in the sorted hashes of the flows, and every match is
         confirmed field by field, so a hash collision never pairs two unrelated flows."""
+        if self.reverse is not None:
+            return self.reverse
         m = len(self)
         rev = np.full(m, -1, dtype=np.int64)
         if m == 0:

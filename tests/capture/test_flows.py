@@ -11,6 +11,9 @@ from analyzer.capture import reader, table
 from analyzer.capture.reader import read_packets
 from analyzer.simulate.pcapwriter import PcapWriter, build_udp_frames
 
+#: The compiled loops (the conftest turns them off for half the runs of every test).
+_WALK = reader._records._compiled
+
 
 @pytest.fixture(scope="module")
 def many_flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -73,3 +76,60 @@ def test_reverse_index_pairs_exact_directions() -> None:
     keys[:, 36] = 17
     ft = reader.flow_table(keys)
     assert ft.reverse_index().tolist() == [1, 0, -1]
+
+
+def _random_batches(seed: int, n_flows: int, batches: int) -> list[tuple[np.ndarray, ...]]:
+    """Batches of datagram keys over ``n_flows`` flows (IPv4 and IPv6, UDP and TCP, both
+    directions of some), each flow seen in several batches."""
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, 256, (n_flows, 16), dtype=np.uint8)
+    dst = rng.integers(0, 256, (n_flows, 16), dtype=np.uint8)
+    src[: n_flows // 2, :12] = dst[: n_flows // 2, :12] = \
+        np.frombuffer(b"\x00" * 10 + b"\xff\xff", dtype=np.uint8)
+    sport = rng.integers(0, 65536, n_flows).astype(np.int32)
+    dport = rng.integers(0, 65536, n_flows).astype(np.int32)
+    proto = rng.choice(np.array([17, 6], dtype=np.uint8), n_flows)
+    back = rng.choice(n_flows, n_flows // 4, replace=False)  # their reverse directions too
+    src, dst = np.concatenate([src, dst[back]]), np.concatenate([dst, src[back]])
+    sport, dport = np.concatenate([sport, dport[back]]), np.concatenate([dport, sport[back]])
+    proto = np.concatenate([proto, proto[back]])
+    rows = rng.integers(0, src.shape[0], 6 * src.shape[0])
+    return [(src[r], dst[r], sport[r], dport[r], proto[r])
+            for r in np.array_split(rows, batches)]
+
+
+@pytest.mark.skipif(not hasattr(_WALK, "flow_assign"), reason="compiled record walk not built")
+@pytest.mark.parametrize("slots", [2, 4096])
+def test_compiled_flow_map_equals_the_numpy_index(slots: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same ids, keys and reverse directions as the numpy index, across batches, with
+    the key rows and the slot table growing many times (from 2 slots: long probe chains
+    of colliding slots, every one confirmed by its key)."""
+    monkeypatch.setattr(reader._CompiledFlowMap, "INITIAL_SLOTS", slots)
+    monkeypatch.setattr(reader._CompiledFlowMap, "INITIAL_KEYS", 1)
+    fast = reader._CompiledFlowMap(_WALK)
+    ref = reader._FlowIndex()
+    for batch in _random_batches(3, 5000, 40):
+        assert np.array_equal(fast.assign(*batch), ref.assign(*batch))
+    assert fast.n == ref.n > 5000
+    assert np.array_equal(fast.keys, ref.keys)
+    got, want = fast.table(), ref.table()
+    assert got.reverse is not None and want.reverse is None
+    assert np.array_equal(got.reverse_index(), want.reverse_index())
+    assert (got.reverse_index() >= 0).sum() > 2000  # ~2 x 1250 pairs, if all sampled
+
+
+@pytest.mark.skipif(not hasattr(_WALK, "flow_assign"), reason="compiled record walk not built")
+def test_compiled_flow_map_rejects_bad_tables() -> None:
+    walk = _WALK
+    keys = np.zeros((4, 37), dtype=np.uint8)
+    one = np.zeros((1, 16), dtype=np.uint8)
+    i4 = np.zeros(1, dtype=np.int32)
+    with pytest.raises(ValueError, match="power of two"):
+        walk.flow_assign(one, one, i4, i4, np.zeros(1, np.uint8), 0, keys, 0,
+                         np.full(3, -1, np.int32), 0, np.empty(1, np.int32))
+    with pytest.raises(ValueError, match="key count"):
+        walk.flow_assign(one, one, i4, i4, np.zeros(1, np.uint8), 0, keys, 5,
+                         np.full(4, -1, np.int32), 0, np.empty(1, np.int32))
+    with pytest.raises(ValueError, match="too small"):
+        walk.flow_rehash(keys, 4, np.full(4, -1, np.int32), 0)

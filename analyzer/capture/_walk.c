@@ -20,6 +20,8 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <stdlib.h>
+#include <math.h>
 
 #define PCAP_RECORD_HEADER_LEN 16
 #define PCAPNG_EPB 0x00000006u
@@ -918,6 +920,226 @@ done:
     return result;
 }
 
+/* rtp_stats(arrival f8, seq16 u2, ts32 u4, marker u1, pt i2, clock i4, size i4, starts i8,
+ *           seq_ext i4 out, ts_ext i8 out, stream_out tuple) -> None
+ *
+ * TShark 4.0.17's per-stream RTP statistics over streams stored back to back (streams.
+ * rtpstats.derive + rtp_stats, which stay the fallback and the reference; the tests compare
+ * the two): extended sequence numbers and timestamps, the RFC 3550 jitter with TShark's
+ * choice of packets, its running means, and the counts of duplicates, late packets and
+ * sequence errors. One pass per stream, in arrival order, so the running values are
+ * evaluated exactly as TShark does (the numpy path evaluates them in closed form).
+ *
+ * stream_out = (lost i8, duplicates i8, late i8, seq_err i8, min_d f8, mean_d f8, max_d f8,
+ *               min_j f8, mean_j f8, max_j f8, bytes i8, has_clock u1, problems u1). */
+enum { S_LOST, S_DUP, S_LATE, S_SEQERR, S_MIND, S_MEAND, S_MAXD, S_MINJ, S_MEANJ, S_MAXJ,
+       S_BYTES, S_CLOCK, S_PROBLEMS, S_COUNT };
+
+static int cmp_i64_pair(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+static inline int64_t wrap_step(int64_t cur, int64_t prev, int64_t mod)
+{
+    int64_t half = mod / 2, d = (cur - prev + half) % mod;
+    if (d < 0)
+        d += mod;
+    return d - half;
+}
+
+/* Flags the packets of one stream whose extended sequence number came before (all but the
+ * first arrival of each number); returns -1 when out of memory. */
+static int mark_duplicates(const int64_t *seq, Py_ssize_t n, unsigned char *dup)
+{
+    int strictly_up = 1;
+    for (Py_ssize_t i = 1; i < n && strictly_up; i++)
+        strictly_up = seq[i] > seq[i - 1];
+    memset(dup, 0, (size_t)n);
+    if (strictly_up)
+        return 0;
+    int64_t *pairs = malloc((size_t)n * 2 * sizeof(int64_t));
+    if (pairs == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        pairs[2 * i] = seq[i];
+        pairs[2 * i + 1] = i;
+    }
+    qsort(pairs, (size_t)n, 2 * sizeof(int64_t), cmp_i64_pair);
+    for (Py_ssize_t i = 1; i < n; i++)
+        if (pairs[2 * i] == pairs[2 * i - 2])
+            dup[pairs[2 * i + 1]] = 1;
+    free(pairs);
+    return 0;
+}
+
+static PyObject *rtp_stats(PyObject *self, PyObject *args)
+{
+    PyObject *o[10], *outo;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOO!", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &PyTuple_Type, &outo))
+        return NULL;
+    if (PyTuple_GET_SIZE(outo) != S_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "rtp_stats: wrong number of output buffers");
+        return NULL;
+    }
+    enum { V_T, V_SEQ, V_TS, V_MARK, V_PT, V_CLK, V_SIZE, V_STARTS, V_SEQX, V_TSX, V_O0,
+           V_COUNT = V_O0 + S_COUNT };
+    static const Py_ssize_t osize[S_COUNT] = {8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 1, 1};
+    view_t v[V_COUNT];
+    memset(v, 0, sizeof v);
+    PyObject *result = NULL;
+    int64_t *seq = NULL;
+    unsigned char *dup = NULL;
+    if (get_view(o[0], &v[V_T], 8, 0, 0, "arrival") < 0)
+        goto done;
+    Py_ssize_t n = v[V_T].v.len / 8;
+    if (get_view(o[1], &v[V_SEQ], 2, n, 0, "seq16") < 0
+        || get_view(o[2], &v[V_TS], 4, n, 0, "ts32") < 0
+        || get_view(o[3], &v[V_MARK], 1, n, 0, "marker") < 0
+        || get_view(o[4], &v[V_PT], 2, n, 0, "payload_type") < 0
+        || get_view(o[5], &v[V_CLK], 4, n, 0, "clock") < 0
+        || get_view(o[6], &v[V_SIZE], 4, n, 0, "size") < 0
+        || get_view(o[7], &v[V_STARTS], 8, 0, 0, "starts") < 0
+        || get_view(o[8], &v[V_SEQX], 4, n, 1, "seq_ext") < 0
+        || get_view(o[9], &v[V_TSX], 8, n, 1, "ts_ext") < 0)
+        goto done;
+    Py_ssize_t m = v[V_STARTS].v.len / 8;
+    for (int k = 0; k < S_COUNT; k++)
+        if (get_view(PyTuple_GET_ITEM(outo, k), &v[V_O0 + k], osize[k], m, 1, "output") < 0)
+            goto done;
+    const int64_t *starts = v[V_STARTS].v.buf;
+    for (Py_ssize_t k = 0; k < m; k++)
+        if (starts[k] < 0 || starts[k] >= n || (k && starts[k] <= starts[k - 1])
+            || (k == 0 && starts[0] != 0)) {
+            PyErr_SetString(PyExc_ValueError, "rtp_stats: starts must rise from 0 within n");
+            goto done;
+        }
+    if (n && m == 0) {
+        PyErr_SetString(PyExc_ValueError, "rtp_stats: packets without streams");
+        goto done;
+    }
+    Py_ssize_t longest = 1;  /* per-stream scratch, reused: memory of the longest stream */
+    for (Py_ssize_t k = 0; k < m; k++) {
+        Py_ssize_t len = (k + 1 < m ? starts[k + 1] : n) - starts[k];
+        longest = len > longest ? len : longest;
+    }
+    seq = malloc((size_t)longest * sizeof(int64_t));
+    dup = malloc((size_t)longest);
+    if (!seq || !dup) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *t = v[V_T].v.buf;
+    const uint16_t *seq16 = v[V_SEQ].v.buf;
+    const uint32_t *ts32 = v[V_TS].v.buf;
+    const unsigned char *marker = v[V_MARK].v.buf;
+    const int16_t *pt = v[V_PT].v.buf;
+    const int32_t *clock = v[V_CLK].v.buf;
+    const int32_t *size = v[V_SIZE].v.buf;
+    int32_t *seq_ext = v[V_SEQX].v.buf;
+    int64_t *ts_ext = v[V_TSX].v.buf;
+    int64_t *ts = ts_ext;  /* the extended timestamps are built in place */
+    int64_t *o_lost = v[V_O0 + S_LOST].v.buf, *o_dup = v[V_O0 + S_DUP].v.buf;
+    int64_t *o_late = v[V_O0 + S_LATE].v.buf, *o_err = v[V_O0 + S_SEQERR].v.buf;
+    double *o_mind = v[V_O0 + S_MIND].v.buf, *o_meand = v[V_O0 + S_MEAND].v.buf;
+    double *o_maxd = v[V_O0 + S_MAXD].v.buf, *o_minj = v[V_O0 + S_MINJ].v.buf;
+    double *o_meanj = v[V_O0 + S_MEANJ].v.buf, *o_maxj = v[V_O0 + S_MAXJ].v.buf;
+    int64_t *o_bytes = v[V_O0 + S_BYTES].v.buf;
+    unsigned char *o_clock = v[V_O0 + S_CLOCK].v.buf, *o_prob = v[V_O0 + S_PROBLEMS].v.buf;
+    int nomem = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < m && !nomem; k++) {
+        Py_ssize_t a = starts[k], b = k + 1 < m ? starts[k + 1] : n, len = b - a;
+        seq[0] = seq16[a];
+        ts[a] = ts32[a];
+        for (Py_ssize_t i = a + 1; i < b; i++) {
+            seq[i - a] = seq[i - 1 - a] + wrap_step(seq16[i], seq16[i - 1], 1 << 16);
+            ts[i] = ts[i - 1] + wrap_step(ts32[i], ts32[i - 1], (int64_t)1 << 32);
+        }
+        if (mark_duplicates(seq, len, dup) < 0) {
+            nomem = 1;
+            break;
+        }
+        int64_t ts0 = ts[a], prev_max = seq[0], ndup = dup[0], late = 0, errs = 0;
+        int64_t nbytes = 0;
+        int have_nom = 0, have_j = 0, clocked = 0, problems = 0;
+        double s_prev = 0.0, jit = 0.0, mind = INFINITY, maxd = -INFINITY, meand = 0.0;
+        double minj = INFINITY, maxj = -INFINITY, meanj = 0.0;
+        for (Py_ssize_t i = a; i < b; i++) {
+            int first = i == a;
+            int clk = clock[i] > 0;
+            int older = ts[i] - ts0 < 0;
+            double nominal = clk ? (double)(ts[i] - ts0) / (double)clock[i] * 1000.0 : NAN;
+            nbytes += size[i];
+            clocked |= clk;
+            if (!first) {
+                ndup += dup[i - a];
+                if (seq[i - a] < prev_max && !dup[i - a])
+                    late++;
+                int err = seq[i - a] != prev_max + 1;
+                errs += err;
+                int wrong_ts = marker[i] && ts[i] <= ts[i - 1];
+                problems |= err | wrong_ts;
+                if (seq[i - a] > prev_max)
+                    prev_max = seq[i - a];
+                if (clk && !older && have_nom) {  /* this packet updates the jitter */
+                    double d = (t[i] * 1000.0 - t[i - 1] * 1000.0) - (nominal - s_prev);
+                    jit = jit + (fabs(d) - jit) * (1.0 / 16);
+                    have_j = 1;
+                }
+            }
+            if (clk && !older) {
+                s_prev = nominal;
+                have_nom = 1;
+            }
+            double j_here = have_j ? jit : (clk ? 0.0 : NAN);
+            int cn = pt[i] == 13 || pt[i] == 19;
+            int after_cn = !first && (pt[i - 1] == 13 || pt[i - 1] == 19);
+            int regular = !first && !marker[i] && !cn && !after_cn && !older;
+            if (regular) {
+                double kk = (double)(i - a);
+                double delta = (t[i] - t[i - 1]) * 1000.0;
+                mind = delta < mind ? delta : mind;
+                maxd = delta > maxd ? delta : maxd;
+                meand = (meand * (kk - 1) + delta) / kk;
+                if (!isnan(j_here) && clk) {
+                    minj = j_here < minj ? j_here : minj;
+                    maxj = j_here > maxj ? j_here : maxj;
+                    meanj = (meanj * (kk - 1) + j_here) / kk;
+                }
+            }
+            seq_ext[i] = (int32_t)seq[i - a];
+        }
+        o_lost[k] = (seq[b - 1 - a] - seq[0] + 1) - len;
+        o_dup[k] = ndup;
+        o_late[k] = late;
+        o_err[k] = errs;
+        o_mind[k] = isfinite(mind) ? mind : -1.0;
+        o_maxd[k] = isfinite(maxd) ? maxd : 0.0;
+        o_meand[k] = meand;
+        o_minj[k] = isfinite(minj) ? minj : -1.0;
+        o_maxj[k] = isfinite(maxj) ? maxj : 0.0;
+        o_meanj[k] = meanj;
+        o_bytes[k] = nbytes;
+        o_clock[k] = (unsigned char)clocked;
+        o_prob[k] = (unsigned char)problems;
+    }
+    Py_END_ALLOW_THREADS
+    if (nomem)
+        PyErr_NoMemory();
+    else
+        result = Py_NewRef(Py_None);
+done:
+    free(seq);
+    free(dup);
+    release_views(v, V_COUNT);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"pcap_offsets", pcap_offsets, METH_VARARGS, "Offsets of the pcap records in a chunk."},
     {"pcapng_packets", pcapng_packets, METH_VARARGS,
@@ -933,6 +1155,8 @@ static PyMethodDef methods[] = {
     {"flow_assign", flow_assign, METH_VARARGS,
      "Dense flow ids of a batch's flow keys, adding new flows to the map."},
     {"flow_rehash", flow_rehash, METH_VARARGS, "Fill a grown flow map's slots from its keys."},
+    {"rtp_stats", rtp_stats, METH_VARARGS,
+     "TShark's per-stream RTP statistics and the extended counters, one pass per stream."},
     {"flow_reverse", flow_reverse, METH_VARARGS,
      "Each flow's opposite-direction flow in the map, or -1."},
     {NULL, NULL, 0, NULL},

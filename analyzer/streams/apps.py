@@ -21,6 +21,7 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 APPS = ("whatsapp", "telegram", "signal", "discord", "teams", "skype", "messenger", "zoom",
         "viber", "facetime")
@@ -96,8 +97,10 @@ class Clue:
         return f"{self.app} +{self.weight:g} ({self.source}: {self.detail})"
 
 
+@lru_cache(maxsize=1 << 16)
 def net_of(addr: str) -> str | None:
-    """The service network an address belongs to (``meta``, ``telegram``, ...), if any."""
+    """The service network an address belongs to (``meta``, ``telegram``, ...), if any
+    (remembered per address: a capture names the same few addresses over and over)."""
     try:
         ip = ipaddress.ip_address(addr)
     except ValueError:
@@ -110,6 +113,7 @@ def net_of(addr: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def _is_public(addr: str) -> bool:
     try:
         return ipaddress.ip_address(addr).is_global

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -55,6 +56,8 @@ MAX_CADENCE_RATIO = 1.6
 MAX_SIZE_RATIO = 2.0
 #: A stream is assigned to a SIP dialog whose SDP came at most this long after its start.
 SDP_SLACK_S = 1.0
+#: Slack of the start-time windows that pick candidates (the exact test follows).
+_EPS_S = 1e-6
 
 
 @dataclass(frozen=True)
@@ -134,11 +137,14 @@ def pair_directions(streams: list[Stream], dialogs: Sequence[Dialog]) -> list[St
     cad = {s.index: _cadence_s(s) for s in media}
     lonely = sorted((s for s in media if s.index not in rev),
                     key=lambda s: -s.stats.packets)
+    between: dict[tuple[str, str], list[Stream]] = {}  # media by (src, dst), in media order
+    for t in media:
+        between.setdefault((t.src, t.dst), []).append(t)
     for s in lonely:
         if s.index in rev:
             continue
         best, best_score = None, -math.inf
-        for t in media:
+        for t in between.get((s.dst, s.src), ()):
             if t.index == s.index or t.src != s.dst or t.dst != s.src \
                     or _family(t) != _family(s) or t.index in taken:
                 continue
@@ -175,7 +181,25 @@ def _same_direction(a: Stream, b: Stream) -> bool:
     return same > opp
 
 
-def _continues(a: Stream, b: Stream) -> str | None:
+class _Shape:
+    """Each media stream's median cadence and datagram size, computed once."""
+
+    def __init__(self) -> None:
+        self._cad: dict[int, float] = {}
+        self._size: dict[int, float] = {}
+
+    def cadence_s(self, s: Stream) -> float:
+        if s.index not in self._cad:
+            self._cad[s.index] = _cadence_s(s)
+        return self._cad[s.index]
+
+    def size(self, s: Stream) -> float:
+        if s.index not in self._size:
+            self._size[s.index] = _size(s)
+        return self._size[s.index]
+
+
+def _continues(a: Stream, b: Stream, shape: _Shape | None = None) -> str | None:
     """How ``b`` (a new 5-tuple) continues ``a`` after ``a`` stopped, or ``None``."""
     if a.flow == b.flow or _family(a) != _family(b):
         return None
@@ -189,8 +213,9 @@ def _continues(a: Stream, b: Stream) -> str | None:
         return None  # RTP that moved keeps its SSRC; a new SSRC is new media
     if not _same_direction(a, b):
         return None
-    if _ratio(_cadence_s(a), _cadence_s(b)) <= MAX_CADENCE_RATIO \
-            and _ratio(_size(a), _size(b)) <= MAX_SIZE_RATIO:
+    sh = shape or _Shape()
+    if _ratio(sh.cadence_s(a), sh.cadence_s(b)) <= MAX_CADENCE_RATIO \
+            and _ratio(sh.size(a), sh.size(b)) <= MAX_SIZE_RATIO:
         return "cadence"
     return None
 
@@ -259,8 +284,25 @@ def assemble_calls(streams: list[Stream], dialogs: Sequence[Dialog]) -> tuple[Ca
         if s.reverse is not None and s.reverse in by_index:
             g.union(s.index, s.reverse)
     order = sorted(media, key=lambda s: s.stats.start_s)
+    starts = [s.stats.start_s for s in order]
+    # Only streams that share an SSRC, a flow or an endpoint can join in this first pass:
+    # each stream's candidates come from those indexes (not from every later stream, which
+    # is quadratic in a capture of hundreds of concurrent calls), in the same order.
+    related: dict[tuple[object, ...], list[int]] = {}
+    for pos, s in enumerate(order):
+        keys: set[tuple[object, ...]] = {("flow", s.flow)}
+        if s.ssrc is not None:
+            keys.add(("ssrc", s.ssrc))
+        keys.update(("ep", h, p) for h, p in ((s.src, s.sport), (s.dst, s.dport))
+                    if p not in SHARED_SERVER_PORTS)
+        for k in keys:
+            related.setdefault(k, []).append(pos)
     for i, a in enumerate(order):
-        for b in order[i + 1:]:
+        keys = {("flow", a.flow), ("ssrc", a.ssrc)} | \
+            {("ep", h, p) for h, p in ((a.src, a.sport), (a.dst, a.dport))}
+        cand = sorted({j for k in keys for j in related.get(k, ()) if j > i})
+        for j in cand:
+            b = order[j]
             if b.stats.start_s > a.stats.end_s + MAX_SWITCH_GAP_S:
                 break
             if a.ssrc is not None and a.ssrc == b.ssrc:
@@ -276,12 +318,21 @@ def assemble_calls(streams: list[Stream], dialogs: Sequence[Dialog]) -> tuple[Ca
                 g.union(a.index, b.index)  # one sender restarted (new SSRC): same call
     # a whole call that moved: its group ends, a new group with new 5-tuples goes on
     switches: list[PathSwitch] = []
+    shape = _Shape()
+
+    def successors(a: Stream) -> list[Stream]:
+        """The streams that start where ``a`` could have moved to (the only ones
+        :func:`_continues` can accept), in start order."""
+        lo = bisect.bisect_left(starts, a.stats.end_s - MAX_SWITCH_OVERLAP_S - _EPS_S)
+        hi = bisect.bisect_right(starts, a.stats.end_s + MAX_SWITCH_GAP_S + _EPS_S)
+        return order[lo:hi]
+
     for a in order:
         best: tuple[Stream, str] | None = None
-        for b in order:
+        for b in successors(a):
             if g.find(a.index) == g.find(b.index):
                 continue
-            how = _continues(a, b)
+            how = _continues(a, b, shape)
             if how and (best is None or b.stats.start_s < best[0].stats.start_s):
                 best = (b, how)
         if best is None:
@@ -299,13 +350,14 @@ def assemble_calls(streams: list[Stream], dialogs: Sequence[Dialog]) -> tuple[Ca
                 continue
     # record every switch inside the final calls
     for a in order:
-        for b in order:
+        nxt = successors(a)
+        for b in nxt:
             if g.find(a.index) != g.find(b.index):
                 continue
-            how = _continues(a, b)
+            how = _continues(a, b, shape)
             if how:
-                later = [c for c in order if c is not b and g.find(c.index) == g.find(a.index)
-                         and _continues(a, c) and c.stats.start_s < b.stats.start_s]
+                later = [c for c in nxt if c is not b and g.find(c.index) == g.find(a.index)
+                         and _continues(a, c, shape) and c.stats.start_s < b.stats.start_s]
                 if later:
                     continue  # a moved to the earliest successor only
                 switches.append(PathSwitch(

@@ -21,10 +21,12 @@ reordered, sequence errors) are our own fields and do not change ``lost``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from analyzer.capture import records as _records
 from analyzer.phases import timed
 from analyzer.protocol import CN_PAYLOAD_TYPES, STATIC_PAYLOAD_TYPES
 from analyzer.streams.segments import (
@@ -336,8 +338,15 @@ STATS_BATCH_PACKETS = 1 << 16
 @timed("stats")
 def rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
                       marker: np.ndarray, pt: np.ndarray, clock: np.ndarray, size: np.ndarray,
-                      starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[StreamStats]]:
-    """TShark-style statistics of every stream, a batch of whole streams at a time."""
+                      starts: np.ndarray, *, compiled: bool = True
+                      ) -> tuple[np.ndarray, np.ndarray, list[StreamStats]]:
+    """TShark-style statistics of every stream: in one compiled pass per stream where the
+    extension was built (``compiled``), else with numpy a batch of whole streams at a time
+    (the reference: both give the same figures, the running values to rounding)."""
+    walk = _records._compiled
+    if compiled and walk is not None and hasattr(walk, "rtp_stats"):
+        return _rtp_stats_compiled(walk, arrival, seq16, ts32, marker, pt, clock, size,
+                                   starts)
     n = arrival.size
     seq_ext = np.empty(n, dtype=np.int32)
     ts_ext = np.empty(n, dtype=np.int64)
@@ -358,4 +367,42 @@ def rtp_stats_batched(arrival: np.ndarray, seq16: np.ndarray, ts32: np.ndarray,
         seq_ext[a:b] = dv.seq_ext
         ts_ext[a:b] = dv.ts_ext
         k = k_end
+    return seq_ext, ts_ext, stats
+
+
+def _rtp_stats_compiled(walk: ModuleType, arrival: np.ndarray, seq16: np.ndarray,
+                        ts32: np.ndarray, marker: np.ndarray, pt: np.ndarray,
+                        clock: np.ndarray, size: np.ndarray, starts: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, list[StreamStats]]:
+    n, m = arrival.size, starts.size
+    seq_ext = np.empty(n, dtype=np.int32)
+    ts_ext = np.empty(n, dtype=np.int64)
+    if m == 0:
+        return seq_ext, ts_ext, []
+    out: tuple[np.ndarray, ...] = (
+        *(np.empty(m, np.int64) for _ in range(4)),  # lost, duplicates, late, seq. errors
+        *(np.empty(m, np.float64) for _ in range(6)),  # delta and jitter min, mean, max
+        np.empty(m, np.int64), np.empty(m, np.uint8), np.empty(m, np.uint8))
+    c = np.ascontiguousarray
+    walk.rtp_stats(c(arrival, dtype=np.float64), c(seq16, dtype=np.uint16),
+                   c(ts32, dtype=np.uint32), c(marker, dtype=np.uint8),
+                   c(pt, dtype=np.int16), c(clock, dtype=np.int32), c(size, dtype=np.int32),
+                   c(starts, dtype=np.int64), seq_ext, ts_ext, out)
+    lost, dup, late, err, min_d, mean_d, max_d, min_j, mean_j, max_j, nbytes, clk, prob = \
+        (a.tolist() for a in out)
+    ends = np.append(starts[1:], n) - 1
+    t_first, t_last = arrival[starts].tolist(), arrival[ends].tolist()
+    counts = (ends - starts + 1).tolist()
+    stats = []
+    for i in range(m):
+        dur = t_last[i] - t_first[i]
+        has = bool(clk[i])
+        stats.append(StreamStats(
+            packets=counts[i], lost=lost[i], duplicates=dup[i], reordered=late[i],
+            sequence_errors=err[i], min_delta_ms=min_d[i], mean_delta_ms=mean_d[i],
+            max_delta_ms=max_d[i], min_jitter_ms=min_j[i] if has else None,
+            mean_jitter_ms=mean_j[i] if has else None,
+            max_jitter_ms=max_j[i] if has else None, start_s=t_first[i], end_s=t_last[i],
+            bytes=nbytes[i], bitrate_bps=nbytes[i] * 8 / dur if dur > 0 else 0.0,
+            packets_per_s=(counts[i] - 1) / dur if dur > 0 else 0.0, problems=bool(prob[i])))
     return seq_ext, ts_ext, stats

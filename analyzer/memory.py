@@ -22,7 +22,6 @@ the heap keep 178 MiB, and glibc's own sliding threshold (up to 32 MiB) 333 MiB.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 from collections.abc import Callable
 
@@ -34,10 +33,12 @@ _trim: Callable[[int], int] | None = None
 _mallopt: Callable[[int, int], int] | None = None
 if sys.platform.startswith("linux"):
     try:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # glibc's soname, opened directly: ctypes.util.find_library runs ``ldconfig -p``
+        # in a subprocess (startup time and memory of every command)
+        _libc = ctypes.CDLL("libc.so.6")
         _trim = _libc.malloc_trim
         _mallopt = _libc.mallopt
-    except (OSError, AttributeError):  # musl or no libc found: nothing to do
+    except (OSError, AttributeError):  # musl or no glibc: nothing to do
         _trim = _mallopt = None
 
 

@@ -713,7 +713,7 @@ done:
 /* The flow map: dense flow ids for (src, dst, sport, dport, proto) keys, in order of first
  * appearance, across batches. Keys are rows of FLOW_KEY_BYTES in a byte array the caller
  * owns (reader.py's _FlowMap); an open-addressing table of int32 ids (-1 empty, a power of
- * two long, at most half full) finds them by a salted 64-bit hash, and every candidate is
+ * two long, at most 3/4 full) finds them by a salted 64-bit hash, and every candidate is
  * confirmed byte for byte, so a hash collision never merges two flows. The salt is a
  * per-process secret (table.py), so a crafted capture cannot aim collisions at one slot. */
 #define FLOW_KEY_BYTES 37
@@ -783,7 +783,7 @@ static int slot_table(PyObject *obj, view_t *v, Py_ssize_t *mask)
  * src, dst: n rows of 16 bytes; sport, dport i4; proto u1; keys: rows of FLOW_KEY_BYTES
  * (writable, capacity = its length / FLOW_KEY_BYTES); slots: i4, a power of two long; out:
  * i4 ids. Assigns rows start.. and stops early when the keys are full or one more flow
- * would make the table over half full: the caller grows them and calls again. */
+ * would make the table over 3/4 full: the caller grows them and calls again. */
 static PyObject *flow_assign(PyObject *self, PyObject *args)
 {
     PyObject *o[11];
@@ -818,7 +818,7 @@ static PyObject *flow_assign(PyObject *self, PyObject *args)
     const unsigned char *proto = v[V_PROTO].v.buf;
     unsigned char *keys = v[V_KEYS].v.buf;
     int32_t *slots = v[V_SLOTS].v.buf, *out = v[V_OUT].v.buf;
-    Py_ssize_t limit = (mask + 1) / 2, r = start;
+    Py_ssize_t limit = (mask + 1) / 4 * 3, r = start;
     Py_BEGIN_ALLOW_THREADS
     unsigned char k[FLOW_KEY_BYTES];
     for (; r < n; r++) {
@@ -855,7 +855,7 @@ static PyObject *flow_rehash(PyObject *self, PyObject *args)
     if (get_view(keyso, &v[0], 1, n_keys * FLOW_KEY_BYTES, 0, "keys") < 0
         || slot_table(slotso, &v[1], &mask) < 0)
         goto done;
-    if (n_keys < 0 || n_keys > (mask + 1) / 2) {
+    if (n_keys < 0 || n_keys > (mask + 1) / 4 * 3) {
         PyErr_SetString(PyExc_ValueError, "flow_rehash: table too small");
         goto done;
     }
@@ -895,11 +895,11 @@ static PyObject *flow_reverse(PyObject *self, PyObject *args)
     }
     if (get_view(keyso, &v[0], 1, n_keys * FLOW_KEY_BYTES, 0, "keys") < 0
         || slot_table(slotso, &v[1], &mask) < 0
-        || get_view(outo, &v[2], 8, n_keys, 1, "out") < 0)
+        || get_view(outo, &v[2], 4, n_keys, 1, "out") < 0)
         goto done;
     const unsigned char *keys = v[0].v.buf;
     const int32_t *slots = v[1].v.buf;
-    int64_t *out = v[2].v.buf;
+    int32_t *out = v[2].v.buf;
     Py_BEGIN_ALLOW_THREADS
     unsigned char k[FLOW_KEY_BYTES];
     for (Py_ssize_t j = 0; j < n_keys; j++) {

@@ -29,7 +29,7 @@ from analyzer.capture.linklayer import SUPPORTED_LINKTYPES
 from analyzer.capture.pcapdroid import PcapdroidTagger
 from analyzer.capture.records import DEFAULT_CHUNK_BYTES, RecordBatch, RecordWalker
 from analyzer.capture.source import ByteSource
-from analyzer.capture.table import FlowTable, PacketTable, flow_hash
+from analyzer.capture.table import FlowTable, PacketTable, flow_hash, udp_length
 from analyzer.capture.tunnels import may_carry, unwrap_tunnels
 from analyzer.capture.turntcp import TurnTcpReassembler, TurnTcpRows
 from analyzer.errors import (
@@ -185,8 +185,10 @@ class _CompiledFlowMap:
                 return out
             if self.n >= self._keys.shape[0]:  # keys full: grow in place (realloc)
                 self._keys.resize((2 * self._keys.shape[0], KEY_BYTES), refcheck=False)
-            if self.n + 1 > self._slots.size // 2:  # table half full: double it
-                self._slots = np.full(2 * self._slots.size, -1, dtype=np.int32)
+            if self.n + 1 > self._slots.size // 4 * 3:  # table 3/4 full: double it
+                size = 2 * self._slots.size
+                del self._slots  # (the keys hold everything: the old slots go first)
+                self._slots = np.full(size, -1, dtype=np.int32)
                 self._walk.flow_rehash(self._keys, self.n, self._slots, self._salt)
 
     @property
@@ -194,7 +196,7 @@ class _CompiledFlowMap:
         return self._keys[: self.n]
 
     def table(self) -> FlowTable:
-        rev = np.empty(self.n, dtype=np.int64)
+        rev = np.empty(self.n, dtype=np.int32)
         self._walk.flow_reverse(self._keys, self.n, self._slots, self._salt, rev)
         self._slots = np.zeros(0, dtype=np.int32)
         rev.setflags(write=False)
@@ -211,9 +213,9 @@ def _flow_map() -> _FlowIndex | _CompiledFlowMap:
 def flow_table(keys: np.ndarray) -> FlowTable:
     """The flow table over ``(m, KEY_BYTES)`` key rows (addresses are views of them)."""
     return FlowTable(src=keys[:, :16], dst=keys[:, 16:32],
-                     sport=(keys[:, 32].astype(np.int32) << 8) | keys[:, 33],
-                     dport=(keys[:, 34].astype(np.int32) << 8) | keys[:, 35],
-                     proto=keys[:, 36].astype(np.int32))
+                     sport=(keys[:, 32].astype(np.uint16) << 8) | keys[:, 33],
+                     dport=(keys[:, 34].astype(np.uint16) << 8) | keys[:, 35],
+                     proto=keys[:, 36].copy())
 
 
 def _append_turn_tcp(ub: UdpBatch, rows: TurnTcpRows) -> None:
@@ -379,10 +381,9 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
         walker = RecordWalker(src, chunk_bytes=chunk_bytes)
         flows = _flow_map()
         turn = TurnTcpReassembler()
-        empty = DatagramColumns.empty()
         cols = _ColumnStore(
-            {"frame": np.uint32, "ts_ns": np.int64, "flow": np.int32, "udp_len": np.int32,
-             "encap": np.uint8, **{k: getattr(empty, k).dtype for k in DatagramColumns.FIELDS}},
+            {"frame": np.uint32, "ts_ns": np.int64, "flow": np.int32, "udp_len": np.uint16,
+             "encap": np.uint8, **DatagramColumns.STORED},
             capacity=(src.size // TYPICAL_RECORD_BYTES + 1024) if src.size else 1 << 16)
         kept: dict[int, bytes] = {}
         icmp: list[IcmpError] = []
@@ -424,8 +425,8 @@ def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None 
             text_rows = np.fromiter((r for r, p in ub.kept.items() if p[:1].isalpha()
                                      or p[:1] == b"!"), dtype=np.int64)
             dc = dissect(ub.head, ub.udp_len, encap, text_rows)
-            cols.append(frame=ub.frame, ts_ns=ub.ts_ns, flow=fid, udp_len=ub.udp_len,
-                        encap=encap, **{k: getattr(dc, k) for k in DatagramColumns.FIELDS})
+            cols.append(frame=ub.frame, ts_ns=ub.ts_ns, flow=fid, udp_len=udp_length(ub.udp_len),
+                        encap=encap, **dc.stored())
             kept.update({rows + r: v for r, v in ub.kept.items()})
             icmp.extend(ub.icmp)
             tcp_sip.extend(ub.tcp_sip)

@@ -12,6 +12,12 @@ from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.pcapdroid import AppTable
 
 
+def udp_length(length: np.ndarray) -> np.ndarray:
+    """Payload lengths as stored (uint16): a UDP datagram carries at most 65 535 bytes, so
+    only a malformed header (whose captured payload stood in for its length) is clipped."""
+    return np.clip(length, 0, 0xFFFF).astype(np.uint16)
+
+
 def format_address(addr16: bytes | np.ndarray) -> str:
     """Text form of a 16-byte address; IPv4-mapped addresses print as dotted quads."""
     b = bytes(addr16)
@@ -26,12 +32,12 @@ class FlowTable:
 
     src: np.ndarray  # (m, 16) uint8
     dst: np.ndarray
-    sport: np.ndarray  # int32
+    sport: np.ndarray  # uint16
     dport: np.ndarray
-    proto: np.ndarray  # int32: 17 UDP, 6 TCP (TURN ChannelData framed in TCP)
+    proto: np.ndarray  # uint8: 17 UDP, 6 TCP (TURN ChannelData framed in TCP)
     #: The app that sent each flow where the capture says so (PCAPdroid), else None.
     apps: AppTable | None = None
-    #: Each flow's opposite direction (int64 index or -1) where the reader found it with
+    #: Each flow's opposite direction (index or -1) where the reader found it with
     #: its flow map; else :meth:`reverse_index` works it out.
     reverse: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -121,7 +127,7 @@ class PacketTable:
     frame: np.ndarray  # uint32, 1-based record number in the capture
     ts_ns: np.ndarray  # int64
     flow: np.ndarray  # int32 index into ``flows``
-    udp_len: np.ndarray  # int32 payload length (UDP header; ChannelData frame over TCP)
+    udp_len: np.ndarray  # uint16 payload length (UDP header; ChannelData frame over TCP)
     encap: np.ndarray  # uint8: 0 as captured, 2 unwrapped from a TURN Send/Data indication
     flags: np.ndarray  # uint8 F_* bits of analyzer.capture.dissect
     payload_type: np.ndarray  # uint8 RTP payload type (0 where not RTP)
@@ -129,7 +135,7 @@ class PacketTable:
     rtp_ts: np.ndarray  # uint32 RTP timestamp
     ssrc: np.ndarray  # uint32
     stun_type: np.ndarray  # uint16 STUN message type (0 where not STUN)
-    tag: np.ndarray  # uint32 hash of the first 16 payload bytes
+    tag: np.ndarray  # uint16 hash of the first 16 payload bytes
     flows: FlowTable
     t0_ns: int
     records: int

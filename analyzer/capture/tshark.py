@@ -38,7 +38,7 @@ from analyzer.capture.ipudp import (
 )
 from analyzer.capture.reader import _ColumnStore, _FlowIndex, _unwrap_stun_data
 from analyzer.capture.source import CONTENT_SECRET_TAG
-from analyzer.capture.table import PacketTable
+from analyzer.capture.table import PacketTable, udp_length
 from analyzer.errors import CaptureError, NotACapture, UsageError
 
 #: The fields asked of tshark, in column order (the last occurrence: the innermost layer).
@@ -159,10 +159,9 @@ def read_packets_tshark(source: str | os.PathLike[str] | BinaryIO, *, name: str 
     exe = tshark or find_tshark()
     sha, size, secret = _digest(path)
     flows = _FlowIndex()
-    empty = DatagramColumns.empty()
     cols = _ColumnStore(
-        {"frame": np.uint32, "ts_ns": np.int64, "flow": np.int32, "udp_len": np.int32,
-         "encap": np.uint8, **{k: getattr(empty, k).dtype for k in DatagramColumns.FIELDS}},
+        {"frame": np.uint32, "ts_ns": np.int64, "flow": np.int32, "udp_len": np.uint16,
+         "encap": np.uint8, **DatagramColumns.STORED},
         capacity=1 << 16)
     counters = DecodeCounters()
     kept: dict[int, bytes] = {}
@@ -183,8 +182,8 @@ def read_packets_tshark(source: str | os.PathLike[str] | BinaryIO, *, name: str 
         text_rows = np.fromiter((r for r, p in ub.kept.items() if p[:1].isalpha()
                                  or p[:1] == b"!"), dtype=np.int64)
         dc = dissect(ub.head, ub.udp_len, ub.encap, text_rows)
-        cols.append(frame=ub.frame, ts_ns=ub.ts_ns, flow=fid, udp_len=ub.udp_len,
-                    encap=ub.encap, **{k: getattr(dc, k) for k in DatagramColumns.FIELDS})
+        cols.append(frame=ub.frame, ts_ns=ub.ts_ns, flow=fid, udp_len=udp_length(ub.udp_len),
+                    encap=ub.encap, **dc.stored())
         kept.update({n_rows + r: v for r, v in ub.kept.items()})
         n_rows += int(ub.frame.size)
 

@@ -436,16 +436,28 @@ def stream_quality(stream: Stream, *, call_streams: Iterable[Stream] = (),
         _frames=frames if detail else None, _span_s=(span_lo, span_hi), _detail=detail)
 
 
-def call_members(streams: Sequence[Stream], call: Call, by_index: Mapping[int, Stream]
-                  ) -> list[Stream]:
+def call_members(streams: Sequence[Stream], call: Call, by_index: Mapping[int, Stream],
+                 by_tuple: Mapping[tuple[str, int, str, int], Sequence[int]] | None = None
+                 ) -> list[Stream]:
     """A call's streams plus the other flows on the same address pairs (STUN, RTCP on
-    the media ports: cut-off evidence)."""
+    the media ports: cut-off evidence). ``by_tuple`` (:func:`streams_by_tuple` of
+    ``streams``) saves scanning every stream for every call."""
     media = [by_index[i] for i in call.streams if i in by_index]
     pairs = {(s.src, s.sport, s.dst, s.dport) for s in media}
     pairs |= {(d, dp, s, sp) for s, sp, d, dp in pairs}
     mine = set(call.streams)
-    return media + [s for s in streams
-                    if s.index not in mine and (s.src, s.sport, s.dst, s.dport) in pairs]
+    if by_tuple is None:
+        by_tuple = streams_by_tuple(streams)
+    rows = sorted({k for p in pairs for k in by_tuple.get(p, ())})
+    return media + [streams[k] for k in rows if streams[k].index not in mine]
+
+
+def streams_by_tuple(streams: Sequence[Stream]) -> dict[tuple[str, int, str, int], list[int]]:
+    """Positions in ``streams`` of the streams of each (src, sport, dst, dport)."""
+    out: dict[tuple[str, int, str, int], list[int]] = {}
+    for k, s in enumerate(streams):
+        out.setdefault((s.src, s.sport, s.dst, s.dport), []).append(k)
+    return out
 
 
 def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
@@ -463,7 +475,8 @@ def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
     rtp = {s.index: _is_rtp(s) for s in media}
     timings = {s.index: stream_timing(s, rtp=rtp[s.index]) for s in media}
     gaps = {i: stream_gaps(by_index[i], tm, rtp=rtp[i]) for i, tm in timings.items()}
-    members_of = {c.index: call_members(streams, c, by_index) for c in calls}
+    by_tuple = streams_by_tuple(streams)
+    members_of = {c.index: call_members(streams, c, by_index, by_tuple) for c in calls}
     byes = np.sort(np.asarray(bye_times_s, dtype=np.float64))
     out: dict[int, StreamQuality] = {}
     for s in media:

@@ -278,6 +278,14 @@ class _RtpGroups:
 def _rtp_groups(table: PacketTable, cand: np.ndarray, sdp_flow: np.ndarray) -> _RtpGroups:
     """Group RTP candidates by (flow, SSRC) and keep the groups that are RTP: signalled by
     SDP, or long enough with mostly small forward sequence steps."""
+    # A group needs MIN_HEURISTIC_PACKETS unless SDP signals its flow: the rows of flows with
+    # fewer candidates are dropped first (a million tiny flows of random bytes pass the
+    # RTP header check by the hundred thousand, and would each make a group here).
+    few = (_rows_per_flow(table.flow, cand, len(table.flows)) < MIN_HEURISTIC_PACKETS) \
+        & ~sdp_flow
+    if few.any():
+        cand = cand & ~few[table.flow]
+    del few
     # One stable sort keeps capture order per group. Row numbers are 32-bit where the table
     # allows, and at most a few per-packet arrays live at once (a big capture has millions).
     ci = np.flatnonzero(cand).astype(np.int32 if len(table) < (1 << 31) else np.int64)
@@ -459,7 +467,18 @@ def _other_streams(table: PacketTable, rest: np.ndarray, sdp_flow: np.ndarray, *
     kinds[rest & ((flags & F_TEXT) != 0)] = 3
     kinds[rest & (kinds < 0)] = 4  # unclassified payload
     kind_names = {0: KIND_STUN, 1: KIND_DTLS, 2: KIND_RTCP, 3: KIND_SIP, 4: KIND_OTHER}
-    sel = np.flatnonzero(rest)
+    # Tiny unclassified flows (DNS-like chatter, scans: there may be millions) are counted
+    # first, from one count per flow, and their rows left out before anything is sorted.
+    other = kinds == 4
+    per_flow = _rows_per_flow(table.flow, other, len(flows))
+    tiny = (per_flow > 0) & (per_flow < MIN_LISTED_OTHER_PACKETS)
+    small_other = int(tiny.sum())
+    del per_flow
+    if small_other:
+        rest = rest & ~(other & tiny[table.flow])
+    del other, tiny
+    row_type = np.int32 if len(table) < (1 << 31) else np.int64
+    sel = np.flatnonzero(rest).astype(row_type)
     # one stable sort of the (flow, kind) keys of these rows groups them, capture order kept
     key_type = np.dtype(np.uint32 if len(flows) < (1 << 28) else np.uint64)
     okey = (table.flow[sel].astype(key_type) << 3) | kinds[sel].astype(key_type)
@@ -474,12 +493,7 @@ def _other_streams(table: PacketTable, rest: np.ndarray, sdp_flow: np.ndarray, *
     ocnt = np.diff(np.r_[ostarts, okey.size])
     ou = okey[ostarts].astype(np.int64)
     del okey
-    # Tiny unclassified flows (DNS-like chatter, scans: there may be millions) are counted
-    # here, before any object is made for them.
-    small = ((ou % 8) == 4) & (ocnt < MIN_LISTED_OTHER_PACKETS)
-    small_other = int(small.sum())
-    listed = np.flatnonzero(~small)
-    listed = listed[np.argsort(osorted[ostarts[listed]], kind="stable")]  # by first packet
+    listed = np.argsort(osorted[ostarts], kind="stable")  # by first packet
     streams: list[Stream] = []
     for j in listed:
         rows = osorted[ostarts[j]: ostarts[j] + ocnt[j]]
@@ -511,6 +525,28 @@ def _other_streams(table: PacketTable, rest: np.ndarray, sdp_flow: np.ndarray, *
             clock_rate_hz=None, clock_source=None, sdp_signalled=bool(sdp_flow[f]),
             series=ser, stats=timing_stats(t_s[rows], length[rows]), extra=extra))
     return streams, small_other
+
+
+#: Rows counted per flow at a time by :func:`_rows_per_flow`.
+COUNT_CHUNK_ROWS = 1 << 18
+
+
+def _rows_per_flow(flow: np.ndarray, mask: np.ndarray, n_flows: int) -> np.ndarray:
+    """How many rows where ``mask`` holds each flow has (int32), a chunk of rows at a time:
+    a plain ``bincount`` over millions of flows allocates 8 bytes a flow for its result and
+    8 a row for its input, which a capture of a million tiny flows pays at its peak."""
+    counts = np.zeros(n_flows, dtype=np.int32)
+    for a in range(0, flow.size, COUNT_CHUNK_ROWS):
+        f = flow[a: a + COUNT_CHUNK_ROWS][mask[a: a + COUNT_CHUNK_ROWS]]
+        if not f.size:
+            continue
+        lo, hi = int(f.min()), int(f.max())
+        if hi - lo < 4 * COUNT_CHUNK_ROWS:  # flows of nearby ids (new flows come in order)
+            counts[lo: hi + 1] += np.bincount(f - lo, minlength=hi - lo + 1).astype(np.int32)
+        else:
+            u, c = np.unique(f, return_counts=True)
+            counts[u] += c.astype(np.int32)
+    return counts
 
 
 def _group_order(flow: np.ndarray, n_flows: int) -> np.ndarray:

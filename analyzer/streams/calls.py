@@ -126,6 +126,24 @@ def _family(s: Stream) -> str:
     return "rtp" if s.kind == KIND_RTP else "opaque"
 
 
+class _Shape:
+    """Each media stream's median cadence and datagram size, computed once."""
+
+    def __init__(self) -> None:
+        self._cad: dict[int, float] = {}
+        self._size: dict[int, float] = {}
+
+    def cadence_s(self, s: Stream) -> float:
+        if s.index not in self._cad:
+            self._cad[s.index] = _cadence_s(s)
+        return self._cad[s.index]
+
+    def size(self, s: Stream) -> float:
+        if s.index not in self._size:
+            self._size[s.index] = _size(s)
+        return self._size[s.index]
+
+
 def pair_directions(streams: list[Stream], dialogs: Sequence[Dialog]) -> list[Stream]:
     """Give every media stream without a reverse 5-tuple partner the stream of the other
     direction: the same two hosts the other way, the same SIP dialog (when known), most
@@ -134,7 +152,7 @@ def pair_directions(streams: list[Stream], dialogs: Sequence[Dialog]) -> list[St
     dlg = {s.index: _dialog_of(s, dialogs) for s in media}
     rev: dict[int, int] = {s.index: s.reverse for s in media if s.reverse is not None}
     taken = set(rev.values())
-    cad = {s.index: _cadence_s(s) for s in media}
+    shape = _Shape()
     lonely = sorted((s for s in media if s.index not in rev),
                     key=lambda s: -s.stats.packets)
     between: dict[tuple[str, str], list[Stream]] = {}  # media by (src, dst), in media order
@@ -154,7 +172,7 @@ def pair_directions(streams: list[Stream], dialogs: Sequence[Dialog]) -> list[St
             shorter = max(min(s.stats.end_s - s.stats.start_s,
                               t.stats.end_s - t.stats.start_s), 1e-3)
             share = _overlap_s(s, t) / shorter
-            ratio = _ratio(cad[s.index], cad[t.index])
+            ratio = _ratio(shape.cadence_s(s), shape.cadence_s(t))
             if share < MIN_PAIR_OVERLAP or ratio > MAX_CADENCE_RATIO:
                 continue
             score = share - math.log(ratio)
@@ -179,24 +197,6 @@ def _same_direction(a: Stream, b: Stream) -> bool:
     same = (a.src == b.src) + (a.dst == b.dst) + (a.sport == b.sport) + (a.dport == b.dport)
     opp = (a.src == b.dst) + (a.dst == b.src) + (a.sport == b.dport) + (a.dport == b.sport)
     return same > opp
-
-
-class _Shape:
-    """Each media stream's median cadence and datagram size, computed once."""
-
-    def __init__(self) -> None:
-        self._cad: dict[int, float] = {}
-        self._size: dict[int, float] = {}
-
-    def cadence_s(self, s: Stream) -> float:
-        if s.index not in self._cad:
-            self._cad[s.index] = _cadence_s(s)
-        return self._cad[s.index]
-
-    def size(self, s: Stream) -> float:
-        if s.index not in self._size:
-            self._size[s.index] = _size(s)
-        return self._size[s.index]
 
 
 def _continues(a: Stream, b: Stream, shape: _Shape | None = None) -> str | None:

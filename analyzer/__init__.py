@@ -11,6 +11,9 @@ Lab-script entry points::
     print(analysis.verdict, [f.summary for f in analysis.findings])
     analyzer.write_report(analysis, "report.pdf", png_dir="figures")
     quality = analyzer.quality_of(cap)  # {stream index: StreamQuality}
+
+    from analyzer.verdict import Settings  # resource bounds (--limit NAME=VALUE)
+    bounded = analyzer.analyze(cap, settings=Settings(limits=analyzer.Limits(max_resamples=200)))
 """
 
 from typing import TYPE_CHECKING, Any
@@ -26,6 +29,7 @@ from analyzer.errors import (
     UnsupportedLinkType,
     UsageError,
 )
+from analyzer.limits import Limits
 from analyzer.streams.model import Call, Series, Stream
 from analyzer.version import __version__
 
@@ -56,6 +60,7 @@ __all__ = [
     "CaptureError",
     "CaptureWarning",
     "CorruptCapture",
+    "Limits",
     "NotACapture",
     "Series",
     "Stream",

@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "analyzer"
 ORDER = ("base", "capture", "streams", "metrics", "detectors", "baseline", "verdict",
          "population", "report", "batch", "cli")
 #: Modules at the package's top level that form the base layer (they import nothing above).
-BASE_MODULES = frozenset({"errors", "memory", "protocol", "version", "atomic", "redact",
-                          "phases"})
+BASE_MODULES = frozenset({"errors", "limits", "memory", "protocol", "version", "atomic",
+                          "redact", "phases"})
 #: Side layers beside the path: (the last layer they may import, the first that may import
 #: them). The simulator writes pcaps from the base layer alone; the TShark cross-check reads
 #: streams and is used by the command line.

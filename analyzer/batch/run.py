@@ -37,6 +37,7 @@ from analyzer.batch.tables import (
     write_parquet,
 )
 from analyzer.batch.task import Outcome, Task, one_line, run_task
+from analyzer.limits import Limits
 from analyzer.population import DEFAULT_GROUP_BY, Population, summarize
 
 #: ``progress(done, total, calls)`` after each capture.
@@ -122,9 +123,10 @@ def run_batch(inputs: Sequence[str] | Sequence[Input], out: str | os.PathLike[st
               memory_per_worker: int | None = None,
               group_by: Sequence[str] = DEFAULT_GROUP_BY, retry_errors: bool = False,
               summary: bool = True, progress: Progress | None = None,
-              fn: TaskFn = run_task) -> BatchResult:
+              fn: TaskFn = run_task, limits: Limits | None = None) -> BatchResult:
     """Analyse ``inputs`` (paths, folders, globs, or planned :class:`Input` items) into
-    the folder ``out`` (see the module's docstring); rerunning skips what is done."""
+    the folder ``out`` (see the module's docstring); rerunning skips what is done.
+    ``limits``: the resource bounds of each analysis (default: the defaults)."""
     t0 = time.perf_counter()
     outdir = Path(out)
     remove_stale_temps(outdir)  # a batch killed mid-write left them; it owns this folder
@@ -143,7 +145,8 @@ def run_batch(inputs: Sequence[str] | Sequence[Input], out: str | os.PathLike[st
         if _done_before(journal.latest.get(item.path), sha, baseline, outdir, retry_errors):
             skipped += 1
             continue
-        tasks.append(Task(capture_id(item.path), item.path, sha, baseline, dict(item.meta)))
+        tasks.append(Task(capture_id(item.path), item.path, sha, baseline, dict(item.meta),
+                          limits))
     total, done, calls = len(items), skipped, 0
     if progress is not None:
         progress(done, total, calls)

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyzer.limits import Limits
+
 #: Memory limit this process set for itself (address space, bytes), once.
 _limit_set: int | None = None
 
@@ -25,13 +27,15 @@ _limit_set: int | None = None
 @dataclass(frozen=True)
 class Task:
     """One capture to analyse: its id (the name of its analysis file), the path as given,
-    its content hash (computed by the client), a baseline capture, the metadata."""
+    its content hash (computed by the client), a baseline capture, the metadata, the
+    resource bounds (``None``: the defaults)."""
 
     id: str
     capture: str
     sha256: str | None
     baseline: str | None = None
     meta: Mapping[str, str] = field(default_factory=dict)
+    limits: Limits | None = None
 
 
 @dataclass(frozen=True)
@@ -96,12 +100,14 @@ def run_task(task: Task) -> Outcome:
     """Analyse one capture (the worker side of a batch)."""
     from analyzer.memory import release_free_memory
     from analyzer.verdict.engine import analyze
+    from analyzer.verdict.settings import Settings
     worker = f"{socket.gethostname()}:{os.getpid()}"
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            analysis = analyze(task.capture, baseline=task.baseline)
+            analysis = analyze(task.capture, baseline=task.baseline, settings=Settings(
+                limits=task.limits if task.limits is not None else Limits()))
         doc = analysis.to_dict()
         doc.setdefault("interference", interference_of(analysis))
         calls = doc.get("calls") or []

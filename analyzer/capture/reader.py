@@ -27,7 +27,12 @@ from analyzer.capture.ipudp import (
 )
 from analyzer.capture.linklayer import SUPPORTED_LINKTYPES
 from analyzer.capture.pcapdroid import PcapdroidTagger
-from analyzer.capture.records import DEFAULT_CHUNK_BYTES, RecordBatch, RecordWalker
+from analyzer.capture.records import (
+    DEFAULT_CHUNK_BYTES,
+    MAX_EMPTY_RECORDS,
+    RecordBatch,
+    RecordWalker,
+)
 from analyzer.capture.source import ByteSource
 from analyzer.capture.table import FlowTable, PacketTable, flow_hash, udp_length
 from analyzer.capture.tunnels import may_carry, unwrap_tunnels
@@ -371,14 +376,16 @@ class _ColumnStore:
 
 def read_packets(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None,
                  chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-                 progress: ProgressFn | None = None) -> PacketTable:
+                 progress: ProgressFn | None = None,
+                 max_empty_records: int = MAX_EMPTY_RECORDS) -> PacketTable:
     """Read a pcap/pcapng (optionally gzip-compressed) capture into a :class:`PacketTable`.
 
     A capture damaged part-way yields the packets before the damage and a
     :class:`~analyzer.errors.CaptureWarning`; one damaged before its first packet raises.
+    Reading stops with such a warning after ``max_empty_records`` empty records in a row.
     """
     with ByteSource(source, name) as src:
-        walker = RecordWalker(src, chunk_bytes=chunk_bytes)
+        walker = RecordWalker(src, chunk_bytes=chunk_bytes, max_empty_records=max_empty_records)
         flows = _flow_map()
         turn = TurnTcpReassembler()
         cols = _ColumnStore(

@@ -387,10 +387,10 @@ class RecordWalker:
             self._empty_run = int(empty.size - 1 - last)
         if self._empty_run < self.max_empty_records:
             return False
-        self.stopped = (f"stopped reading after {self._empty_run} empty records in a row "
-                        f"(zero lengths; at byte {file_off} of the decompressed data): a "
-                        "zero-filled file or a decompression bomb; the bound is "
-                        f"max_empty_records={self.max_empty_records}")
+        self.stopped = (f"limit max_empty_records={self.max_empty_records} reached: stopped "
+                        f"reading after {self._empty_run} empty records in a row (zero "
+                        f"lengths; at byte {file_off} of the decompressed data): a "
+                        "zero-filled file or a decompression bomb; the records before are kept")
         return True
 
     def _pcap_batch(self, buf: np.ndarray, o: np.ndarray, nanos: bool, linktype: int

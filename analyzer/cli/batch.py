@@ -69,8 +69,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.batch import plan, run_batch
+    from analyzer.cli.commands import limits_of
     from analyzer.cli.outputs import InputFile, OutputPath, check_outputs
     from analyzer.cli.progress import batch_bar_for
+    limits = limits_of(args)  # a bad --limit is a usage error before any work
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
     group_by = tuple(c.strip() for c in args.group_by.split(",") if c.strip())
@@ -91,7 +93,8 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
                         if args.memory_per_worker == "auto" else
                         parse_size(args.memory_per_worker),
                         group_by=group_by, retry_errors=args.retry_errors,
-                        summary=not args.no_summary, progress=bar)
+                        summary=not args.no_summary, progress=bar,
+                        limits=limits)
     finally:
         if bar is not None:
             bar.close()

@@ -62,6 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_profile_option(st)
     for name in ("flows", "stats", "analyze"):
         add_engine_option(sub.choices[name])
+    for name in ("flows", "stats", "analyze"):
+        add_limit_option(sub.choices[name])
     sim = sub.add_parser(
         "simulate", help="write a simulated two-way call with a labelled impairment (pcap "
         "plus a truth JSON beside it)",
@@ -80,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="leave the per-packet columns out of the truth JSON")
     from analyzer.cli import batch
     batch.register(sub)
+    add_limit_option(sub.choices["batch"])
 
 
 def add_profile_option(p: argparse.ArgumentParser) -> None:
@@ -95,18 +98,41 @@ def add_engine_option(p: argparse.ArgumentParser) -> None:
                    "802.11, tunnels; needs tshark; about ten times slower)")
 
 
-def _read(path: str, err: TextIO, stdin=None, engine: str = "native"):
+LIMIT_HELP = (
+    "a resource bound, NAME=VALUE (repeatable; whole numbers): max_empty_records (empty "
+    "records in a row before reading stops, default 100000), max_windows_floor and "
+    "windows_per_packet (windows per stream at most: max(FLOOR, PER_PACKET x packets), "
+    "default 86400 and 4; longer windows beyond), max_detailed_streams (media streams "
+    "of calls run through the detectors, largest first, default 2000; the rest are "
+    "listed untested), max_resamples (draws of any permutation or bootstrap test, "
+    "default 400). A bound reached is a warning naming it; the capture is still "
+    "analysed within it")
+
+
+def add_limit_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help=LIMIT_HELP)
+
+
+def limits_of(args: argparse.Namespace):
+    """The :class:`~analyzer.limits.Limits` of ``--limit NAME=VALUE`` options (a bad name or
+    value is a usage error)."""
+    from analyzer.limits import Limits
+    return Limits.parse(getattr(args, "limit", None) or [])
+
+
+def _read(path: str, err: TextIO, stdin=None, engine: str = "native", limits=None):
     from analyzer.cli.progress import progress_for
     from analyzer.streams.capture import read_capture
     if path == "-":  # a capture piped in: read as it comes, named like the stream
         import sys
         return read_capture(stdin if stdin is not None else sys.stdin.buffer, name="<stdin>",
-                            engine=engine)
+                            engine=engine, limits=limits)
     if engine == "tshark":
-        return read_capture(path, engine="tshark")
+        return read_capture(path, engine="tshark", limits=limits)
     bar = progress_for(f"reading {path}", err)
     try:
-        return read_capture(path, progress=bar)
+        return read_capture(path, progress=bar, limits=limits)
     finally:
         if bar is not None:
             bar.close()
@@ -124,14 +150,17 @@ def cmd_flows(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.flows import render_table, to_json, write_csv
     from analyzer.metrics.quality import quality_of
     from analyzer.redact import redact_object
-    cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine)
+    limits = limits_of(args)
+    cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine, limits)
     want = args.csv or (args.json and not args.no_quality)
     # the JSON needs only each stream's summary figures; the CSV needs the windows
-    quality = quality_of(cap, window_s=_window(args), detail=bool(args.csv)) if want else None
+    quality = quality_of(cap, window_s=_window(args), detail=bool(args.csv),
+                         max_windows_floor=limits.max_windows_floor,
+                         windows_per_packet=limits.windows_per_packet) if want else None
     p = pseudonymizer_for(args, cap)
     view = cap if p is None else redact_object(cap, p)  # what is shown: names, JSON, CSV
     if args.csv:
-        for path in write_csv(view, quality or {}, args.csv):
+        for path in write_csv(view, quality or {}, args.csv, limits=limits):
             err.write(f"wrote {path}\n")
     check = None
     if args.cross_check:
@@ -168,12 +197,15 @@ def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatus:
     from analyzer.cli.stats import render_stats
     from analyzer.metrics.quality import quality_of
     from analyzer.redact import redact_object
-    cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine)
-    quality = quality_of(cap, window_s=_window(args))
+    limits = limits_of(args)
+    cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine, limits)
+    quality = quality_of(cap, window_s=_window(args),
+                         max_windows_floor=limits.max_windows_floor,
+                         windows_per_packet=limits.windows_per_packet)
     p = pseudonymizer_for(args, cap)
     view = cap if p is None else redact_object(cap, p)
     if args.csv:
-        for path in write_csv(view, quality, args.csv):
+        for path in write_csv(view, quality, args.csv, limits=limits):
             err.write(f"wrote {path}\n")
     with phase("render"):
         if args.json:
@@ -214,13 +246,17 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitStatu
     from analyzer.redact import redact_object
     from analyzer.verdict import render_text
     from analyzer.verdict.engine import analyze
-    cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine)
-    baseline = _read(args.baseline, err, engine=args.engine) if args.baseline else None
+    from analyzer.verdict.settings import Settings
+    limits = limits_of(args)
+    cap = _read(args.capture, err, getattr(args, "stdin_binary", None), args.engine, limits)
+    baseline = _read(args.baseline, err, engine=args.engine, limits=limits) \
+        if args.baseline else None
     profile = Profile.load(args.profile) if args.profile else None
     bar = count_bar_for(f"analysing {args.capture}", "calls", err)
     try:
         with phase("detect"):
-            analysis = analyze(cap, baseline=baseline, profile=profile, progress=bar)
+            analysis = analyze(cap, baseline=baseline, profile=profile, progress=bar,
+                               settings=Settings(limits=limits))
     finally:
         if bar is not None:
             bar.close()

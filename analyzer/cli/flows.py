@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
-from analyzer.errors import UsageError
+from analyzer.errors import CaptureWarning, UsageError
+from analyzer.limits import Limits
 from analyzer.streams.capture import Capture
 from analyzer.streams.model import Stream
 
@@ -87,14 +89,17 @@ def _default(o: object) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def write_csv(cap: Capture, quality: dict, directory: str) -> list[Path]:
-    """Each media stream's windowed series as ``DIR/stream<i>_<src>_<sport>-<dst>_<dport>.csv``."""
+def write_csv(cap: Capture, quality: dict, directory: str, *,
+              limits: Limits | None = None) -> list[Path]:
+    """Each media stream's windowed series as ``DIR/stream<i>_<src>_<sport>-<dst>_<dport>.csv``
+    (a warning names the bound where ``limits`` made a stream's windows longer)."""
     d = Path(directory)
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create --csv directory {directory}: {exc.strerror}") from None
     out = []
+    widened: list[tuple[int, str]] = []
     for s in cap.streams:
         q = quality.get(s.index)
         if q is None:
@@ -103,4 +108,11 @@ def write_csv(cap: Capture, quality: dict, directory: str) -> list[Path]:
         path = d / f"{safe}.csv"
         q.windows.to_csv(path)
         out.append(path)
+        if q.windows.window_s > q.window_s * (1 + 1e-9):
+            widened.append((q.packets, f"stream {s.index}: {len(q.windows)} windows of "
+                            f"{q.windows.window_s:g} s"))
+    lim = limits if limits is not None else Limits()
+    window_s = next(iter(quality.values())).window_s if quality else 1.0
+    for msg in lim.windows_reached(window_s, widened):
+        warnings.warn(msg, CaptureWarning, stacklevel=2)
     return out

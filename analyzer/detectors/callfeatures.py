@@ -8,13 +8,14 @@ hang-up, and pauses shared by both directions or a move to a new port are confou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from analyzer.detectors.confounders import Confounder, ConfounderFinder
 from analyzer.detectors.features import WINDOW_S, StreamFeatures, stream_features
 from analyzer.detectors.nonspeech import not_speech
+from analyzer.limits import MAX_WINDOWS_FLOOR, WINDOWS_PER_PACKET
 from analyzer.metrics.quality import call_members
 from analyzer.phases import timed
 
@@ -76,19 +77,27 @@ def _classified(f: StreamFeatures, stream: Stream,
 def call_features(capture: Capture, call: Call, *, window_s: float = WINDOW_S,
                   min_packets: int = MIN_PACKETS,
                   finder: ConfounderFinder | None = None,
-                  quality: Mapping[int, StreamQuality] | None = None
+                  quality: Mapping[int, StreamQuality] | None = None,
+                  only: Collection[int] | None = None,
+                  max_windows_floor: int = MAX_WINDOWS_FLOOR,
+                  windows_per_packet: int = WINDOWS_PER_PACKET
                   ) -> tuple[list[StreamFeatures], list[Confounder]]:
     """Features of the call's media streams (``min_packets`` or more, at least
     ``MIN_RATE_PPS`` a second) and its confounders (found among the speech-like streams
     whose timing is known: RTP or Telegram media). ``quality``: the streams' quality
     metrics when already computed (:func:`~analyzer.metrics.quality.capture_quality`),
-    so that they are computed once per analysis."""
+    so that they are computed once per analysis. ``only``: the stream indices to take
+    (default: all of the call's); ``max_windows_floor`` / ``windows_per_packet``: the
+    bound on each stream's windows."""
     members = call_streams(capture, call)
     bye = bye_time(capture, call.start_s)
     q = quality or {}
     feats = [stream_features(capture.streams[i], call_streams=members, bye_s=bye,
-                             window_s=window_s, quality=q.get(i))
-             for i in call.streams if dense(capture.streams[i], min_packets)]
+                             window_s=window_s, quality=q.get(i),
+                             max_windows_floor=max_windows_floor,
+                             windows_per_packet=windows_per_packet)
+             for i in call.streams if dense(capture.streams[i], min_packets)
+             and (only is None or i in only)]
     by_flow: dict[tuple[str, int, str, int], list[Stream]] = {}
     for s in capture.streams:
         by_flow.setdefault((s.src, s.sport, s.dst, s.dport), []).append(s)

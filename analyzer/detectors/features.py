@@ -43,6 +43,7 @@ from analyzer.detectors.slots import (
     opening_interval,
     small_packets,
 )
+from analyzer.limits import MAX_WINDOWS_FLOOR, WINDOWS_PER_PACKET
 from analyzer.metrics.delay import sender_time_s
 from analyzer.metrics.framing import FrameTiming, frame_timing
 from analyzer.metrics.jitterbuffer import (
@@ -193,6 +194,11 @@ class StreamFeatures:
     #: media without RTP: the slot grid of the speech packets alone (NaN for small ones),
     #: what the in-flight jitter is read against (:attr:`Slots.speech_sender_s`)
     speech_grid_s: np.ndarray | None = field(default=None, repr=False)
+    #: The bound on the windows of the stream (``analyzer.limits.Limits``): at most
+    #: ``max(max_windows_floor, windows_per_packet x packets)``, longer windows where the
+    #: span needs more (``windows.window_s`` says which).
+    max_windows_floor: int = field(default=MAX_WINDOWS_FLOOR, repr=False)
+    windows_per_packet: int = field(default=WINDOWS_PER_PACKET, repr=False)
 
     @property
     def loss_note(self) -> str | None:
@@ -272,7 +278,9 @@ def _window_quantiles(values: np.ndarray, w: np.ndarray, nw: int, qs: tuple[floa
 def _windows(f: StreamFeatures, slot_usable: np.ndarray,
              confounders: Sequence[tuple[float, float]], window_s: float) -> WindowTable:
     # sized by packets, not by span: a sparse stream over weeks gets longer windows
-    window_s = bounded_window_s(window_s, f.end_s - f.start_s, f.packets)
+    window_s = bounded_window_s(window_s, f.end_s - f.start_s, f.packets, start_s=f.start_s,
+                                max_windows_floor=f.max_windows_floor,
+                                windows_per_packet=f.windows_per_packet)
     origin = math.floor(f.start_s / window_s) * window_s
     nw = max(1, math.floor((f.end_s - origin) / window_s) + 1)
     starts = origin + np.arange(nw) * window_s
@@ -432,7 +440,9 @@ def _assemble(meta: dict[str, Any], *, t: np.ndarray, size: np.ndarray, timing: 
               loss: LossPattern, sender: np.ndarray, f: float, source: str, delay_ok: bool,
               segments: tuple, silence: tuple, buffers: dict[str, JitterBufferResult],
               window_s: float, quality: StreamQuality | None = None,
-              speech_grid: np.ndarray | None = None) -> StreamFeatures:
+              speech_grid: np.ndarray | None = None,
+              max_windows_floor: int = MAX_WINDOWS_FLOOR,
+              windows_per_packet: int = WINDOWS_PER_PACKET) -> StreamFeatures:
     keep = ~loss.duplicate
     ki = np.flatnonzero(keep)
     ipdv = np.full(t.size, np.nan)
@@ -454,9 +464,15 @@ def _assemble(meta: dict[str, Any], *, t: np.ndarray, size: np.ndarray, timing: 
         position=loss.position, sender_s=sender, ipdv_s=ipdv, delay_s=delay,
         slot_time_s=slot_t, slot_lost=slot_lost,
         slot_usable=np.ones(slot_t.size, dtype=bool), quality=quality,
-        speech_grid_s=speech_grid)
+        speech_grid_s=speech_grid, max_windows_floor=max_windows_floor,
+        windows_per_packet=windows_per_packet)
     if source == "arrival" and t.size:
         # no send order: each packet carries its period's in-flight dispersion instead
+        # (on the windows the stream gets: within the bound, like its window table)
+        window_s = bounded_window_s(window_s, feats.end_s - feats.start_s, feats.packets,
+                                    start_s=feats.start_s,
+                                    max_windows_floor=max_windows_floor,
+                                    windows_per_packet=windows_per_packet)
         origin = math.floor(feats.start_s / window_s) * window_s
         nw = max(1, math.floor((feats.end_s - origin) / window_s) + 1)
         feats = replace(feats, ipdv_s=_inflight(feats, origin, window_s, nw).packet_s)
@@ -465,15 +481,19 @@ def _assemble(meta: dict[str, Any], *, t: np.ndarray, size: np.ndarray, timing: 
 
 def stream_features(stream: Stream, *, call_streams: Iterable[Stream] = (),
                     bye_s: float | None = None, window_s: float = WINDOW_S,
-                    quality: StreamQuality | None = None) -> StreamFeatures:
+                    quality: StreamQuality | None = None,
+                    max_windows_floor: int = MAX_WINDOWS_FLOOR,
+                    windows_per_packet: int = WINDOWS_PER_PACKET) -> StreamFeatures:
     """Features of one media stream (``call_streams``: the rest of its call, for cut-off
-    evidence; ``bye_s``: a SIP BYE time, seconds from capture start)."""
+    evidence; ``bye_s``: a SIP BYE time, seconds from capture start), its windows within
+    ``max(max_windows_floor, windows_per_packet x packets)``."""
     from analyzer.metrics.quality import stream_quality
     se = stream.series
     t = np.asarray(se.arrival_s, dtype=np.float64)
     size = np.asarray(se.size_bytes)
     q = quality if quality is not None else stream_quality(
-        stream, call_streams=call_streams, bye_s=bye_s, window_s=window_s)
+        stream, call_streams=call_streams, bye_s=bye_s, window_s=window_s,
+        max_windows_floor=max_windows_floor, windows_per_packet=windows_per_packet)
     f = q.timing.frame_interval_s
     f = float(f) if f is not None and np.isfinite(f) and f > 0 else float("nan")
     meta = {"stream": stream.index, "label": stream.label, "src": stream.src,
@@ -491,13 +511,16 @@ def stream_features(stream: Stream, *, call_streams: Iterable[Stream] = (),
         buffers = dict(q.buffers) or _buffers(t, loss, sender, f)
         return _assemble(meta, t=t, size=size, timing=q.timing, loss=loss, sender=sender, f=f,
                          source="rtp", delay_ok=bool(clock), segments=segments,
-                         silence=silence, buffers=buffers, window_s=window_s, quality=q)
+                         silence=silence, buffers=buffers, window_s=window_s, quality=q,
+                         max_windows_floor=max_windows_floor,
+                         windows_per_packet=windows_per_packet)
     f = _opaque_interval(t, size, f)
     loss, slots, silence = _opaque_loss(t, size, f)
     return _assemble(meta, t=t, size=size, timing=q.timing, loss=loss, sender=slots.sender_s,
                      f=f, source="arrival", delay_ok=False, segments=slots.segments,
                      silence=silence, buffers=_buffers(t, loss, slots.sender_s, f),
-                     window_s=window_s, quality=q, speech_grid=slots.speech_sender_s)
+                     window_s=window_s, quality=q, speech_grid=slots.speech_sender_s,
+                     max_windows_floor=max_windows_floor, windows_per_packet=windows_per_packet)
 
 
 def features_from_arrays(arrival_s: Any, size_bytes: Any, *, seq: Any = None,
@@ -505,7 +528,9 @@ def features_from_arrays(arrival_s: Any, size_bytes: Any, *, seq: Any = None,
                          window_s: float = WINDOW_S, label: str = "synthetic",
                          ip_overhead_bytes: int = IPV4_UDP_OVERHEAD,
                          stream: int | None = None, src: str = "", sport: int = 0,
-                         dst: str = "", dport: int = 0) -> StreamFeatures:
+                         dst: str = "", dport: int = 0,
+                         max_windows_floor: int = MAX_WINDOWS_FLOOR,
+                         windows_per_packet: int = WINDOWS_PER_PACKET) -> StreamFeatures:
     """Features from bare columns (tests, lab scripts): RTP when ``seq`` is given, else
     Telegram-like media whose send slots are inferred from the arrival times."""
     t = np.asarray(arrival_s, dtype=np.float64)
@@ -530,11 +555,14 @@ def features_from_arrays(arrival_s: Any, size_bytes: Any, *, seq: Any = None,
         silence = _rtp_silence(tm, t, size, f)
         return _assemble(meta, t=t, size=size, timing=tm, loss=loss, sender=sender, f=f,
                          source="rtp", delay_ok=clocked, segments=segments, silence=silence,
-                         buffers=_buffers(t, loss, sender, f), window_s=window_s)
+                         buffers=_buffers(t, loss, sender, f), window_s=window_s,
+                         max_windows_floor=max_windows_floor,
+                         windows_per_packet=windows_per_packet)
     tm = frame_timing(t, size)
     f = _opaque_interval(t, size, float(tm.frame_interval_s or float("nan")))
     loss, slots, silence = _opaque_loss(t, size, f)
     return _assemble(meta, t=t, size=size, timing=tm, loss=loss, sender=slots.sender_s, f=f,
                      source="arrival", delay_ok=False, segments=slots.segments,
                      silence=silence, buffers=_buffers(t, loss, slots.sender_s, f),
-                     window_s=window_s, speech_grid=slots.speech_sender_s)
+                     window_s=window_s, speech_grid=slots.speech_sender_s,
+                     max_windows_floor=max_windows_floor, windows_per_packet=windows_per_packet)

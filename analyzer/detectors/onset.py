@@ -29,12 +29,12 @@ passed before the onset.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import numpy as np
 
-from analyzer.detectors.base import DetectorSettings
+from analyzer.detectors.base import RESAMPLE_COUNT, DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import OnsetEstimate, SignalChange
 from analyzer.detectors.features import StreamFeatures
@@ -61,7 +61,7 @@ class OnsetDetector(DetectorSettings):
 
     alpha: float = 0.01
     min_segment_s: float = 5.0
-    n_perm: int = 99
+    n_perm: int = field(default=99, metadata=RESAMPLE_COUNT)
     signals: tuple[str, ...] = SIGNALS
 
     def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:

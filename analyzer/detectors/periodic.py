@@ -43,7 +43,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
+from analyzer.detectors.base import NOT_A_THRESHOLD, RESAMPLES, DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import PeriodicEstimate
 from analyzer.detectors.features import StreamFeatures
@@ -89,7 +89,7 @@ class PeriodicDropDetector(DetectorSettings):
     min_concentration: float = 0.6
     max_share: float = 0.6
     oversample: int = field(default=8, metadata=NOT_A_THRESHOLD)
-    n_perm: int = field(default=199, metadata=NOT_A_THRESHOLD)
+    n_perm: int = field(default=199, metadata=RESAMPLES)
 
     def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
         if f.loss_note is not None:

@@ -35,7 +35,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from analyzer.detectors.base import NOT_A_THRESHOLD, DetectorSettings
+from analyzer.detectors.base import RESAMPLES, DetectorSettings
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.estimates import RateCapEstimate
 from analyzer.detectors.features import StreamFeatures, WindowTable, window_table
@@ -63,7 +63,7 @@ class RateCapDetector(DetectorSettings):
     min_queue_delay_s: float = 0.02
     max_run_s: float = 0.1
     min_window_s: float = 0.5
-    n_boot: int = field(default=400, metadata=NOT_A_THRESHOLD)
+    n_boot: int = field(default=400, metadata=RESAMPLES)
 
     def detect(self, f: StreamFeatures, context: DetectionContext) -> Detection:
         since_s, reference = context.since_s, context.reference

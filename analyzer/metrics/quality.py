@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analyzer.limits import MAX_WINDOWS_FLOOR, WINDOWS_PER_PACKET
 from analyzer.metrics.cutoff import (
     HANGUP_FRAMES,
     HANGUP_TOLERANCE_S,
@@ -130,6 +131,9 @@ class StreamQuality:
     #: False when made with ``detail=False``: the per-frame play-out kept for the windowed
     #: concealment/MOS columns was dropped, so the detail views are not available.
     _detail: bool = field(default=True, repr=False)
+    #: The bound on the windows of :meth:`window_series` (``analyzer.limits.Limits``).
+    _max_windows_floor: int = field(default=MAX_WINDOWS_FLOOR, repr=False)
+    _windows_per_packet: int = field(default=WINDOWS_PER_PACKET, repr=False)
 
     def _require_detail(self, what: str) -> None:
         if not self._detail:
@@ -193,7 +197,9 @@ class StreamQuality:
         lo = self._span_s[0] if start_s is None else min(start_s, self._span_s[0])
         hi = self._span_s[1] if end_s is None else max(end_s, self._span_s[1])
         ws = window_series(self._arrival_s, self._size_bytes, window_s=window_s, start_s=lo,
-                           end_s=hi, loss=self.loss, jitter_s=jit, gaps=self.gaps)
+                           end_s=hi, loss=self.loss, jitter_s=jit, gaps=self.gaps,
+                           max_windows_floor=self._max_windows_floor,
+                           windows_per_packet=self._windows_per_packet)
         if not self.buffers or self._frames is None or self.codec is None:
             return ws
         times = frame_times(self._frames)
@@ -370,7 +376,9 @@ def stream_quality(stream: Stream, *, call_streams: Iterable[Stream] = (),
                    network_delay_s: float = 0.0, gap_factor: float = GAP_FACTOR,
                    buffers: Sequence[BufferConfig] = DEFAULT_BUFFERS,
                    timing: FrameTiming | None = None, gaps: Gaps | None = None,
-                   reverse_gaps: Gaps | None = None, detail: bool = True) -> StreamQuality:
+                   reverse_gaps: Gaps | None = None, detail: bool = True,
+                   max_windows_floor: int = MAX_WINDOWS_FLOOR,
+                   windows_per_packet: int = WINDOWS_PER_PACKET) -> StreamQuality:
     """All quality metrics of ``stream``.
 
     ``call_streams``: the other streams of its call (any kind; the stream itself is
@@ -380,7 +388,9 @@ def stream_quality(stream: Stream, *, call_streams: Iterable[Stream] = (),
     ``bye_s``: time of the SIP BYE ending the call, if any. ``network_delay_s`` is added to
     each buffer's delay for the E-model (0 by default: the capture cannot see it).
     ``timing`` / ``gaps`` (this stream's, with ``gap_factor``) and ``reverse_gaps`` (of
-    ``stream.reverse``) may be passed when already computed.
+    ``stream.reverse``) may be passed when already computed. ``max_windows_floor`` and
+    ``windows_per_packet`` bound the windows of :attr:`StreamQuality.windows`
+    (:func:`~analyzer.metrics.windows.window_series`).
     """
     se = stream.series
     t = np.asarray(se.arrival_s, dtype=np.float64)
@@ -433,7 +443,8 @@ def stream_quality(stream: Stream, *, call_streams: Iterable[Stream] = (),
         cutoff_assessment=assessment, buffers=results, emodel=models, codec=prof,
         window_s=float(window_s), network_delay_s=float(network_delay_s), _arrival_s=t,
         _size_bytes=se.size_bytes, _rtp_ts=se.rtp_ts if rtp else None, _clock_rate_hz=clock,
-        _frames=frames if detail else None, _span_s=(span_lo, span_hi), _detail=detail)
+        _frames=frames if detail else None, _span_s=(span_lo, span_hi), _detail=detail,
+        _max_windows_floor=max_windows_floor, _windows_per_packet=windows_per_packet)
 
 
 def call_members(streams: Sequence[Stream], call: Call, by_index: Mapping[int, Stream],
@@ -462,7 +473,9 @@ def streams_by_tuple(streams: Sequence[Stream]) -> dict[tuple[str, int, str, int
 
 def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
                     bye_times_s: Sequence[float] = (), window_s: float = WINDOW_S,
-                    network_delay_s: float = 0.0, detail: bool = True
+                    network_delay_s: float = 0.0, detail: bool = True,
+                    max_windows_floor: int = MAX_WINDOWS_FLOOR,
+                    windows_per_packet: int = WINDOWS_PER_PACKET
                     ) -> dict[int, StreamQuality]:
     """:func:`stream_quality` of every media stream, keyed by stream index.
 
@@ -491,17 +504,23 @@ def capture_quality(streams: Sequence[Stream], calls: Sequence[Call] = (), *,
         out[s.index] = stream_quality(s, call_streams=members, bye_s=bye, window_s=window_s,
                                       network_delay_s=network_delay_s,
                                       timing=timings[s.index], gaps=gaps[s.index],
-                                      reverse_gaps=rg, detail=detail)
+                                      reverse_gaps=rg, detail=detail,
+                                      max_windows_floor=max_windows_floor,
+                                      windows_per_packet=windows_per_packet)
     return out
 
 
 @timed("quality")
 def quality_of(capture: Capture, *, window_s: float = WINDOW_S, network_delay_s: float = 0.0,
-               detail: bool = True) -> dict[int, StreamQuality]:
+               detail: bool = True, max_windows_floor: int = MAX_WINDOWS_FLOOR,
+               windows_per_packet: int = WINDOWS_PER_PACKET) -> dict[int, StreamQuality]:
     """:func:`capture_quality` of a whole capture: its streams, its calls and its SIP BYE
     times. Keyed by stream index; re-exported as ``analyzer.quality_of``.
 
     ``detail=False`` keeps only the summary figures (``to_dict()``), not what the windowed
-    series and distributions are later made from: less memory on a big capture."""
+    series and distributions are later made from: less memory on a big capture.
+    ``max_windows_floor`` / ``windows_per_packet``: the bound on each stream's windows."""
     return capture_quality(capture.streams, capture.calls, bye_times_s=capture.bye_times_s,
-                           window_s=window_s, network_delay_s=network_delay_s, detail=detail)
+                           window_s=window_s, network_delay_s=network_delay_s, detail=detail,
+                           max_windows_floor=max_windows_floor,
+                           windows_per_packet=windows_per_packet)

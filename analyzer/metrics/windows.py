@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.atomic import atomic_write
+from analyzer.limits import MAX_WINDOWS_FLOOR, WINDOWS_PER_PACKET
 from analyzer.metrics.gaps import Gaps
 from analyzer.metrics.losspattern import LossPattern
 from analyzer.metrics.seqmath import group_quantiles
@@ -114,21 +115,30 @@ def _json_list(a: np.ndarray) -> list[Any]:
     return [None if not math.isfinite(v) else v for v in arr.tolist()]
 
 
-#: Windows per stream at most: a day of 1-s windows, or four per packet where a stream has
-#: more packets than that. A stream sparse over a long span (a packet every few minutes
-#: for weeks: the clock-jump bound lets gaps up to 600 s stand) gets longer windows
-#: instead of arrays sized by its span.
-MAX_WINDOWS_FLOOR = 86_400
-WINDOWS_PER_PACKET = 4
+# Windows per stream at most (MAX_WINDOWS_FLOOR, WINDOWS_PER_PACKET: the defaults of
+# analyzer.limits.Limits): a day of 1-s windows, or four per packet where a stream has
+# more packets than that. A stream sparse over a long span (a packet every few minutes
+# for weeks: the clock-jump bound lets gaps up to 600 s stand) gets longer windows
+# instead of arrays sized by its span.
 
 
-def bounded_window_s(window_s: float, span_s: float, packets: int) -> float:
+def bounded_window_s(window_s: float, span_s: float, packets: int, *,
+                     start_s: float | None = None,
+                     max_windows_floor: int = MAX_WINDOWS_FLOOR,
+                     windows_per_packet: int = WINDOWS_PER_PACKET) -> float:
     """``window_s``, or the smallest multiple of it that keeps the stream's windows within
-    ``max(MAX_WINDOWS_FLOOR, WINDOWS_PER_PACKET * packets)``."""
-    limit = max(MAX_WINDOWS_FLOOR, WINDOWS_PER_PACKET * int(packets))
-    if not math.isfinite(span_s) or span_s / window_s < limit:
+    ``max(max_windows_floor, windows_per_packet * packets)``. With ``start_s`` (where the
+    span begins), exactly so on the grid :func:`window_grid` lays (its first and last
+    windows may stick out of the span); without, ``span_s / window`` stays below it."""
+    limit = max(max_windows_floor, windows_per_packet * int(packets))
+    if not math.isfinite(span_s):
         return window_s
-    return window_s * math.ceil(span_s / (window_s * limit))
+    k = 1 if span_s / window_s < limit else math.ceil(span_s / (window_s * limit))
+    if start_s is not None and math.isfinite(start_s):
+        end_s = start_s + span_s + 1e-9 * window_s  # an end a rounding below a boundary
+        while window_grid(start_s, end_s, window_s * k)[1] > limit:
+            k += 1  # a few steps: the grid adds at most two windows to the span's
+    return window_s * k
 
 
 def window_grid(t_min: float, t_max: float, window_s: float) -> tuple[float, int]:
@@ -145,10 +155,13 @@ def window_index(times: np.ndarray, origin: float, n_windows: int, window_s: flo
 def window_series(arrival_s: np.ndarray, size_bytes: np.ndarray, *,
                   window_s: float = WINDOW_S, start_s: float | None = None,
                   end_s: float | None = None, loss: LossPattern | None = None,
-                  jitter_s: np.ndarray | None = None, gaps: Gaps | None = None
-                  ) -> WindowSeries:
+                  jitter_s: np.ndarray | None = None, gaps: Gaps | None = None,
+                  max_windows_floor: int = MAX_WINDOWS_FLOOR,
+                  windows_per_packet: int = WINDOWS_PER_PACKET) -> WindowSeries:
     """Windowed series of one stream (arrays in capture order; ``loss`` and ``jitter_s``
-    for RTP streams)."""
+    for RTP streams), in at most ``max(max_windows_floor, windows_per_packet x packets)``
+    windows (longer ones than ``window_s`` where the span needs more: the result's
+    ``window_s`` says which)."""
     if window_s <= 0:
         raise ValueError(f"window_s must be positive, not {window_s}")
     t = np.asarray(arrival_s, dtype=np.float64)
@@ -158,7 +171,9 @@ def window_series(arrival_s: np.ndarray, size_bytes: np.ndarray, *,
     hi = float(t.max()) if n else 0.0
     lo = lo if start_s is None else min(start_s, lo)
     hi = hi if end_s is None else max(end_s, hi)
-    window_s = bounded_window_s(window_s, hi - lo, n)  # ``window_s`` in the result says
+    window_s = bounded_window_s(window_s, hi - lo, n, start_s=lo,  # the result says
+                                max_windows_floor=max_windows_floor,
+                                windows_per_packet=windows_per_packet)
     origin, nw = window_grid(lo, hi, window_s)
     w = window_index(t, origin, nw, window_s)
     order = None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from analyzer.capture.ipudp import DecodeCounters, IcmpError
 from analyzer.capture.reader import ProgressFn, read_packets
+from analyzer.limits import Limits
 from analyzer.memory import release_free_memory
 from analyzer.phases import phase
 from analyzer.streams.attribution import apply_app_table
@@ -129,18 +130,22 @@ ENGINES = ("native", "tshark")
 
 
 def read_capture(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None,
-                 progress: ProgressFn | None = None, engine: str = "native") -> Capture:
+                 progress: ProgressFn | None = None, engine: str = "native",
+                 limits: Limits | None = None) -> Capture:
     """Read a pcap/pcapng capture (gzip allowed; a path or a binary file object).
 
     Raises a :class:`~analyzer.errors.CaptureError` subclass when nothing can be read;
-    a capture damaged part-way warns and keeps the packets before the damage.
+    a capture damaged part-way warns and keeps the packets before the damage. ``limits``:
+    the reader's bounds (``max_empty_records``; :class:`~analyzer.limits.Limits`).
     """
+    lim = limits if limits is not None else Limits()
     with phase("read"):
         if engine == "tshark":  # any format and encapsulation Wireshark reads; slower
             from analyzer.capture.tshark import read_packets_tshark
             table = read_packets_tshark(source, name=name)
         elif engine == "native":
-            table = read_packets(source, name=name, progress=progress)
+            table = read_packets(source, name=name, progress=progress,
+                                 max_empty_records=lim.max_empty_records)
         else:
             raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
         release_free_memory()

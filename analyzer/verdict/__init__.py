@@ -41,12 +41,14 @@ def analyze_path(path: str | os.PathLike[str], *,
     from analyzer.streams.capture import read_capture
     if baseline_path is not None and profile_path is not None:
         raise UsageError("give either a baseline capture or a profile, not both")
+    limits = (settings or Settings()).limits
     baseline: object = None
     if baseline_path is not None:
-        baseline = read_capture(baseline_path)
+        baseline = read_capture(baseline_path, limits=limits)
     elif profile_path is not None:
         baseline = Profile.load(profile_path)
-    return analyze(read_capture(path), baseline=baseline,  # type: ignore[arg-type]
+    return analyze(read_capture(path, limits=limits),
+                   baseline=baseline,  # type: ignore[arg-type]
                    settings=settings)
 
 

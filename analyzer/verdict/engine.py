@@ -40,9 +40,10 @@ import numpy as np
 
 from analyzer.baseline.choose import DEGRADATION_SIGNALS, choose_reference
 from analyzer.baseline.profile import Profile
+from analyzer.detectors.base import DetectorSettings
 from analyzer.detectors.blocked import BlockedSetupDetector
 from analyzer.detectors.burst import BurstLossDetector
-from analyzer.detectors.callfeatures import call_features, call_streams
+from analyzer.detectors.callfeatures import call_features, call_streams, dense
 from analyzer.detectors.confounders import Confounder
 from analyzer.detectors.context import DetectionContext
 from analyzer.detectors.cutoff import CutoffDetector
@@ -65,6 +66,7 @@ from analyzer.detectors.ratecap import RateCapDetector
 from analyzer.detectors.result import Detection, not_applicable
 from analyzer.detectors.shift import distribution_shift
 from analyzer.errors import UsageError
+from analyzer.limits import reached
 from analyzer.metrics.quality import StreamQuality, capture_quality
 from analyzer.streams.addresses import is_local
 from analyzer.verdict.interference import (
@@ -92,7 +94,7 @@ TOOL_VERSION = __version__
 
 if TYPE_CHECKING:
     from analyzer.streams.capture import Capture
-    from analyzer.streams.model import Call
+    from analyzer.streams.model import Call, Stream
 
 #: Detectors whose p-values form the family; then the score detectors.
 TESTED = ("loss", "burst_loss", "periodic_drop", "rate_cap", "jitter")
@@ -158,7 +160,7 @@ def _caller(capture: Capture, call: Call) -> str | None:
     return next(iter(private)) if len(private) == 1 and len(hosts) == 2 else None
 
 
-def _direction(f: StreamFeatures, caller: str | None) -> str:
+def _direction(f: StreamFeatures | Stream, caller: str | None) -> str:
     if caller is None:
         return f"{f.src}:{f.sport}→{f.dst}:{f.dport}"
     return "caller→callee" if f.src == caller else "callee→caller"
@@ -203,6 +205,15 @@ class Analyzer:
         self.metallic = s.make(MetallicRiskDetector)
         self.cutoff = s.make(CutoffDetector)
         self.blocked = s.make(BlockedSetupDetector)
+        # the count-based budget of every resampling test (never time: results must not
+        # depend on the machine): counts asked for beyond it, by detector
+        self.resamples_over: dict[str, dict[str, int]] = {}
+        for attr, det in list(vars(self).items()):
+            if isinstance(det, DetectorSettings):
+                capped, over = det.with_resamples_capped(s.limits.max_resamples)
+                setattr(self, attr, capped)
+                if over:
+                    self.resamples_over[str(getattr(det, "name", attr))] = over
 
     def run(self, capture: Capture, baseline: Capture | Profile | None = None, *,
             progress: CallProgress | None = None) -> Analysis:
@@ -211,23 +222,26 @@ class Analyzer:
         quality = self._quality(capture)
         base = self._baseline(baseline)
         blocked = self.blocked.detect(capture, DetectionContext())
+        detailed, limit_warnings = self._detailed(capture)
         calls = []
         for k, call in enumerate(capture.calls):
-            calls.append(self._call(capture, call, base.features, base.profile, quality))
+            calls.append(self._call(capture, call, base.features, base.profile, quality,
+                                    detailed))
             if progress is not None:
                 progress(k + 1, len(capture.calls))
-        flat = [st for _, sts, _, _ in calls for st in sts]
+        flat = [st for _, sts, _, _, _ in calls for st in sts]
         adjusted, block_adj = self._adjust(flat, blocked)
         reports: list[CallReport] = []
         findings: list[Finding] = []
         k = 0
-        for call, sts, confounders, caller in calls:
+        for call, sts, confounders, caller, listed in calls:
             report = self._decide(capture, call, sts, confounders, caller, adjusted, k,
-                                  quality)
+                                  quality, listed)
             k += len(sts)
             reports.append(report)
             findings.extend(report.findings)
-        warnings = list(capture.warnings) + list(base.warnings)
+        limit_warnings += self._limits_reached(flat)
+        warnings = list(capture.warnings) + list(base.warnings) + limit_warnings
         if blocked.detected and block_adj is not None and block_adj < s.alpha:
             findings.insert(0, self._blocked_finding(blocked, block_adj))
             verdict = "blocked"
@@ -249,7 +263,7 @@ class Analyzer:
                 for x in r.interference_reasons)]
         elif not reports:
             level, level_reasons = "unknown", ["no call with media in the capture"]
-        used = [st.report.reference.kind for _, sts, _, _ in calls for st in sts
+        used = [st.report.reference.kind for _, sts, _, _, _ in calls for st in sts
                 if st.report.reference is not None]
         use = replace(base.use, used={kind: used.count(kind) for kind in dict.fromkeys(used)})
         return Analysis(file=capture.path, duration_s=capture.duration_s, verdict=verdict,
@@ -267,8 +281,45 @@ class Analyzer:
     def _quality(self, capture: Capture) -> dict[int, StreamQuality]:
         """Quality metrics of every media stream, computed here once: the detectors, the
         JSON, the terminal text and the report all read these."""
+        lim = self.settings.limits
         return capture_quality(capture.streams, capture.calls,
-                               bye_times_s=capture.bye_times_s, window_s=self.settings.window_s)
+                               bye_times_s=capture.bye_times_s, window_s=self.settings.window_s,
+                               max_windows_floor=lim.max_windows_floor,
+                               windows_per_packet=lim.windows_per_packet)
+
+    def _detailed(self, capture: Capture) -> tuple[frozenset[int] | None, list[str]]:
+        """The media streams of calls the detectors run on (``None``: every one) and the
+        warning when ``max_detailed_streams`` leaves some out: the largest by packets
+        are kept (ties: the first), the rest are listed with their statistics only."""
+        most = self.settings.limits.max_detailed_streams
+        seen = {i for c in capture.calls for i in c.streams}
+        cands = sorted((i for i in seen if dense(capture.streams[i])),
+                       key=lambda i: (-len(capture.streams[i].series), i))
+        if len(cands) <= most:
+            return None, []
+        left = len(cands) - most
+        return frozenset(cands[:most]), [reached(
+            "max_detailed_streams", most,
+            f"{len(cands)} media streams in calls, the {left} smallest (by packets) listed "
+            "without detectors")]
+
+    def _limits_reached(self, flat: Sequence[_Stream]) -> list[str]:
+        """Warnings for the bounds the detectors' inputs ran into: windows widened to keep
+        a stream within its windows, resampling tests drawn fewer times than asked."""
+        s = self.settings
+        lim = s.limits
+        widened = [(st.f.packets, f"{st.f.label}: {len(st.f.windows)} windows of "
+                    f"{st.f.windows.window_s:g} s over {st.f.duration_s:.0f} s")
+                   for st in flat if st.report.analysed
+                   and st.f.windows.window_s > s.window_s * (1 + 1e-9)]
+        out = lim.windows_reached(s.window_s, widened)
+        if self.resamples_over and any(st.report.analysed for st in flat):
+            asked = ", ".join(f"{det} {k}={v}" for det, over in self.resamples_over.items()
+                              for k, v in over.items())
+            out.append(reached("max_resamples", lim.max_resamples, (
+                f"each resampling test drew at most {lim.max_resamples} (asked for: "
+                f"{asked}): coarser p-values and intervals")))
+        return out
 
     def _baseline(self, baseline: Capture | Profile | None) -> _Baseline:
         s = self.settings
@@ -280,7 +331,9 @@ class Analyzer:
         quality = self._quality(baseline)
         feats = [f for call in baseline.calls
                  for f in call_features(baseline, call, window_s=s.window_s,
-                                        quality=quality)[0]
+                                        quality=quality,
+                                        max_windows_floor=s.limits.max_windows_floor,
+                                        windows_per_packet=s.limits.windows_per_packet)[0]
                  if f.speech_like and f.timing_known
                  and f.packets >= s.min_packets(f.frame_interval_s, rtp=f.source == "rtp")]
         why = None if feats else (
@@ -311,9 +364,11 @@ class Analyzer:
     def _decide(self, capture: Capture, call: Call, sts: Sequence[_Stream],
                 confounders: Sequence[Confounder], caller: str | None,
                 adjusted: Mapping[tuple[int, str], float], k: int,
-                quality: Mapping[int, StreamQuality]) -> CallReport:
+                quality: Mapping[int, StreamQuality],
+                listed: Sequence[StreamReport] = ()) -> CallReport:
         """Findings, onsets and the verdict of one call (``k``: index of its first stream
-        in the capture's family of tests; ``caller``: as :meth:`_call` found it)."""
+        in the capture's family of tests; ``caller``: as :meth:`_call` found it;
+        ``listed``: its streams beyond ``max_detailed_streams``, reported untested)."""
         s = self.settings
         call_findings: list[Finding] = []
         suspicious = False
@@ -350,6 +405,9 @@ class Analyzer:
             q = quality.get(st.f.stream) if st.f.stream is not None else None
             reports.append(replace(st.report, stream_onset=onset, quality=q,
                                    notes=(*st.report.notes, *notes)))
+        if listed:  # in the call's order of streams, as the tested ones are
+            pos = {i: n for n, i in enumerate(call.streams)}
+            reports = sorted([*reports, *listed], key=lambda r: pos.get(r.stream, len(pos)))
         analysed = [r for r in reports if r.analysed]
         gaps = damaging(confounders)
         if call_findings or gaps:  # measurably damaged, whatever the cause
@@ -360,7 +418,10 @@ class Analyzer:
             verdict = "clean"
         call_warn = [w for r in reports if r.reference is not None
                      for w in r.reference.warnings]
-        if not analysed:
+        if not analysed and listed:
+            call_warn.append("no media stream analysed: its streams are beyond limit "
+                             f"max_detailed_streams={s.limits.max_detailed_streams}")
+        elif not analysed:
             call_warn.append("no media stream long enough to analyse")
         report = CallReport(
             call=call.index, app=call.app, start_s=call.start_s, end_s=call.end_s,
@@ -402,11 +463,19 @@ class Analyzer:
     # -- per call / per stream --------------------------------------------------------------
 
     def _call(self, capture: Capture, call: Call, base_feats: list[StreamFeatures] | None,
-              profile: Profile | None, quality: Mapping[int, StreamQuality]
-              ) -> tuple[Call, list[_Stream], list[Confounder], str | None]:
+              profile: Profile | None, quality: Mapping[int, StreamQuality],
+              detailed: frozenset[int] | None = None
+              ) -> tuple[Call, list[_Stream], list[Confounder], str | None,
+                         list[StreamReport]]:
         s = self.settings
-        feats, confounders = call_features(capture, call, window_s=s.window_s, quality=quality)
+        feats, confounders = call_features(
+            capture, call, window_s=s.window_s, quality=quality, only=detailed,
+            max_windows_floor=s.limits.max_windows_floor,
+            windows_per_packet=s.limits.windows_per_packet)
         caller = _caller(capture, call)
+        listed = [] if detailed is None else [
+            self._listed(capture.streams[i], caller, quality) for i in call.streams
+            if i not in detailed and dense(capture.streams[i])]
         tested = {f.stream for f in feats
                   if f.packets >= s.min_packets(f.frame_interval_s, rtp=f.source == "rtp")
                   and f.duration_s >= s.min_stream_s and f.speech_like and f.timing_known}
@@ -446,7 +515,22 @@ class Analyzer:
         # What the later stages read of the features is per window or per slot; the
         # per-packet arrays only the detectors use are let go, so a capture's memory does
         # not hold every call's detector inputs until the last call is done.
-        return call, [replace(st, f=_detected(st.f)) for st in out], confounders, caller
+        return (call, [replace(st, f=_detected(st.f)) for st in out], confounders, caller,
+                listed)
+
+    def _listed(self, stream: Stream, caller: str | None,
+                quality: Mapping[int, StreamQuality]) -> StreamReport:
+        """The report on a stream beyond ``max_detailed_streams``: its statistics and
+        quality figures, no detector run on it."""
+        t = stream.series.arrival_s
+        most = self.settings.limits.max_detailed_streams
+        return StreamReport(
+            stream=stream.index, label=stream.label, direction=_direction(stream, caller),
+            kind=stream.kind, app=stream.app, analysed=False,
+            skipped_reason=f"beyond limit max_detailed_streams={most} (only the {most} "
+            "largest media streams are run through the detectors)",
+            duration_s=float(t.max() - t.min()) if t.size else 0.0, packets=int(t.size),
+            quality=quality.get(stream.index))
 
     def _cutoff(self, capture: Capture, f: StreamFeatures, feats: Sequence[StreamFeatures],
                 call_start: float) -> Detection:
@@ -736,10 +820,12 @@ def analyze(capture: Capture | str | os.PathLike[str], *,
         baseline, profile = None, baseline if profile is None else profile
     if baseline is not None and profile is not None:
         raise UsageError("give either a baseline capture or a profile, not both")
-    cap = capture if isinstance(capture, Capture) else read_capture(capture)
+    limits = (settings or Settings()).limits
+    cap = capture if isinstance(capture, Capture) else read_capture(capture, limits=limits)
     base: Capture | Profile | None = None
     if baseline is not None:
-        base = baseline if isinstance(baseline, Capture) else read_capture(baseline)
+        base = baseline if isinstance(baseline, Capture) else read_capture(baseline,
+                                                                           limits=limits)
     elif profile is not None:
         base = profile if isinstance(profile, Profile) else Profile.load(profile)
     return Analyzer(settings).run(cap, base, progress=progress)

@@ -1,4 +1,5 @@
-"""Settings of an analysis: error rate, correction, window length, detector overrides."""
+"""Settings of an analysis: error rate, correction, window length, detector overrides,
+resource bounds (:class:`~analyzer.limits.Limits`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from analyzer.detectors.registry import DETECTORS, Detector, build
 from analyzer.errors import UsageError
+from analyzer.limits import Limits
 
 #: The fewest packets a stream is ever tested on, whatever its packet time.
 MIN_PACKETS_FLOOR = 30
@@ -23,7 +25,10 @@ class Settings:
     detector whose effect is large enough and whose raw p-value is below this, but which
     does not survive the correction, makes the call ``inconclusive`` rather than clean.
     ``detectors`` overrides detector settings by name, e.g.
-    ``{"loss": {"min_excess": 0.02}, "rate_cap": {"max_ratio": 0.4}}``.
+    ``{"loss": {"min_excess": 0.02}, "rate_cap": {"max_ratio": 0.4}}``. ``limits``: the
+    resource bounds of the analysis (:class:`~analyzer.limits.Limits`: empty records read,
+    windows per stream, streams run through the detectors, draws of a resampling test);
+    one reached is a warning of the analysis, which goes on within it.
     """
 
     alpha: float = 0.01
@@ -34,6 +39,7 @@ class Settings:
     min_stream_s: float = 5.0
     min_excess_loss: float = 0.01
     detectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -43,6 +49,8 @@ class Settings:
                              f"{self.correction!r}")
         if self.window_s <= 0:
             raise UsageError(f"Settings.window_s must be positive, not {self.window_s!r}")
+        if not isinstance(self.limits, Limits):
+            raise UsageError(f"Settings.limits must be a Limits, not {self.limits!r}")
 
     def min_packets(self, frame_interval_s: float, *, rtp: bool = True) -> int:
         """Packets a stream needs to be tested: ``min_stream_packets``, or for RTP with long
@@ -67,4 +75,5 @@ class Settings:
                 "suspicious_alpha": self.suspicious_alpha, "window_s": self.window_s,
                 "min_stream_packets": self.min_stream_packets,
                 "min_stream_s": self.min_stream_s, "min_excess_loss": self.min_excess_loss,
-                "detectors": {k: dict(v) for k, v in self.detectors.items()}}
+                "detectors": {k: dict(v) for k, v in self.detectors.items()},
+                "limits": self.limits.to_dict()}

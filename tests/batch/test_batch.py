@@ -223,3 +223,21 @@ def test_no_group_is_flagged_without_throttling(tmp_path) -> None:
                     meta_from_path="{isp}/{app}/{date}/*.pcap", workers=2, summary=False)
     assert res.population is not None and res.population.calls == 108
     assert not res.population.flagged
+
+
+def test_limits_reach_every_worker(tmp_path) -> None:
+    from analyzer.limits import Limits
+    cap = str(Path(__file__).resolve().parents[2] / "captures" / "example-call.pcap")
+    lim = Limits(max_detailed_streams=1, max_resamples=25)
+    out = run_task(Task("x", cap, None, limits=lim))
+    assert out.status == "ok", out.error
+    assert out.analysis is not None and out.analysis["settings"]["limits"] == lim.to_dict()
+    assert [w.split(" reached")[0] for w in out.analysis["warnings"]] == [
+        "limit max_detailed_streams=1", "limit max_resamples=25"]
+    assert run_task(Task("x", cap, None)).analysis["settings"]["limits"] == \
+        Limits().to_dict()
+    assert main(["batch", cap, "-o", str(tmp_path / "o"), "--workers", "1", "--no-summary",
+                 "--limit", "max_detailed_streams=1"]) == 0
+    doc = json.loads(next((tmp_path / "o" / "analyses").glob("*.json")).read_text())
+    assert doc["settings"]["limits"]["max_detailed_streams"] == 1
+    assert any(w.startswith("limit max_detailed_streams=1 reached") for w in doc["warnings"])

@@ -320,3 +320,28 @@ def test_read_capture_api(strict_warnings: list[warnings.WarningMessage]) -> Non
     assert [w.category for w in strict_warnings] == [TruncatedCaptureWarning]
     with pytest.raises(analyzer.NotACapture):
         analyzer.read_capture(io.BytesIO(b""), name=NAME)
+
+
+def test_max_empty_records_stops_a_gzip_of_zeros_within_the_bound() -> None:
+    """The reader's bound is a parameter (``Limits.max_empty_records`` through
+    ``read_capture``): reached, it stops after at most one chunk more and names itself."""
+    import gzip
+
+    from analyzer.capture.records import DEFAULT_CHUNK_BYTES
+    from analyzer.limits import Limits
+    total = 2_000_000  # empty records in the file (32 MB of zeros)
+    data = gzip.compress(PCAP + bytes(16 * total), compresslevel=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cap = analyzer.read_capture(io.BytesIO(data), name="zeros.pcap.gz",
+                                    limits=Limits(max_empty_records=1000))
+    before = len(recs())  # the real records before the zeros are kept
+    assert cap.udp_datagrams == before
+    assert cap.packets - before <= 1000 + DEFAULT_CHUNK_BYTES // 16 < total
+    msg = [w for w in cap.warnings if "limit max_empty_records=1000 reached" in w]
+    assert len(msg) == 1 and msg[0].startswith("zeros.pcap.gz: ")
+    assert any("limit max_empty_records=1000" in str(w.message) for w in caught)
+    # the default bound (100 000) stops it too, later
+    with pytest.warns(CaptureWarning, match="limit max_empty_records=100000 reached"):
+        default = analyzer.read_capture(io.BytesIO(data), name="zeros.pcap.gz")
+    assert cap.packets < default.packets

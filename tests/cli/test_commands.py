@@ -148,3 +148,65 @@ def test_count_bar_draws_calls_done_on_a_terminal() -> None:
     text = out.getvalue()
     assert text.startswith("\ranalysing x.pcap [#########") and "3/10 calls" in text
     assert text.endswith("\n")
+
+
+# -- --limit NAME=VALUE -----------------------------------------------------------------
+
+EXAMPLE_CALL = Path(__file__).resolve().parents[2] / "captures" / "example-call.pcap"
+
+
+@pytest.mark.parametrize("command", ["analyze", "flows", "stats", "batch"])
+def test_limit_option_is_documented(command: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--limit NAME=VALUE" in text and "max_detailed_streams" in text
+    assert "max_resamples" in text and "max_empty_records" in text
+
+
+@pytest.mark.parametrize(("item", "fragment"), [
+    ("bogus=3", "unknown limit 'bogus'"),
+    ("max_resamples=abc", "max_resamples must be a whole number"),
+    ("max_resamples=0", "max_resamples must be at least 1"),
+    ("max_resamples", "--limit wants NAME=VALUE"),
+])
+@pytest.mark.parametrize("command", ["analyze", "flows", "stats"])
+def test_a_bad_limit_is_a_one_line_usage_error(command: str, item: str,
+                                                fragment: str) -> None:
+    status, out, err = run(command, str(EXAMPLE_CALL), "--limit", item)
+    assert status == ExitStatus.USAGE
+    assert out == "" and err.count("\n") == 1 and fragment in err
+    assert err.startswith("analyzer: error: ")
+
+
+def test_a_bad_limit_stops_batch_before_any_work(tmp_path: Path) -> None:
+    status, _, err = run("batch", str(EXAMPLE_CALL), "-o", str(tmp_path / "out"),
+                         "--limit", "max_streams=2")
+    assert status == ExitStatus.USAGE and "unknown limit 'max_streams'" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_analyze_limits_reach_the_json_and_the_terminal() -> None:
+    status, out, err = run("analyze", str(EXAMPLE_CALL), "--json",
+                           "--limit", "max_detailed_streams=1", "--limit", "max_resamples=30")
+    assert status in (ExitStatus.OK, ExitStatus.DETECTED), err
+    doc = json.loads(out)
+    assert doc["settings"]["limits"]["max_detailed_streams"] == 1
+    assert doc["settings"]["limits"]["max_resamples"] == 30
+    names = [w.split(" reached")[0] for w in doc["warnings"] if w.startswith("limit ")]
+    assert names == ["limit max_detailed_streams=1", "limit max_resamples=30"]
+    streams = [s for c in doc["calls"] for s in c["streams"]]
+    assert sorted(s["analysed"] for s in streams) == [False, True]
+    status, out, _ = run("analyze", str(EXAMPLE_CALL), "--limit", "max_detailed_streams=1")
+    assert "! limit max_detailed_streams=1 reached" in out
+
+
+def test_flows_and_stats_take_the_window_bound(tmp_path: Path) -> None:
+    status, _, err = run("stats", str(EXAMPLE_CALL), "--csv", str(tmp_path),
+                         "--limit", "max_windows_floor=5", "--limit", "windows_per_packet=0")
+    assert status == ExitStatus.OK
+    assert "analyzer: warning: limit max_windows_floor=5 reached" in err
+    for csv_path in tmp_path.glob("*.csv"):
+        assert len(csv_path.read_text().splitlines()) - 1 <= 5  # rows under the header
+    status, _, err = run("flows", str(EXAMPLE_CALL), "--csv", str(tmp_path / "f"))
+    assert status == ExitStatus.OK and "limit" not in err  # the default: no bound reached

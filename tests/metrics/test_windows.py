@@ -96,3 +96,32 @@ def test_windows_are_sized_by_packets_not_by_span() -> None:
     assert bounded_window_s(1.0, 86_000.0, 4_300_000) == 1.0
     assert bounded_window_s(1.0, 30 * 86_400.0, 10_000_000) == 1.0
     assert bounded_window_s(0.5, 3 * 86_400.0, 100) == 3.0
+
+
+def test_a_low_window_bound_holds_on_the_aligned_grid() -> None:
+    from analyzer.metrics.windows import bounded_window_s
+    # 40.5 s of packets starting mid-window: the grid from 0 adds windows at both ends
+    t = 0.7 + np.arange(2026) * 0.02
+    for most in (1, 2, 3, 10, 39):
+        ws = window_series(t, np.full(t.size, 160), window_s=1.0, max_windows_floor=most,
+                           windows_per_packet=0)
+        assert len(ws) <= most, (most, len(ws))
+        assert ws.packets.sum() == t.size
+        assert ws.window_s == bounded_window_s(1.0, float(t[-1] - t[0]), t.size,
+                                               start_s=float(t[0]), max_windows_floor=most,
+                                               windows_per_packet=0)
+    # within the bound: the window asked for
+    ws = window_series(t, np.full(t.size, 160), window_s=1.0, max_windows_floor=42,
+                       windows_per_packet=0)
+    assert ws.window_s == 1.0 and len(ws) == 42
+    # the per-packet share of the bound
+    ws = window_series(t, np.full(t.size, 160), window_s=0.001, max_windows_floor=1,
+                       windows_per_packet=4)
+    assert ws.window_s > 0.001 and len(ws) <= 4 * t.size
+
+
+def test_quality_windows_take_the_bound() -> None:
+    s = voice_stream(voice(duration_s=30.0))
+    q = stream_quality(s, max_windows_floor=5, windows_per_packet=0)
+    assert len(q.windows) <= 5 and q.windows.window_s > q.window_s
+    assert len(stream_quality(s).windows) > 5  # the default: 1-s windows

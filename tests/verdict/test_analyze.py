@@ -160,3 +160,80 @@ def test_inaudible_jitter_near_miss_is_noted_not_inconclusive() -> None:
     assert _inaudible_jitter("jitter", near, risk("medium", 0.0)) is None
     assert _inaudible_jitter("jitter", near, None) is None
     assert _inaudible_jitter("loss", near, risk("low", 0.0)) is None
+
+
+# -- resource bounds (analyzer.limits.Limits through Settings) ---------------------------
+
+EXAMPLE = __import__("tests.support.paths", fromlist=["REPO"]).REPO / "captures" / \
+    "example-call.pcap"
+
+
+def _stream_reports(a):
+    return [st for c in a.calls for st in c.streams]
+
+
+def test_default_limits_leave_the_analysis_alone() -> None:
+    from analyzer.limits import Limits
+    a = analyze(EXAMPLE)
+    assert a.settings["limits"] == Limits().to_dict()
+    assert not [w for w in a.warnings if w.startswith("limit ")]
+    assert [st.analysed for st in _stream_reports(a)] == [True, True]
+
+
+def test_max_detailed_streams_keeps_the_largest_and_lists_the_rest() -> None:
+    from analyzer.limits import Limits
+    a = analyze(EXAMPLE, settings=Settings(limits=Limits(max_detailed_streams=1)))
+    reps = _stream_reports(a)
+    assert len(reps) == 2  # still both listed, in the call's order
+    tested = [st for st in reps if st.analysed]
+    listed = [st for st in reps if not st.analysed]
+    assert len(tested) == 1 and len(listed) == 1
+    assert listed[0].packets is not None and listed[0].packets <= tested[0].packets
+    assert listed[0].detections == {} and listed[0].onset is None
+    assert listed[0].quality is not None  # its statistics and quality figures stay
+    assert "beyond limit max_detailed_streams=1" in (listed[0].skipped_reason or "")
+    assert "limit max_detailed_streams=1 reached: 2 media streams in calls, the 1 " \
+        "smallest (by packets) listed without detectors" in a.warnings
+    doc = json.loads(json.dumps(a.to_dict()))
+    assert any(w.startswith("limit max_detailed_streams=1") for w in doc["warnings"])
+    assert doc["settings"]["limits"]["max_detailed_streams"] == 1
+
+
+def test_max_resamples_caps_every_resampling_test_and_warns() -> None:
+    from analyzer.limits import Limits
+    a = analyze(EXAMPLE, settings=Settings(limits=Limits(max_resamples=20)))
+    for st in _stream_reports(a):
+        assert st.onset is not None and st.onset.thresholds["n_perm"] == 20
+    warn = [w for w in a.warnings if w.startswith("limit max_resamples=20 reached")]
+    assert len(warn) == 1
+    assert "onset n_perm=99" in warn[0] and "periodic_drop n_perm=199" in warn[0] \
+        and "rate_cap n_boot=400" in warn[0]
+    # the same seeds: a budget as large as every count changes nothing
+    same = analyze(EXAMPLE, settings=Settings(limits=Limits(max_resamples=400)))
+    assert same.to_dict()["calls"] == analyze(EXAMPLE).to_dict()["calls"]
+
+
+def test_window_bound_widens_the_windows_and_warns() -> None:
+    from analyzer.limits import Limits
+    lim = Limits(max_windows_floor=6, windows_per_packet=0)
+    a = analyze(EXAMPLE, settings=Settings(limits=lim))
+    warn = [w for w in a.warnings if w.startswith("limit max_windows_floor=6 reached")]
+    assert len(warn) == 1 and "for 2 stream(s)" in warn[0]
+    for st in _stream_reports(a):
+        assert st.analysed and st.quality is not None
+        assert len(st.quality.windows) <= 6  # the report's windows: the same bound
+
+
+def test_max_empty_records_reaches_the_reader_through_analyze(tmp_path) -> None:
+    from analyzer.limits import Limits
+    path = tmp_path / "zeros-after.pcap"
+    path.write_bytes(EXAMPLE.read_bytes() + bytes(16 * 300))  # 300 empty records at the end
+    from analyzer.errors import CaptureWarning
+    with pytest.warns(CaptureWarning, match="limit max_empty_records=100 reached"):
+        a = analyze(path, settings=Settings(limits=Limits(max_empty_records=100)))
+    warn = [w for w in a.warnings if "limit max_empty_records=100 reached" in w]
+    assert len(warn) == 1 and warn[0].startswith(f"{path}: ")
+    whole = analyze(path)
+    assert not [w for w in whole.warnings if "max_empty_records" in w]
+    # the packets before the empty records are kept: the same calls, the same verdict
+    assert a.verdict == whole.verdict and len(a.calls) == len(whole.calls) == 1

@@ -17,3 +17,16 @@ def test_rtp_with_long_packets_needs_only_min_stream_s_of_them() -> None:
 def test_media_without_sequence_numbers_always_needs_the_full_count() -> None:
     assert Settings().min_packets(0.16, rtp=False) == 100
     assert Settings(min_stream_packets=40).min_packets(0.06, rtp=False) == 40
+
+
+def test_settings_carry_the_limits_into_their_dict() -> None:
+    import pytest
+
+    from analyzer.errors import UsageError
+    from analyzer.limits import Limits
+    assert Settings().limits == Limits()
+    assert Settings().to_dict()["limits"] == Limits().to_dict()
+    s = Settings(limits=Limits(max_resamples=9))
+    assert s.to_dict()["limits"]["max_resamples"] == 9
+    with pytest.raises(UsageError, match=r"Settings\.limits must be a Limits"):
+        Settings(limits={"max_resamples": 9})  # type: ignore[arg-type]

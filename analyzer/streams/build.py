@@ -376,7 +376,7 @@ def _rtp_clocks(groups: _RtpGroups, pt: np.ndarray, sdp_maps: list[dict[int, tup
 
 #: RTP streams are built a batch of whole streams at a time, so the temporary per-packet
 #: columns (gathered fields, clocks, unwrapping) never exceed about this many packets.
-STREAM_BATCH_PACKETS = 1 << 20
+STREAM_BATCH_PACKETS = 1 << 16
 
 
 def _rtp_streams(table: PacketTable, groups: _RtpGroups,

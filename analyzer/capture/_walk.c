@@ -15,6 +15,11 @@
  * flow_assign, flow_rehash, flow_reverse: the reader's flow map (dense ids of flow keys,
  * and each flow's reverse direction), the compiled form of reader._FlowIndex, which stays
  * the fallback; tests/capture/test_flows.py compares the two.
+ *
+ * rtp_gather, rtp_clock_fit, rtp_stats: building RTP streams (streams/build.py, clock.py,
+ * rtpstats.py): the gathers of their columns, the clock-rate fit and TShark's statistics,
+ * one pass per stream; the numpy code they replace stays the fallback and the reference
+ * (tests/streams/test_rtpstats.py compares them).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -1140,6 +1145,182 @@ done:
     return result;
 }
 
+/* rtp_gather(rows, ts_ns, t0_ns, udp_len, flags, payload_type, seq, rtp_ts, frame, out)
+ *   -> None
+ * The per-packet columns of RTP streams from the packet table, for table rows ``rows``
+ * (i4 or i8, each checked against the table): streams.build._rtp_batch's gathers in one
+ * pass. out = (arrival f8 seconds from t0, size i4 payload bytes (ChannelData header off),
+ * seq u2, rtp_ts u4, payload_type i2, marker u1, frame u4). */
+enum { G_T, G_SIZE, G_SEQ, G_TS, G_PT, G_MARK, G_FRAME, G_COUNT };
+
+static PyObject *rtp_gather(PyObject *self, PyObject *args)
+{
+    PyObject *o[9], *outo;
+    long long t0;
+    if (!PyArg_ParseTuple(args, "OOLOOOOOOO!", &o[0], &o[1], &t0, &o[3], &o[4], &o[5], &o[6],
+                          &o[7], &o[8], &PyTuple_Type, &outo))
+        return NULL;
+    if (PyTuple_GET_SIZE(outo) != G_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "rtp_gather: wrong number of output buffers");
+        return NULL;
+    }
+    enum { V_ROWS, V_TS, V_LEN, V_FLAGS, V_PT, V_SEQ, V_RTS, V_FRAME, V_O0,
+           V_COUNT = V_O0 + G_COUNT };
+    static const Py_ssize_t osize[G_COUNT] = {8, 4, 2, 4, 2, 1, 4};
+    view_t v[V_COUNT];
+    memset(v, 0, sizeof v);
+    PyObject *result = NULL;
+    if (PyObject_GetBuffer(o[0], &v[V_ROWS].v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        goto done;
+    v[V_ROWS].held = 1;
+    Py_ssize_t isz = v[V_ROWS].v.itemsize;
+    if (isz != 4 && isz != 8) {
+        PyErr_SetString(PyExc_ValueError, "rtp_gather: rows must be 32- or 64-bit integers");
+        goto done;
+    }
+    Py_ssize_t n = v[V_ROWS].v.len / isz;
+    if (get_view(o[1], &v[V_TS], 8, 0, 0, "ts_ns") < 0)
+        goto done;
+    Py_ssize_t rows_in_table = v[V_TS].v.len / 8;
+    if (get_view(o[3], &v[V_LEN], 2, rows_in_table, 0, "udp_len") < 0
+        || get_view(o[4], &v[V_FLAGS], 1, rows_in_table, 0, "flags") < 0
+        || get_view(o[5], &v[V_PT], 1, rows_in_table, 0, "payload_type") < 0
+        || get_view(o[6], &v[V_SEQ], 2, rows_in_table, 0, "seq") < 0
+        || get_view(o[7], &v[V_RTS], 4, rows_in_table, 0, "rtp_ts") < 0
+        || get_view(o[8], &v[V_FRAME], 4, rows_in_table, 0, "frame") < 0)
+        goto done;
+    for (int k = 0; k < G_COUNT; k++)
+        if (get_view(PyTuple_GET_ITEM(outo, k), &v[V_O0 + k], osize[k], n, 1, "output") < 0)
+            goto done;
+    const char *rows = v[V_ROWS].v.buf;
+    const int64_t *ts = v[V_TS].v.buf;
+    const uint16_t *len = v[V_LEN].v.buf, *seq = v[V_SEQ].v.buf;
+    const unsigned char *flags = v[V_FLAGS].v.buf, *pt = v[V_PT].v.buf;
+    const uint32_t *rts = v[V_RTS].v.buf, *frame = v[V_FRAME].v.buf;
+    double *o_t = v[V_O0 + G_T].v.buf;
+    int32_t *o_size = v[V_O0 + G_SIZE].v.buf;
+    uint16_t *o_seq = v[V_O0 + G_SEQ].v.buf;
+    uint32_t *o_ts = v[V_O0 + G_TS].v.buf, *o_frame = v[V_O0 + G_FRAME].v.buf;
+    int16_t *o_pt = v[V_O0 + G_PT].v.buf;
+    unsigned char *o_mark = v[V_O0 + G_MARK].v.buf;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t r = isz == 4 ? ((const int32_t *)rows)[i] : ((const int64_t *)rows)[i];
+        if (r < 0 || r >= rows_in_table) {
+            bad = 1;
+            break;
+        }
+        o_t[i] = (double)(ts[r] - (int64_t)t0) / 1e9;
+        o_size[i] = (flags[r] & 4) ? (int32_t)len[r] - 4 : (int32_t)len[r]; /* F_CHANNEL */
+        o_seq[i] = seq[r];
+        o_ts[i] = rts[r];
+        o_pt[i] = pt[r];
+        o_mark[i] = (flags[r] & 64) != 0; /* F_MARKER */
+        o_frame[i] = frame[r];
+    }
+    Py_END_ALLOW_THREADS
+    if (bad)
+        PyErr_SetString(PyExc_IndexError, "rtp_gather: a row lies outside the table");
+    else
+        result = Py_NewRef(Py_None);
+done:
+    release_views(v, V_COUNT);
+    return result;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* rtp_clock_fit(arrival f8, ts32 u4, seq16 u2, starts i8, slope f8 out, step f8 out) -> None
+ * For streams stored back to back (streams.clock._infer_batch's vectorised part): the
+ * least-squares slope of the unwrapped RTP time over arrival time (0 where undefined), and
+ * the median of the timestamp steps between consecutive sequence numbers (NaN where
+ * none). */
+static PyObject *rtp_clock_fit(PyObject *self, PyObject *args)
+{
+    PyObject *o[6];
+    if (!PyArg_ParseTuple(args, "OOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]))
+        return NULL;
+    view_t v[6];
+    memset(v, 0, sizeof v);
+    PyObject *result = NULL;
+    int64_t *scratch = NULL;
+    if (get_view(o[0], &v[0], 8, 0, 0, "arrival") < 0)
+        goto done;
+    Py_ssize_t n = v[0].v.len / 8;
+    if (get_view(o[1], &v[1], 4, n, 0, "ts32") < 0 || get_view(o[2], &v[2], 2, n, 0, "seq16") < 0
+        || get_view(o[3], &v[3], 8, 0, 0, "starts") < 0)
+        goto done;
+    Py_ssize_t m = v[3].v.len / 8;
+    if (get_view(o[4], &v[4], 8, m, 1, "slope") < 0 || get_view(o[5], &v[5], 8, m, 1, "step") < 0)
+        goto done;
+    const int64_t *starts = v[3].v.buf;
+    for (Py_ssize_t k = 0; k < m; k++)
+        if (starts[k] < 0 || starts[k] >= n || (k && starts[k] <= starts[k - 1])
+            || (k == 0 && starts[0] != 0)) {
+            PyErr_SetString(PyExc_ValueError, "rtp_clock_fit: starts must rise from 0 within n");
+            goto done;
+        }
+    Py_ssize_t longest = 1;
+    for (Py_ssize_t k = 0; k < m; k++) {
+        Py_ssize_t len = (k + 1 < m ? starts[k + 1] : n) - starts[k];
+        longest = len > longest ? len : longest;
+    }
+    scratch = malloc((size_t)longest * sizeof(int64_t));
+    if (scratch == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *t = v[0].v.buf;
+    const uint32_t *ts32 = v[1].v.buf;
+    const uint16_t *seq = v[2].v.buf;
+    double *slope = v[4].v.buf, *step = v[5].v.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < m; k++) {
+        Py_ssize_t a = starts[k], b = k + 1 < m ? starts[k + 1] : n, len = b - a;
+        double st = 0.0, sts = 0.0;
+        int64_t ext = ts32[a];
+        for (Py_ssize_t i = a; i < b; i++) {
+            if (i > a)
+                ext += wrap_step(ts32[i], ts32[i - 1], (int64_t)1 << 32);
+            st += t[i];
+            sts += (double)ext;
+        }
+        double tm = st / (double)len, tsm = sts / (double)len, num = 0.0, den = 0.0;
+        Py_ssize_t nsteps = 0;
+        ext = ts32[a];
+        for (Py_ssize_t i = a; i < b; i++) {
+            if (i > a) {
+                int64_t d = wrap_step(ts32[i], ts32[i - 1], (int64_t)1 << 32);
+                ext += d;
+                if (((seq[i] - seq[i - 1]) & 0xFFFF) == 1 && d > 0)
+                    scratch[nsteps++] = d;
+            }
+            double dt = t[i] - tm, dts = (double)ext - tsm;
+            num += dt * dts;
+            den += dt * dt;
+        }
+        slope[k] = den > 0 ? num / den : 0.0;
+        if (nsteps == 0) {
+            step[k] = NAN;
+            continue;
+        }
+        qsort(scratch, (size_t)nsteps, sizeof(int64_t), cmp_i64);
+        step[k] = nsteps % 2 ? (double)scratch[nsteps / 2]
+                             : ((double)scratch[nsteps / 2 - 1] + (double)scratch[nsteps / 2]) / 2;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    free(scratch);
+    release_views(v, 6);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"pcap_offsets", pcap_offsets, METH_VARARGS, "Offsets of the pcap records in a chunk."},
     {"pcapng_packets", pcapng_packets, METH_VARARGS,
@@ -1155,6 +1336,10 @@ static PyMethodDef methods[] = {
     {"flow_assign", flow_assign, METH_VARARGS,
      "Dense flow ids of a batch's flow keys, adding new flows to the map."},
     {"flow_rehash", flow_rehash, METH_VARARGS, "Fill a grown flow map's slots from its keys."},
+    {"rtp_gather", rtp_gather, METH_VARARGS,
+     "The per-packet columns of RTP streams, gathered from the packet table."},
+    {"rtp_clock_fit", rtp_clock_fit, METH_VARARGS,
+     "Per stream: the slope of RTP time over arrival time, and the median timestamp step."},
     {"rtp_stats", rtp_stats, METH_VARARGS,
      "TShark's per-stream RTP statistics and the extended counters, one pass per stream."},
     {"flow_reverse", flow_reverse, METH_VARARGS,

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from analyzer.capture import records as _records
 from analyzer.capture.dissect import (
     F_CHANNEL,
     F_DTLS,
@@ -425,19 +426,11 @@ def _rtp_batch(table: PacketTable, chan: np.ndarray, rows: np.ndarray, groups: _
                sdp_maps: list[dict[int, tuple[str, int]]]) -> list[tuple[Series, Any, list]]:
     """Series, statistics and clock facts of a batch of whole RTP groups (``rows``: their
     table rows back to back; ``groups.starts`` relative to ``rows``)."""
-    length = table.udp_len
-    pt = table.payload_type[rows].astype(np.int16)
-    size = np.where(chan[rows], length[rows].astype(np.int32) - CHANNELDATA_HEADER_LEN,
-                    length[rows])
-    arrival = _Seconds(table.ts_ns, table.t0_ns)[rows]
-    seq16 = table.seq[rows]
-    ts32 = table.rtp_ts[rows]
+    arrival, size, seq16, ts32, pt, marker, frames = _rtp_columns(table, chan, rows)
     clock, stream_meta = _rtp_clocks(groups, pt, sdp_maps, arrival, seq16, ts32)
-    marker = (table.flags[rows] & F_MARKER) != 0
     seq_ext, ts_ext, stats = rtp_stats_batched(
         arrival, seq16, ts32, marker, pt, clock, size, groups.starts)
     del seq16, ts32, clock
-    frames = table.frame[rows]
     size16 = size.astype(np.uint16)
     pt8 = pt.astype(np.int8)
     del size, pt
@@ -449,6 +442,30 @@ def _rtp_batch(table: PacketTable, chan: np.ndarray, rows: np.ndarray, groups: _
                      payload_type=pt8[a:b])
         out.append((ser, stats[k], stream_meta[k]))
     return out
+
+
+def _rtp_columns(table: PacketTable, chan: np.ndarray, rows: np.ndarray, *,
+                 compiled: bool = True) -> tuple[np.ndarray, ...]:
+    """The per-packet columns of table rows ``rows`` that RTP streams are built from:
+    arrival (s), payload size (ChannelData header off), seq, RTP time, payload type
+    (int16), marker, frame - gathered in one compiled pass where the extension was built
+    (``compiled``), else with numpy (the reference; the same values)."""
+    walk = _records._compiled
+    if compiled and walk is not None and hasattr(walk, "rtp_gather"):
+        n = rows.size
+        out = (np.empty(n, np.float64), np.empty(n, np.int32), np.empty(n, np.uint16),
+               np.empty(n, np.uint32), np.empty(n, np.int16), np.empty(n, np.bool_),
+               np.empty(n, np.uint32))
+        walk.rtp_gather(np.ascontiguousarray(rows), table.ts_ns, int(table.t0_ns),
+                        table.udp_len, table.flags, table.payload_type, table.seq,
+                        table.rtp_ts, table.frame, out)
+        return out
+    length = table.udp_len
+    size = np.where(chan[rows], length[rows].astype(np.int32) - CHANNELDATA_HEADER_LEN,
+                    length[rows])
+    return (_Seconds(table.ts_ns, table.t0_ns)[rows], size, table.seq[rows],
+            table.rtp_ts[rows], table.payload_type[rows].astype(np.int16),
+            (table.flags[rows] & F_MARKER) != 0, table.frame[rows])
 
 
 def _other_streams(table: PacketTable, rest: np.ndarray, sdp_flow: np.ndarray, *,

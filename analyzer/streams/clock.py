@@ -7,7 +7,11 @@ the slope of unwrapped RTP time over arrival time is the clock rate (960 per 20 
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
+
+from analyzer.capture import records as _records
 
 COMMON_CLOCK_RATES_HZ = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 90000)
 MAX_RELATIVE_ERROR = 0.12
@@ -80,11 +84,12 @@ def infer_clock_rates_hz(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndar
 
 
 def _infer_batch(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray,
-                 starts: np.ndarray) -> np.ndarray:
+                 starts: np.ndarray, *, compiled: bool = True) -> np.ndarray:
     """:func:`infer_clock_hz` for many streams stored back to back (0 where unknown).
 
-    Long streams get the least-squares slope in one vectorized pass; short ones fall back
-    to the per-stream rule.
+    Long streams get the least-squares slope in one vectorized pass (one compiled pass
+    per stream where the extension was built, ``compiled``); short ones fall back to the
+    per-stream rule.
     """
     from analyzer.streams.segments import TS_MOD, unwrap
 
@@ -95,6 +100,9 @@ def _infer_batch(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray,
     n = arrival_s.size
     ends = np.append(starts[1:], n)
     counts = ends - starts
+    walk = _records._compiled
+    if compiled and walk is not None and hasattr(walk, "rtp_clock_fit"):
+        return _snap_streams(walk, arrival_s, ts32, seq16, starts, ends)
     ts = unwrap(ts32, TS_MOD, starts).astype(np.float64)
     t = arrival_s
     cnt = counts.astype(np.float64)
@@ -124,6 +132,29 @@ def _infer_batch(arrival_s: np.ndarray, ts32: np.ndarray, seq16: np.ndarray,
         a, b = int(starts[i]), int(ends[i])
         steps = d_ts[a:b][step_ok[a:b]]
         out[i] = _snap(float(slope[i]), int(np.median(steps)) if steps.size else None) or 0
+    for i in np.flatnonzero(~long | ~good):
+        a, b = int(starts[i]), int(ends[i])
+        out[i] = infer_clock_hz(arrival_s[a:b], ts32[a:b], seq16[a:b]) or 0
+    return out
+
+
+def _snap_streams(walk: ModuleType, arrival_s: np.ndarray, ts32: np.ndarray,
+                  seq16: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """:func:`_infer_batch` with the slopes and median steps from ``rtp_clock_fit``."""
+    m = starts.size
+    out = np.zeros(m, dtype=np.int64)
+    slope, step = np.empty(m), np.empty(m)
+    c = np.ascontiguousarray
+    walk.rtp_clock_fit(c(arrival_s, dtype=np.float64), c(ts32, dtype=np.uint32),
+                       c(seq16, dtype=np.uint16), c(starts, dtype=np.int64), slope, step)
+    rates = np.array(COMMON_CLOCK_RATES_HZ, dtype=float)
+    rel = np.abs(rates[None, :] - slope[:, None]) / rates[None, :]
+    good = (rel.min(axis=1) <= MAX_RELATIVE_ERROR) & (slope > 0)
+    span = arrival_s[ends - 1] - arrival_s[starts]
+    long = (span >= MIN_SPAN_S) & (ends - starts >= 3)
+    for i in np.flatnonzero(long & good):
+        s = float(step[i])
+        out[i] = _snap(float(slope[i]), int(s) if s == s else None) or 0
     for i in np.flatnonzero(~long | ~good):
         a, b = int(starts[i]), int(ends[i])
         out[i] = infer_clock_hz(arrival_s[a:b], ts32[a:b], seq16[a:b]) or 0

@@ -111,3 +111,51 @@ def test_lab_captures(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                 assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-9), k
             else:
                 assert a[k] == b[k], k
+
+
+@pytest.mark.parametrize("path", LAB[::4], ids=lambda p: p.name)
+def test_gathered_columns(path: Path) -> None:
+    """The RTP columns gathered in one compiled pass equal numpy's gathers (ChannelData
+    sizes, markers, frames), for every row of the table in a shuffled order."""
+    from analyzer.capture.dissect import F_CHANNEL
+    from analyzer.capture.reader import read_packets
+    from analyzer.streams.build import _rtp_columns
+
+    table = read_packets(path)
+    chan = (table.flags & F_CHANNEL) != 0
+    rows = np.random.default_rng(0).permutation(len(table)).astype(np.int32)
+    for r in (rows, rows.astype(np.int64)):
+        fast = _rtp_columns(table, chan, r, compiled=True)
+        slow = _rtp_columns(table, chan, r, compiled=False)
+        for a, b in zip(fast, slow, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+    with pytest.raises(IndexError, match="outside the table"):
+        _rtp_columns(table, chan, np.array([len(table)], np.int32), compiled=True)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_clock_inference(seed: int) -> None:
+    """Clock rates from the compiled slopes and median steps equal the numpy ones, on
+    streams of every common rate and packet time (with jitter, loss, wraps, junk)."""
+    from analyzer.streams.clock import COMMON_CLOCK_RATES_HZ, _infer_batch
+
+    rng = np.random.default_rng(seed)
+    parts = []
+    for _ in range(80):
+        n = int(rng.integers(1, 600))
+        rate = int(rng.choice(COMMON_CLOCK_RATES_HZ))
+        ptime = float(rng.choice([0.01, 0.02, 0.03, 0.06]))
+        t = np.arange(n) * ptime + rng.normal(0, 0.002, n) + rng.uniform(0, 5)
+        ts = (int(rng.integers(0, 1 << 32)) + np.round(np.arange(n) * ptime * rate)) % (1 << 32)
+        seq = (int(rng.integers(0, 1 << 16)) + np.arange(n)) % (1 << 16)
+        keep = rng.random(n) > 0.05
+        keep[0] = True
+        if rng.random() < 0.1:  # junk timestamps
+            ts = rng.integers(0, 1 << 32, n)
+        parts.append((np.sort(t[keep]), ts[keep].astype(np.uint32), seq[keep].astype(np.uint16)))
+    arrival, ts32, seq16 = (np.concatenate([p[j] for p in parts]) for j in range(3))
+    starts = np.concatenate([[0], np.cumsum([p[0].size for p in parts])[:-1]]).astype(np.int64)
+    fast = _infer_batch(arrival, ts32, seq16, starts, compiled=True)
+    slow = _infer_batch(arrival, ts32, seq16, starts, compiled=False)
+    assert np.array_equal(fast, slow)
+    assert (fast > 0).sum() > 40

@@ -981,6 +981,29 @@ static int mark_duplicates(const int64_t *seq, Py_ssize_t n, unsigned char *dup)
     return 0;
 }
 
+/* Whether the stream starts of concatenated streams rise from 0 within n packets (sets a
+ * ValueError naming ``what`` if not); *longest gets the longest stream's length (at least
+ * 1). */
+static int check_starts(const int64_t *starts, Py_ssize_t m, Py_ssize_t n, const char *what,
+                        Py_ssize_t *longest)
+{
+    *longest = 1;
+    for (Py_ssize_t k = 0; k < m; k++) {
+        if (starts[k] < 0 || starts[k] >= n || (k && starts[k] <= starts[k - 1])
+            || (k == 0 && starts[0] != 0)) {
+            PyErr_Format(PyExc_ValueError, "%s: starts must rise from 0 within n", what);
+            return -1;
+        }
+        Py_ssize_t len = (k + 1 < m ? starts[k + 1] : n) - starts[k];
+        *longest = len > *longest ? len : *longest;
+    }
+    if (n && m == 0) {
+        PyErr_Format(PyExc_ValueError, "%s: packets without streams", what);
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *rtp_stats(PyObject *self, PyObject *args)
 {
     PyObject *o[10], *outo;
@@ -1017,21 +1040,9 @@ static PyObject *rtp_stats(PyObject *self, PyObject *args)
         if (get_view(PyTuple_GET_ITEM(outo, k), &v[V_O0 + k], osize[k], m, 1, "output") < 0)
             goto done;
     const int64_t *starts = v[V_STARTS].v.buf;
-    for (Py_ssize_t k = 0; k < m; k++)
-        if (starts[k] < 0 || starts[k] >= n || (k && starts[k] <= starts[k - 1])
-            || (k == 0 && starts[0] != 0)) {
-            PyErr_SetString(PyExc_ValueError, "rtp_stats: starts must rise from 0 within n");
-            goto done;
-        }
-    if (n && m == 0) {
-        PyErr_SetString(PyExc_ValueError, "rtp_stats: packets without streams");
+    Py_ssize_t longest;  /* per-stream scratch, reused: memory of the longest stream */
+    if (check_starts(starts, m, n, "rtp_stats", &longest) < 0)
         goto done;
-    }
-    Py_ssize_t longest = 1;  /* per-stream scratch, reused: memory of the longest stream */
-    for (Py_ssize_t k = 0; k < m; k++) {
-        Py_ssize_t len = (k + 1 < m ? starts[k + 1] : n) - starts[k];
-        longest = len > longest ? len : longest;
-    }
     seq = malloc((size_t)longest * sizeof(int64_t));
     dup = malloc((size_t)longest);
     if (!seq || !dup) {
@@ -1259,17 +1270,9 @@ static PyObject *rtp_clock_fit(PyObject *self, PyObject *args)
     if (get_view(o[4], &v[4], 8, m, 1, "slope") < 0 || get_view(o[5], &v[5], 8, m, 1, "step") < 0)
         goto done;
     const int64_t *starts = v[3].v.buf;
-    for (Py_ssize_t k = 0; k < m; k++)
-        if (starts[k] < 0 || starts[k] >= n || (k && starts[k] <= starts[k - 1])
-            || (k == 0 && starts[0] != 0)) {
-            PyErr_SetString(PyExc_ValueError, "rtp_clock_fit: starts must rise from 0 within n");
-            goto done;
-        }
-    Py_ssize_t longest = 1;
-    for (Py_ssize_t k = 0; k < m; k++) {
-        Py_ssize_t len = (k + 1 < m ? starts[k + 1] : n) - starts[k];
-        longest = len > longest ? len : longest;
-    }
+    Py_ssize_t longest;
+    if (check_starts(starts, m, n, "rtp_clock_fit", &longest) < 0)
+        goto done;
     scratch = malloc((size_t)longest * sizeof(int64_t));
     if (scratch == NULL) {
         PyErr_NoMemory();

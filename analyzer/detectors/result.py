@@ -21,6 +21,15 @@ import numpy as np
 
 def jsonable(value: Any) -> Any:
     """``value`` with numpy scalars/arrays, tuples and non-finite floats made JSON-safe."""
+    t = type(value)  # the common plain types first: an abstract-class check is slow
+    if t is float:
+        return value if math.isfinite(value) else None
+    if t is int or t is str or t is bool or value is None:
+        return value
+    if t is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -1,5 +1,6 @@
-"""Build the optional compiled reader loops (``analyzer.capture._walk``: the record walk,
-the record header fields, the link/IP/UDP decoding and the payload head dissection).
+"""Build the optional compiled loops (``analyzer.capture._walk``: the record walk, the
+record header fields, the link/IP/UDP decoding, the payload head dissection, the flow map,
+and the per-stream RTP passes: column gathers, clock fit, TShark's statistics).
 
 Everything else is declared in pyproject.toml. When the C compiler or the Python headers
 are missing, the build goes on without the extension and says so in one line; the reader

@@ -68,7 +68,8 @@ def _flow_keys(src: np.ndarray, dst: np.ndarray, sport: np.ndarray, dport: np.nd
 
 
 class _FlowIndex:
-    """Maps flow keys to dense ids (in order of first appearance) across batches.
+    """Maps flow keys to dense ids (in order of first appearance) across batches (the
+    numpy fallback of :class:`_CompiledFlowMap`, and its reference in the tests).
 
     Numpy only, no Python object per flow (a port scan or a busy NAT has millions of flows):
     the keys seen so far are rows of one growing byte array, found again through sorted

@@ -139,3 +139,20 @@ def test_many_tiny_flows_are_counted_not_listed(tmp_path: Path) -> None:
     cap = read_capture(path)
     assert cap.streams == () and cap.small_other_flows == 3000
     assert cap.summary()["small_other_flows"] == 3000
+
+
+@pytest.mark.parametrize("n_flows", [50, 3_000_000])
+def test_rows_per_flow_equals_a_bincount(n_flows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-flow counts a chunk at a time, by offset bincount (nearby ids) or by unique
+    (ids spread over millions of flows), equal one plain bincount."""
+    import numpy as np
+
+    from analyzer.streams import build
+
+    monkeypatch.setattr(build, "COUNT_CHUNK_ROWS", 1000)
+    rng = np.random.default_rng(4)
+    flow = rng.integers(0, n_flows, 20_000).astype(np.int32)
+    mask = rng.random(flow.size) < 0.7
+    want = np.bincount(flow[mask], minlength=n_flows)
+    got = build._rows_per_flow(flow, mask, n_flows)
+    assert got.dtype == np.int32 and np.array_equal(got, want)

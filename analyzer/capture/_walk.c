@@ -52,6 +52,33 @@ static int get_out(PyObject *obj, Py_buffer *view, Py_ssize_t need)
     return 0;
 }
 
+typedef struct {
+    Py_buffer v;
+    int held;
+} view_t;
+
+static int get_view(PyObject *obj, view_t *out, Py_ssize_t itemsize, Py_ssize_t count,
+                    int writable, const char *what)
+{
+    if (PyObject_GetBuffer(obj, &out->v, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS
+                           | PyBUF_FORMAT) < 0)
+        return -1;
+    out->held = 1;
+    if (out->v.itemsize != itemsize || out->v.len < count * itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: needs %zd contiguous items of %zd bytes", what,
+                     count, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+static void release_views(view_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].held)
+            PyBuffer_Release(&v[i].v);
+}
+
 /* pcap_offsets(data, big, out) -> (count, pos)
  * The offsets of the records whose 16-byte header lies in data (as records.py's Python
  * loop: a record may run past the end; the caller checks), and where the walk stopped. */
@@ -136,34 +163,31 @@ static PyObject *pcapng_packets(PyObject *self, PyObject *args)
  * does not lie in buf. */
 static PyObject *pcap_fields(PyObject *self, PyObject *args)
 {
-    Py_buffer data, offs_v, out[3];
+    Py_buffer data;
     int big, nanos;
     PyObject *offs_obj, *out_obj[3];
     if (!PyArg_ParseTuple(args, "y*OppOOO", &data, &offs_obj, &big, &nanos, &out_obj[0],
                           &out_obj[1], &out_obj[2]))
         return NULL;
-    if (PyObject_GetBuffer(offs_obj, &offs_v, PyBUF_C_CONTIGUOUS) < 0) {
-        PyBuffer_Release(&data);
-        return NULL;
-    }
-    Py_ssize_t n = offs_v.len / 8, got = 0;
+    enum { V_OFFS, V_O0, V_COUNT = V_O0 + 3 };
+    view_t v[V_COUNT];
+    memset(v, 0, sizeof v);
     PyObject *result = NULL;
-    if (offs_v.itemsize != 8) {
-        PyErr_SetString(PyExc_ValueError, "offsets must be int64");
+    if (get_view(offs_obj, &v[V_OFFS], 8, 0, 0, "offsets") < 0)
         goto done;
-    }
-    for (; got < 3; got++)
-        if (get_out(out_obj[got], &out[got], n) < 0)
+    Py_ssize_t n = v[V_OFFS].v.len / 8;
+    for (int k = 0; k < 3; k++)
+        if (get_view(out_obj[k], &v[V_O0 + k], 8, n, 1, "output") < 0)
             goto done;
     const unsigned char *buf = (const unsigned char *)data.buf;
-    const int64_t *o = (const int64_t *)offs_v.buf;
+    const int64_t *o = (const int64_t *)v[V_OFFS].v.buf;
     for (Py_ssize_t i = 0; i < n; i++)
         if (o[i] < 0 || o[i] > (int64_t)data.len - PCAP_RECORD_HEADER_LEN) {
             PyErr_SetString(PyExc_ValueError, "record header outside the buffer");
             goto done;
         }
-    int64_t *ts = (int64_t *)out[0].buf, *cap = (int64_t *)out[1].buf;
-    int64_t *orig = (int64_t *)out[2].buf;
+    int64_t *ts = (int64_t *)v[V_O0].v.buf, *cap = (int64_t *)v[V_O0 + 1].v.buf;
+    int64_t *orig = (int64_t *)v[V_O0 + 2].v.buf;
     const int64_t scale = nanos ? 1 : 1000;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -175,9 +199,7 @@ static PyObject *pcap_fields(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    for (Py_ssize_t k = 0; k < got; k++)
-        PyBuffer_Release(&out[k]);
-    PyBuffer_Release(&offs_v);
+    release_views(v, V_COUNT);
     PyBuffer_Release(&data);
     return result;
 }
@@ -188,42 +210,36 @@ done:
  * to be viewed as uint64). Raises ValueError when a block's fixed fields do not lie in buf. */
 static PyObject *pcapng_fields(PyObject *self, PyObject *args)
 {
-    Py_buffer data, offs_v, types_v, out[6];
+    Py_buffer data;
     int big;
     PyObject *offs_obj, *types_obj, *out_obj[6];
     if (!PyArg_ParseTuple(args, "y*OOpOOOOOO", &data, &offs_obj, &types_obj, &big,
                           &out_obj[0], &out_obj[1], &out_obj[2], &out_obj[3], &out_obj[4],
                           &out_obj[5]))
         return NULL;
-    if (PyObject_GetBuffer(offs_obj, &offs_v, PyBUF_C_CONTIGUOUS) < 0) {
-        PyBuffer_Release(&data);
-        return NULL;
-    }
-    if (PyObject_GetBuffer(types_obj, &types_v, PyBUF_C_CONTIGUOUS) < 0) {
-        PyBuffer_Release(&offs_v);
-        PyBuffer_Release(&data);
-        return NULL;
-    }
-    Py_ssize_t n = offs_v.len / 8, got = 0;
+    enum { V_OFFS, V_TYPES, V_O0, V_COUNT = V_O0 + 6 };
+    view_t v[V_COUNT];
+    memset(v, 0, sizeof v);
     PyObject *result = NULL;
-    if (offs_v.itemsize != 8 || types_v.itemsize != 8 || types_v.len != offs_v.len) {
-        PyErr_SetString(PyExc_ValueError, "offsets and types must be int64 of one length");
+    if (get_view(offs_obj, &v[V_OFFS], 8, 0, 0, "offsets") < 0)
         goto done;
-    }
-    for (; got < 6; got++)
-        if (get_out(out_obj[got], &out[got], n) < 0)
+    Py_ssize_t n = v[V_OFFS].v.len / 8;
+    if (get_view(types_obj, &v[V_TYPES], 8, n, 0, "types") < 0)
+        goto done;
+    for (int k = 0; k < 6; k++)
+        if (get_view(out_obj[k], &v[V_O0 + k], 8, n, 1, "output") < 0)
             goto done;
     const unsigned char *buf = (const unsigned char *)data.buf;
-    const int64_t *o = (const int64_t *)offs_v.buf, *t = (const int64_t *)types_v.buf;
+    const int64_t *o = (const int64_t *)v[V_OFFS].v.buf, *t = (const int64_t *)v[V_TYPES].v.buf;
     for (Py_ssize_t i = 0; i < n; i++)
         if (o[i] < 0 || o[i] > (int64_t)data.len - 28) {
             PyErr_SetString(PyExc_ValueError, "packet block outside the buffer");
             goto done;
         }
-    int64_t *blen = (int64_t *)out[0].buf, *iface = (int64_t *)out[1].buf;
-    uint64_t *ts = (uint64_t *)out[2].buf;
-    int64_t *cap = (int64_t *)out[3].buf, *orig = (int64_t *)out[4].buf;
-    int64_t *doff = (int64_t *)out[5].buf;
+    int64_t *blen = (int64_t *)v[V_O0].v.buf, *iface = (int64_t *)v[V_O0 + 1].v.buf;
+    uint64_t *ts = (uint64_t *)v[V_O0 + 2].v.buf;
+    int64_t *cap = (int64_t *)v[V_O0 + 3].v.buf, *orig = (int64_t *)v[V_O0 + 4].v.buf;
+    int64_t *doff = (int64_t *)v[V_O0 + 5].v.buf;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
         const unsigned char *b = buf + o[i];
@@ -243,10 +259,7 @@ static PyObject *pcapng_fields(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    for (Py_ssize_t k = 0; k < got; k++)
-        PyBuffer_Release(&out[k]);
-    PyBuffer_Release(&types_v);
-    PyBuffer_Release(&offs_v);
+    release_views(v, V_COUNT);
     PyBuffer_Release(&data);
     return result;
 }
@@ -328,33 +341,6 @@ static int link_layer(const unsigned char *l, int32_t lt, int64_t caplen, int64_
     if (caplen <= off)
         return 0;
     return proto == 0x0800 ? 4 : proto == 0x86DD ? 6 : 0;
-}
-
-typedef struct {
-    Py_buffer v;
-    int held;
-} view_t;
-
-static int get_view(PyObject *obj, view_t *out, Py_ssize_t itemsize, Py_ssize_t count,
-                    int writable, const char *what)
-{
-    if (PyObject_GetBuffer(obj, &out->v, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS
-                           | PyBUF_FORMAT) < 0)
-        return -1;
-    out->held = 1;
-    if (out->v.itemsize != itemsize || out->v.len < count * itemsize) {
-        PyErr_Format(PyExc_ValueError, "%s: needs %zd contiguous items of %zd bytes", what,
-                     count, itemsize);
-        return -1;
-    }
-    return 0;
-}
-
-static void release_views(view_t *v, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (v[i].held)
-            PyBuffer_Release(&v[i].v);
 }
 
 /* decode_udp(buf, off, caplen, linktype, origlen, ts_ns, first_frame, sip_prefixes, udp_out,
